@@ -1,0 +1,49 @@
+// swift-tools-version: 6.0
+// SPDX-License-Identifier: GPL-2.0-or-later
+import PackageDescription
+
+let package = Package(
+    name: "filesignals",
+    // Linux is the target; the macOS line only tells ArgumentParser that async commands are available.
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "FileSignals", targets: ["FileSignals"]),
+        .library(name: "FileSignalsCLI", targets: ["FileSignalsCLI"]),
+        .executable(name: "filesignals", targets: ["filesignals"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // libinotifytools (GPL-2.0-only), from Debian's libinotifytools0-dev. No pkg-config file is shipped.
+        .systemLibrary(
+            name: "CInotifyTools",
+            providers: [.apt(["libinotifytools0-dev"])]
+        ),
+        .target(
+            name: "FileSignals",
+            dependencies: ["CInotifyTools"]
+        ),
+        .target(
+            name: "FileSignalsCLI",
+            dependencies: [
+                "FileSignals",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "filesignals",
+            dependencies: ["FileSignalsCLI"]
+        ),
+        .testTarget(
+            name: "FileSignalsTests",
+            dependencies: ["FileSignals"]
+        ),
+        .testTarget(
+            name: "FileSignalsCLITests",
+            // Depending on the executable makes `swift test` build it; the tests run it from the build folder.
+            dependencies: ["filesignals", "FileSignals"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)
