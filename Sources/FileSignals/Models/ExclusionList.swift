@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+/// Patterns that take paths out of a model: `exclude =`, `ignore =` and the default ignore list.
+///
+/// A pattern that ends in `/` names folders only (`.git/`, `build/`): everything beneath such a folder is
+/// excluded, and the watcher does not even watch it. Any other pattern excludes a file it matches, and a
+/// folder it matches with everything beneath it.
+public struct ExclusionList: Sendable, Hashable {
+    /// One pattern and whether it names folders only.
+    public struct Entry: Sendable, Hashable {
+        public let pattern: GlobPattern
+        public let foldersOnly: Bool
+    }
+
+    public private(set) var entries: [Entry] = []
+
+    /// An empty list: nothing is excluded.
+    public init() {}
+
+    /// Parses each pattern; a trailing `/` makes a pattern name folders only.
+    /// - Throws: ``GlobPatternError`` for the first pattern that is not a valid glob.
+    public init(patterns: [String]) throws(GlobPatternError) {
+        for text in patterns {
+            let foldersOnly = text.hasSuffix("/") && text.count > 1
+            let body = foldersOnly ? String(text.dropLast()) : text
+            entries.append(Entry(pattern: try GlobPattern(body), foldersOnly: foldersOnly))
+        }
+    }
+
+    /// The list that is in force unless `default_ignore = no`: version-control folders and the temporary,
+    /// swap, backup and lock files that editors write beside the files they save.
+    public static let defaultIgnores: ExclusionList = {
+        let patterns = [
+            ".git/", ".hg/", ".svn/", ".filesignals/",
+            "*.swp", "*.swx", "*~", ".#*", "#*#", "4913", "*___jb_tmp___", "*___jb_old___", ".*.tmp",
+        ]
+        // The literals above are valid patterns; a failure here is a programming error.
+        return try! ExclusionList(patterns: patterns)
+    }()
+
+    /// This list followed by `other`'s patterns.
+    public func adding(_ other: ExclusionList) -> ExclusionList {
+        var combined = self
+        combined.entries += other.entries
+        return combined
+    }
+
+    /// Whether the folder at `relativePath` (relative to the model's folder) is excluded with everything in it.
+    public func excludesFolder(_ relativePath: RawPath) -> Bool {
+        entries.contains { $0.pattern.matches(relativePath) }
+    }
+
+    /// Whether the file at `relativePath` is excluded, by a pattern on it or on one of its parent folders.
+    public func excludesFile(_ relativePath: RawPath) -> Bool {
+        if entries.isEmpty { return false }
+        for entry in entries where !entry.foldersOnly && entry.pattern.matches(relativePath) { return true }
+        var parent = relativePath.bytes
+        while let slash = parent.lastIndex(of: UInt8(ascii: "/")) {
+            parent.removeSubrange(slash...)
+            if excludesFolder(RawPath(bytes: parent)) { return true }
+        }
+        return false
+    }
+}

@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import Glibc
+
+/// What the instance table knows of one file at one moment: the `lstat` of it.
+///
+/// Symbolic links are never followed: the state of a link is the state of the link itself.
+public struct InstanceState: Hashable, Sendable {
+    /// The inode number (`st_ino`).
+    public var inode: UInt64
+    /// The size in bytes (`st_size`).
+    public var size: Int64
+    /// The file mode bits, type included (`st_mode`).
+    public var mode: UInt32
+    /// The owning user (`st_uid`).
+    public var owner: UInt32
+    /// The modification time, nanoseconds since the Unix epoch (`st_mtim`).
+    public var mtimeNanoseconds: Int64
+
+    public init(inode: UInt64, size: Int64, mode: UInt32, owner: UInt32, mtimeNanoseconds: Int64) {
+        self.inode = inode
+        self.size = size
+        self.mode = mode
+        self.owner = owner
+        self.mtimeNanoseconds = mtimeNanoseconds
+    }
+
+    /// Reads the state of the file at `path` without following a symbolic link.
+    ///
+    /// - Returns: nil when nothing is there, or when what is there is neither a regular file nor a symbolic
+    ///   link (folders, sockets and devices are never instances).
+    public static func read(at path: RawPath) -> InstanceState? {
+        var info = stat()
+        let result = path.withCString { lstat($0, &info) }
+        guard result == 0 else { return nil }
+        let type = info.st_mode & S_IFMT
+        guard type == S_IFREG || type == S_IFLNK else { return nil }
+        return InstanceState(
+            inode: UInt64(info.st_ino),
+            size: Int64(info.st_size),
+            mode: UInt32(info.st_mode),
+            owner: UInt32(info.st_uid),
+            mtimeNanoseconds: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
+        )
+    }
+}

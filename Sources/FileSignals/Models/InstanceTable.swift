@@ -1,0 +1,25 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+/// What the bridge knows of every instance, keyed by absolute path: Django's database table, for files.
+///
+/// The reconciler derives every signal by comparing what the disk shows now with this table, so the table
+/// is changed only together with the signal that reports the change.
+public struct InstanceTable: Sendable {
+    private var states: [RawPath: InstanceState] = [:]
+
+    public init() {}
+
+    /// The number of instances known.
+    public var count: Int { states.count }
+
+    /// The last known state of the instance at `path`, or nil when it is not in the table.
+    public subscript(path: RawPath) -> InstanceState? {
+        get { states[path] }
+        set { states[path] = newValue }
+    }
+
+    /// The paths of every instance inside `folder`, at any depth.
+    public func paths(under folder: RawPath) -> [RawPath] {
+        states.keys.filter { $0.relative(to: folder).map { !$0.isEmpty } ?? false }
+    }
+}

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+/// A named set of files: one or more folders and the glob patterns their files must match. The files
+/// that belong to a model are its instances, as the rows of a table belong to a Django model.
+public struct Model: Sendable, Hashable {
+    /// One folder of the model, and the name its instances get relative to the root.
+    public struct Folder: Sendable, Hashable {
+        /// The folder's absolute path.
+        public let path: RawPath
+        /// The folder's path relative to the root, prefixed to every instance name in it (empty when the
+        /// folder is the root itself, as for `filesignals watch DIR`).
+        public let instancePrefix: RawPath
+
+        public init(path: RawPath, instancePrefix: RawPath = RawPath(bytes: [])) {
+            self.path = path
+            self.instancePrefix = instancePrefix
+        }
+    }
+
+    /// Where an instance is: its model folder, its path relative to that folder, and its instance name.
+    public struct Location: Sendable, Hashable {
+        public let folder: Folder
+        /// The path relative to the model folder, which the patterns are matched against.
+        public let relativePath: RawPath
+        /// The instance's name: its path relative to the root.
+        public let instanceName: RawPath
+    }
+
+    /// The model's name: the `sender` of its signals.
+    public let name: String
+    public let folders: [Folder]
+    /// Patterns a file must match (any of them); empty means every file.
+    public let match: [GlobPattern]
+    /// The model's own exclusions together with the ignore list in force.
+    public let exclusions: ExclusionList
+    /// Whether files in subfolders belong to the model.
+    public let recursive: Bool
+
+    public init(name: String, folders: [Folder], match: [GlobPattern], exclusions: ExclusionList, recursive: Bool = true) {
+        self.name = name
+        self.folders = folders
+        self.match = match
+        self.exclusions = exclusions
+        self.recursive = recursive
+    }
+
+    /// Where `path` would be as an instance of this model: nil when it lies outside every folder.
+    /// The first folder that contains the path wins.
+    public func location(of path: RawPath) -> Location? {
+        for folder in folders {
+            guard let relative = path.relative(to: folder.path), !relative.isEmpty else { continue }
+            return Location(folder: folder, relativePath: relative, instanceName: folder.instancePrefix.appending(relative))
+        }
+        return nil
+    }
+
+    /// Whether a file at `relativePath` inside one of the model's folders is an instance.
+    public func includesFile(_ relativePath: RawPath) -> Bool {
+        if !recursive && relativePath.bytes.contains(UInt8(ascii: "/")) { return false }
+        if exclusions.excludesFile(relativePath) { return false }
+        return match.isEmpty || match.contains { $0.matches(relativePath) }
+    }
+
+    /// Whether the watcher should watch and scan the subfolder at `relativePath`.
+    public func includesFolder(_ relativePath: RawPath) -> Bool {
+        if relativePath.isEmpty { return true }
+        return recursive && !exclusions.excludesFile(relativePath) && !exclusions.excludesFolder(relativePath)
+    }
+
+    /// The instance at absolute `path`, when it belongs to this model.
+    public func instance(at path: RawPath) -> Location? {
+        guard let location = location(of: path), includesFile(location.relativePath) else { return nil }
+        return location
+    }
+}

@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import Glibc
+
+/// A file system path as the exact bytes the kernel gave us.
+///
+/// Linux file names are byte strings: they need not be valid UTF-8. Every path inside FileSignals is kept
+/// as bytes so that a name is never altered on its way from inotify to a receiver; it becomes text only
+/// for display, where invalid bytes are shown as U+FFFD (see ``description``).
+public struct RawPath: Hashable, Sendable, Comparable, CustomStringConvertible {
+    /// The path's bytes, without a terminating NUL.
+    public var bytes: [UInt8]
+
+    /// Creates a path from its bytes.
+    public init(bytes: [UInt8]) { self.bytes = bytes }
+
+    /// Creates a path from a Swift string (its UTF-8 bytes).
+    public init(_ string: String) { self.bytes = Array(string.utf8) }
+
+    /// Creates a path from a NUL-terminated C string.
+    public init(cString: UnsafePointer<CChar>) {
+        let length = strlen(cString)
+        self.bytes = cString.withMemoryRebound(to: UInt8.self, capacity: length) {
+            Array(UnsafeBufferPointer(start: $0, count: length))
+        }
+    }
+
+    /// The path as text; bytes that are not valid UTF-8 become U+FFFD.
+    public var description: String { String(decoding: bytes, as: UTF8.self) }
+
+    /// Whether the bytes are valid UTF-8, so that ``description`` is exact.
+    public var isValidUTF8: Bool { String(validating: bytes, as: UTF8.self) != nil }
+
+    public var isEmpty: Bool { bytes.isEmpty }
+
+    /// This path with `component` appended after a `/` (no slash is added to an empty path).
+    public func appending(_ component: RawPath) -> RawPath {
+        if bytes.isEmpty { return component }
+        if component.bytes.isEmpty { return self }
+        var joined = bytes
+        if joined.last != UInt8(ascii: "/") { joined.append(UInt8(ascii: "/")) }
+        joined.append(contentsOf: component.bytes)
+        return RawPath(bytes: joined)
+    }
+
+    /// The last component: everything after the last `/`.
+    public var lastComponent: RawPath {
+        guard let slash = bytes.lastIndex(of: UInt8(ascii: "/")) else { return self }
+        return RawPath(bytes: Array(bytes[(slash + 1)...]))
+    }
+
+    /// The path relative to `ancestor`, or nil when `ancestor` is not this path or one of its parents.
+    /// The path equal to `ancestor` is relative to it as the empty path.
+    public func relative(to ancestor: RawPath) -> RawPath? {
+        let base = ancestor.bytes.last == UInt8(ascii: "/") ? Array(ancestor.bytes.dropLast()) : ancestor.bytes
+        guard bytes.count >= base.count, bytes.starts(with: base) else { return nil }
+        if bytes.count == base.count { return RawPath(bytes: []) }
+        guard bytes[base.count] == UInt8(ascii: "/") else { return nil }
+        return RawPath(bytes: Array(bytes[(base.count + 1)...]))
+    }
+
+    /// Calls `body` with the path as a NUL-terminated C string, for system calls.
+    public func withCString<Result>(_ body: (UnsafePointer<CChar>) throws -> Result) rethrows -> Result {
+        var terminated = bytes
+        terminated.append(0)
+        return try terminated.withUnsafeBufferPointer { buffer in
+            try buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) { try body($0) }
+        }
+    }
+
+    public static func < (lhs: RawPath, rhs: RawPath) -> Bool { lhs.bytes.lexicographicallyPrecedes(rhs.bytes) }
+}

@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import Foundation
+
+extension SignalPayload {
+    /// The signal as one JSON line (with its `\n`), keys in the stable order of `SPEC.md` section 6.
+    ///
+    /// A name that is not valid UTF-8 is written with U+FFFD in `instance` and `path`, and its exact bytes,
+    /// base64, in `instance_b64`, so that nothing is lost.
+    public func jsonLine() -> [UInt8] {
+        var json = JSONWriter()
+        json.string("type", "signal")
+        json.integer("seq", seq)
+        json.string("time", time.description)
+        json.string("signal", signal)
+        json.string("sender", sender)
+        json.string("instance", instance.description)
+        if !instance.isValidUTF8 {
+            json.string("instance_b64", Data(instance.bytes).base64EncodedString())
+        }
+        json.string("path", path.description)
+        if let created { json.bool("created", created) }
+        json.string("source", source.rawValue)
+        if let state {
+            json.integer("size", state.size)
+            json.string("mtime", Timestamp(nanosecondsSinceEpoch: state.mtimeNanoseconds).description)
+            json.integer("inode", state.inode)
+        }
+        if signal == ModelSignal.preSave.rawValue || signal == ModelSignal.postSave.rawValue {
+            if let previous {
+                json.object("previous") { object in
+                    object.integer("size", previous.size)
+                    object.string("mtime", Timestamp(nanosecondsSinceEpoch: previous.mtimeNanoseconds).description)
+                    object.integer("inode", previous.inode)
+                }
+            } else {
+                json.null("previous")
+            }
+        }
+        return json.finished() + [UInt8(ascii: "\n")]
+    }
+
+    /// A short line for people: `post_save File notes/a.md (created)`.
+    public func humanLine() -> String {
+        var line = "\(signal) \(sender) \(instance)"
+        if created == true { line += " (created)" }
+        if source != .live { line += " [\(source.rawValue)]" }
+        return line
+    }
+}

@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import CInotifyTools
+import Foundation
+import Glibc
+
+/// libinotifytools' one instance in this process, with our own map of watch descriptors to folders.
+///
+/// The library keeps its state in C globals and is not thread-safe, so a session is created, used and
+/// destroyed on the watcher's own thread and never leaves it (this class is deliberately not `Sendable`).
+///
+/// What the library does for us: the inotify instance and the buffered reading of events
+/// (`inotifytools_next_events`). What we do ourselves, because the library gets it wrong (see
+/// `shared/LIBINOTIFYTOOLS.md`): watches are added with `inotify_add_watch` on the library's descriptor so
+/// that we learn each watch descriptor (`inotifytools_watch_file` does not return it, and looking it up by
+/// name returns dead descriptors for re-created folders); folders are walked pre-order, watch first and
+/// list second, so that nothing created in a new folder before its watch existed is missed; and the
+/// descriptor-to-path map is ours.
+final class InotifySession {
+    /// The library's inotify descriptor, found in `/proc/self/fd` because the library does not expose it.
+    let descriptor: Int32
+    private var folderByDescriptor: [Int32: RawPath] = [:]
+    private let includeFolder: @Sendable (RawPath) -> Bool
+    private(set) var fileCount = 0
+
+    var folderCount: Int { folderByDescriptor.count }
+
+    init(includeFolder: @escaping @Sendable (RawPath) -> Bool) throws(WatcherError) {
+        self.includeFolder = includeFolder
+        let before = Set(Self.inotifyDescriptors())
+        guard inotifytools_initialize() != 0 else {
+            throw .cannotInitialize(errno: Int32(inotifytools_error()))
+        }
+        guard let found = Self.inotifyDescriptors().first(where: { !before.contains($0) }) else {
+            inotifytools_cleanup()
+            throw .cannotInitialize(errno: EBADF)
+        }
+        descriptor = found
+        // The library opens its descriptor without close-on-exec: every receiver would inherit it.
+        _ = fcntl(descriptor, F_SETFD, fcntl(descriptor, F_GETFD) | FD_CLOEXEC)
+    }
+
+    deinit {
+        inotifytools_cleanup()
+    }
+
+    /// Watches `folder` and everything below it that `includeFolder` accepts, pre-order, appending every
+    /// file found to `events`.
+    ///
+    /// - Throws: `watchLimitReached` when the kernel refuses a watch with `ENOSPC`; other failures on
+    ///   subfolders (unreadable, vanished meanwhile) become warnings in `events`.
+    func watchTree(_ folder: RawPath, reason: WatcherEvent.ScanReason, into events: inout [WatcherEvent]) throws(WatcherError) {
+        var pending = [folder]
+        while let next = pending.popLast() {
+            let watch = next.withCString { inotify_add_watch(descriptor, $0, InotifyMask.watched.union(.watchFlags).rawValue) }
+            if watch < 0 {
+                let code = errno
+                if code == ENOSPC { throw .watchLimitReached(limit: Self.maxUserWatches()) }
+                // A folder removed (or replaced) between its event and our watch is simply gone: not an error.
+                if code != ENOENT && code != ENOTDIR {
+                    events.append(.warning("cannot watch \(next): \(String(cString: strerror(code)))"))
+                }
+                continue
+            }
+            folderByDescriptor[watch] = next
+            // The watch exists, so anything created from now on is reported; list what is already there.
+            FolderListing.forEachEntry(in: next) { name, isFolder in
+                let path = next.appending(name)
+                if isFolder {
+                    if includeFolder(path) { pending.append(path) }
+                } else {
+                    fileCount += 1
+                    events.append(.found(path: path, reason: reason))
+                }
+            } onError: { code in
+                events.append(.warning("cannot list \(next): \(String(cString: strerror(code)))"))
+            }
+        }
+    }
+
+    /// Reads every event the library has buffered or the kernel has queued, without blocking, appending
+    /// them to `events` as Swift values. New folders are watched and listed on the spot.
+    ///
+    /// - Returns: false when `limit` events were read and more may be waiting.
+    func drain(into events: inout [WatcherEvent], limit: Int) -> Bool {
+        while events.count < limit {
+            // A timeout of 0 polls; the event lives in the library's static buffer until the next call.
+            guard let event = inotifytools_next_events(0, 1) else { return true }
+            let mask = InotifyMask(rawValue: event.pointee.mask)
+            if mask.contains(.queueOverflow) {
+                events.append(.overflow)
+                continue
+            }
+            let wd = event.pointee.wd
+            guard let folder = folderByDescriptor[wd] else { continue }
+            if mask.contains(.ignored) {
+                // The kernel dropped the watch: its folder was removed or its filesystem unmounted.
+                folderByDescriptor[wd] = nil
+                continue
+            }
+            let name = RawPath(cString: filesignals_event_name(event))
+            if name.isEmpty {
+                // Events on a watched folder itself also arrive, with the folder's name, on its parent's
+                // watch; only a top folder has no parent to tell.
+                if mask.contains(.deleteSelf) || mask.contains(.moveSelf) {
+                    events.append(.changed(path: folder, mask: mask, cookie: event.pointee.cookie))
+                }
+                continue
+            }
+            let path = folder.appending(name)
+            events.append(.changed(path: path, mask: mask, cookie: event.pointee.cookie))
+            let isNewFolder = mask.contains(.isDirectory) && (mask.contains(.create) || mask.contains(.movedTo))
+            if isNewFolder && includeFolder(path) {
+                do {
+                    try watchTree(path, reason: .newFolder, into: &events)
+                } catch {
+                    events.append(.warning(error.description))
+                }
+            }
+        }
+        return false
+    }
+
+    private static func inotifyDescriptors() -> [Int32] {
+        guard let directory = opendir("/proc/self/fd") else { return [] }
+        defer { closedir(directory) }
+        var result: [Int32] = []
+        var target = [CChar](repeating: 0, count: 64)
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            guard let fd = Int32(name) else { continue }
+            let length = readlink("/proc/self/fd/\(fd)", &target, target.count - 1)
+            guard length > 0 else { continue }
+            let link = String(decoding: target[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            if link == "anon_inode:inotify" { result.append(fd) }
+        }
+        return result
+    }
+
+    /// `fs.inotify.max_user_watches`, read from `/proc` (the library's getter reads it too, but its sibling
+    /// for queued events is broken, so both are read the same way here).
+    static func maxUserWatches() -> Int? {
+        let descriptor = open("/proc/sys/fs/inotify/max_user_watches", O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var buffer = [UInt8](repeating: 0, count: 32)
+        let count = read(descriptor, &buffer, buffer.count)
+        guard count > 0 else { return nil }
+        return Int(String(decoding: buffer[..<count], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+}

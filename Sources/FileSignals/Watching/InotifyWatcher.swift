@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import CInotifyTools
+import Foundation
+import Glibc
+import Synchronization
+
+/// Watches folder trees with inotify on one dedicated thread and hands what it sees to the rest of the
+/// program as ``WatcherEvent`` values, in batches, through ``events``.
+///
+/// The thread sleeps in `poll()` on the inotify descriptor and an `eventfd` (used to stop it), so an idle
+/// watcher uses no CPU. Only one watcher may run in a process at a time, because libinotifytools keeps its
+/// state in C globals.
+public final class InotifyWatcher: Sendable {
+    /// Batches of events, in the order they happened. Finishes after ``stop()``.
+    public let events: AsyncStream<[WatcherEvent]>
+    private let stopDescriptor: Int32
+    private let stopped = DispatchSemaphore(value: 0)
+    private let isStopping = Mutex(false)
+
+    /// Whether a watcher is running in this process.
+    private static let running = Mutex(false)
+    /// At most this many events are handed over in one batch, so that a burst reaches the reconciler in
+    /// pieces instead of after the whole queue has been read.
+    static let batchLimit = 4096
+
+    /// Starts watching `folders` and every subfolder that `includeFolder` accepts, and returns once every
+    /// existing folder is watched. Every existing file has then been reported as `found`, followed by `ready`.
+    ///
+    /// - Parameters:
+    ///   - folders: absolute paths of the top folders; each must exist.
+    ///   - includeFolder: whether to watch a subfolder (absolute path); called on the watcher's thread.
+    /// - Throws: ``WatcherError/missingFolder(_:)`` when a top folder does not exist,
+    ///   ``WatcherError/watchLimitReached(limit:)`` when the kernel refuses a watch (`ENOSPC`),
+    ///   ``WatcherError/alreadyRunning`` when another watcher runs in this process.
+    public static func start(
+        folders: [RawPath],
+        includeFolder: @escaping @Sendable (RawPath) -> Bool
+    ) throws(WatcherError) -> InotifyWatcher {
+        for folder in folders {
+            var info = stat()
+            guard folder.withCString({ stat($0, &info) }) == 0, info.st_mode & S_IFMT == S_IFDIR else {
+                throw .missingFolder(folder)
+            }
+        }
+        let claimed = running.withLock { isRunning in
+            if isRunning { return false }
+            isRunning = true
+            return true
+        }
+        guard claimed else { throw .alreadyRunning }
+        let stopDescriptor = eventfd(0, Int32(EFD_CLOEXEC))
+        guard stopDescriptor >= 0 else {
+            running.withLock { $0 = false }
+            throw .cannotInitialize(errno: errno)
+        }
+        let (stream, continuation) = AsyncStream.makeStream(of: [WatcherEvent].self)
+        let watcher = InotifyWatcher(events: stream, stopDescriptor: stopDescriptor)
+        let startup = StartupOutcome()
+        let thread = Thread { [stopped = watcher.stopped] in
+            defer {
+                continuation.finish()
+                close(stopDescriptor)
+                running.withLock { $0 = false }
+                stopped.signal()
+            }
+            let session: InotifySession
+            do throws(WatcherError) {
+                session = try InotifySession(includeFolder: includeFolder)
+                var batch: [WatcherEvent] = []
+                for folder in folders {
+                    try session.watchTree(folder, reason: .initialWalk, into: &batch)
+                    if batch.count >= batchLimit {
+                        continuation.yield(batch)
+                        batch.removeAll(keepingCapacity: true)
+                    }
+                }
+                batch.append(.ready(folders: session.folderCount, files: session.fileCount))
+                continuation.yield(batch)
+            } catch {
+                startup.finish(with: error)
+                return
+            }
+            startup.finish(with: nil)
+            Self.run(session, stopDescriptor: stopDescriptor, continuation: continuation)
+        }
+        thread.name = "filesignals-inotify"
+        thread.start()
+        if let error = startup.wait() {
+            watcher.stopped.wait()
+            throw error
+        }
+        return watcher
+    }
+
+    private init(events: AsyncStream<[WatcherEvent]>, stopDescriptor: Int32) {
+        self.events = events
+        self.stopDescriptor = stopDescriptor
+    }
+
+    /// Stops the thread, releases the inotify instance and finishes ``events``; returns once all of that is
+    /// done, so that a new watcher can start. Calling it again does nothing.
+    public func stop() {
+        let first = isStopping.withLock { stopping in
+            defer { stopping = true }
+            return !stopping
+        }
+        guard first else { return }
+        var one: UInt64 = 1
+        _ = write(stopDescriptor, &one, MemoryLayout<UInt64>.size)
+        stopped.wait()
+    }
+
+    /// The thread's loop: sleep in `poll()` until inotify has events or `stop()` writes the eventfd.
+    private static func run(
+        _ session: InotifySession, stopDescriptor: Int32, continuation: AsyncStream<[WatcherEvent]>.Continuation
+    ) {
+        var descriptors = [
+            pollfd(fd: session.descriptor, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: stopDescriptor, events: Int16(POLLIN), revents: 0),
+        ]
+        var batch: [WatcherEvent] = []
+        while true {
+            let ready = poll(&descriptors, nfds_t(descriptors.count), -1)
+            if ready < 0 {
+                if errno == EINTR { continue }
+                continuation.yield([.warning("watching stopped: poll failed: \(String(cString: strerror(errno)))")])
+                return
+            }
+            if descriptors[1].revents != 0 { return }
+            guard descriptors[0].revents != 0 else { continue }
+            // Events the library has already buffered do not make the descriptor readable again: read
+            // until it has none left.
+            var finished = false
+            while !finished {
+                finished = session.drain(into: &batch, limit: batchLimit)
+                if !batch.isEmpty {
+                    continuation.yield(batch)
+                    batch.removeAll(keepingCapacity: true)
+                }
+            }
+        }
+    }
+}
+
+/// How the watcher's thread tells `start` that the first walk is done, or why it failed.
+private final class StartupOutcome: Sendable {
+    private let outcome = Mutex<WatcherError??>(nil)
+    private let done = DispatchSemaphore(value: 0)
+
+    func finish(with error: WatcherError?) {
+        outcome.withLock { $0 = .some(error) }
+        done.signal()
+    }
+
+    func wait() -> WatcherError? {
+        done.wait()
+        return outcome.withLock { $0 ?? nil }
+    }
+}

@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import Glibc
+
+/// Why the watcher could not start or go on.
+public enum WatcherError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// A folder to watch does not exist (or is not a folder).
+    case missingFolder(RawPath)
+    /// The per-user inotify watch limit (`fs.inotify.max_user_watches`) was reached: `ENOSPC`.
+    case watchLimitReached(limit: Int?)
+    /// The per-user inotify instance limit was reached, or the library could not start: `EMFILE` and others.
+    case cannotInitialize(errno: Int32)
+    /// A folder could not be watched for another reason.
+    case cannotWatch(RawPath, errno: Int32)
+    /// libinotifytools keeps its state in C globals, so only one watcher may run in a process at a time.
+    case alreadyRunning
+
+    public var description: String {
+        switch self {
+        case .missingFolder(let path):
+            return "cannot watch \(path): no such folder"
+        case .watchLimitReached(let limit):
+            let current = limit.map { " (now \($0))" } ?? ""
+            return "the inotify watch limit was reached\(current); raise it with "
+                + "`sudo sysctl fs.inotify.max_user_watches=524288`, or watch fewer folders"
+        case .cannotInitialize(let code):
+            return "cannot start inotify: \(String(cString: strerror(code)))"
+        case .cannotWatch(let path, let code):
+            return "cannot watch \(path): \(String(cString: strerror(code)))"
+        case .alreadyRunning:
+            return "a watcher is already running in this process"
+        }
+    }
+}

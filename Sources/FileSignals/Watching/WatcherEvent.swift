@@ -1,0 +1,25 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+/// What the watcher hands to the rest of the program: plain values copied out of libinotifytools.
+public enum WatcherEvent: Sendable, Hashable {
+    /// An inotify event about the entry at `path` (absolute). `cookie` pairs `movedFrom` with `movedTo`.
+    case changed(path: RawPath, mask: InotifyMask, cookie: UInt32)
+    /// A file (or symbolic link) seen by listing a folder, not by an event: during the first walk, or in a
+    /// folder that appeared while watching (listed right after its watch was added, so nothing written into
+    /// it before the watch existed is missed). The same file may also arrive as `changed`.
+    case found(path: RawPath, reason: ScanReason)
+    /// The first walk of every folder is done: every existing file has been reported as `found`.
+    case ready(folders: Int, files: Int)
+    /// The kernel's event queue overflowed: events were lost, and only a rescan can tell what changed.
+    case overflow
+    /// Something the user should know that does not stop watching (an unreadable folder, say).
+    case warning(String)
+
+    /// Why a file was reported by a listing.
+    public enum ScanReason: Sendable, Hashable {
+        /// The first walk at start-up.
+        case initialWalk
+        /// A folder created or moved in while watching.
+        case newFolder
+    }
+}
