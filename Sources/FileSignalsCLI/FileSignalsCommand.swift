@@ -1,0 +1,21 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import ArgumentParser
+
+/// The `filesignals` command line: Django's signals for files, from inotify.
+public struct FileSignalsCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "filesignals",
+        abstract: "Django-style signals for files: pre_save, post_save, pre_delete, post_delete.",
+        discussion: """
+            Watches folders with inotify, groups matching files into models, and turns what happens to \
+            them into one signal per save or delete, printed as JSON lines or dispatched to receivers.
+            """,
+        version: FileSignalsCommand.version,
+        subcommands: [WatchCommand.self]
+    )
+
+    /// The version `--version` prints.
+    public static let version = "0.1.0"
+
+    public init() {}
+}

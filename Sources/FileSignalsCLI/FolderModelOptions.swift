@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import ArgumentParser
+import FileSignals
+import Glibc
+
+/// The options that make a model out of folders given on the command line, when there is no config file.
+struct FolderModelOptions: ParsableArguments {
+    @Argument(help: "Folders to watch, each the root its instance names are relative to.")
+    var folders: [String] = []
+
+    @Option(name: .customLong("match"), help: ArgumentHelp("Only files matching this glob (repeatable). A pattern without `/` matches the file name at any depth.", valueName: "glob"))
+    var matches: [String] = []
+
+    @Option(name: .customLong("exclude"), help: ArgumentHelp("Leave out paths matching this glob (repeatable); `dir/` leaves out a folder.", valueName: "glob"))
+    var excludes: [String] = []
+
+    @Option(help: ArgumentHelp("The model's name: the `sender` of its signals.", valueName: "name"))
+    var sender = "File"
+
+    /// The one model these options describe, with the default ignore list in force.
+    /// - Throws: `ValidationError` for a bad pattern; ``WatcherError/missingFolder(_:)`` for a folder that
+    ///   does not exist.
+    func model() throws -> Model {
+        let folderPaths = folders.isEmpty ? ["."] : folders
+        let resolved = try folderPaths.map { folder throws(WatcherError) -> Model.Folder in
+            guard let real = realpath(folder, nil) else { throw .missingFolder(RawPath(folder)) }
+            defer { free(real) }
+            return Model.Folder(path: RawPath(cString: real))
+        }
+        do {
+            let match = try matches.map { text throws(GlobPatternError) in try GlobPattern(text) }
+            let exclusions = try ExclusionList.defaultIgnores.adding(ExclusionList(patterns: excludes))
+            return Model(name: sender, folders: resolved, match: match, exclusions: exclusions)
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
+}
