@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import Foundation
+import Glibc
+
+/// The built `filesignals` binary, found next to the test bundle that SwiftPM built in the same run.
+enum BuiltBinary {
+    static let url: URL = {
+        let testExecutable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        return testExecutable.deletingLastPathComponent().appendingPathComponent("filesignals")
+    }()
+}
+
+/// A running `filesignals` process whose stdout and stderr are collected line by line on threads of their own,
+/// so that a test can wait, with a deadline, for the lines it expects.
+final class RunningCommand: @unchecked Sendable {
+    /// What the process has printed so far.
+    struct Output {
+        var stdout: [String] = []
+        var stderr: [String] = []
+        var exitStatus: Int32?
+    }
+
+    let process = Process()
+    private let condition = NSCondition()
+    private var output = Output()            // guarded by `condition`
+    private var openStreams = 2               // guarded by `condition`
+    private let stdoutPipe = Pipe()
+    private let stderrPipe = Pipe()
+
+    /// Starts `executable` (by default the built `filesignals`) with `arguments` in `directory`.
+    init(
+        _ arguments: [String], executable: URL = BuiltBinary.url, in directory: URL? = nil,
+        environment: [String: String] = [:]
+    ) throws {
+        process.executableURL = executable
+        process.arguments = arguments
+        if let directory { process.currentDirectoryURL = directory }
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        process.standardOutput = stdoutPipe
+        process.standardError = stderrPipe
+        process.standardInput = FileHandle.nullDevice
+        process.terminationHandler = { [weak self] finished in
+            guard let self else { return }
+            self.update { $0.exitStatus = finished.terminationStatus }
+        }
+        try process.run()
+        collectLines(from: stdoutPipe.fileHandleForReading) { $0.stdout.append($1) }
+        collectLines(from: stderrPipe.fileHandleForReading) { $0.stderr.append($1) }
+    }
+
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+
+    /// A copy of what has been printed so far.
+    var snapshot: Output { condition.lock(); defer { condition.unlock() }; return output }
+
+    /// Waits until `isDone` holds for the output, or until `timeout` has passed.
+    /// - Returns: the output at that moment; check it with `#expect`.
+    @discardableResult
+    func wait(upTo timeout: Duration = .seconds(20), until isDone: (Output) -> Bool) -> Output {
+        let deadline = Date().addingTimeInterval(Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18)
+        condition.lock()
+        defer { condition.unlock() }
+        while !isDone(output) {
+            if !condition.wait(until: deadline) { break }
+        }
+        return output
+    }
+
+    /// Waits until the watcher says it is ready (every folder watched, every file known).
+    func waitUntilReady() -> Bool {
+        wait { output in output.stderr.contains { $0.hasSuffix("; ready") } || output.exitStatus != nil }
+            .stderr.contains { $0.hasSuffix("; ready") }
+    }
+
+    /// Waits until the process has exited and both its streams are read to the end.
+    func waitForExit(upTo timeout: Duration = .seconds(20)) -> Output {
+        wait(upTo: timeout) { $0.exitStatus != nil && self.openStreams == 0 }
+    }
+
+    /// Sends `signal` to the process.
+    func send(_ signal: Int32) { kill(process.processIdentifier, signal) }
+
+    private func update(_ change: (inout Output) -> Void) {
+        condition.lock()
+        change(&output)
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private func collectLines(from handle: FileHandle, append: @escaping @Sendable (inout Output, String) -> Void) {
+        let descriptor = handle.fileDescriptor
+        let thread = Thread { [self] in
+            var pending: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+                if count < 0 && errno == EINTR { continue }
+                if count <= 0 { break }
+                pending += buffer[0..<count]
+                var lines: [String] = []
+                while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                    lines.append(String(decoding: pending[..<newline], as: UTF8.self))
+                    pending.removeSubrange(...newline)
+                }
+                if !lines.isEmpty { update { output in lines.forEach { append(&output, $0) } } }
+            }
+            update { _ in self.openStreams -= 1 }
+        }
+        thread.start()
+    }
+}
