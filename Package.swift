@@ -35,14 +35,19 @@ let package = Package(
             name: "filesignals",
             dependencies: ["FileSignalsCLI"]
         ),
+        // Helpers shared by both test targets: temporary folders and shell steps.
+        .target(
+            name: "TestSupport",
+            path: "Tests/TestSupport"
+        ),
         .testTarget(
             name: "FileSignalsTests",
-            dependencies: ["FileSignals"]
+            dependencies: ["FileSignals", "TestSupport"]
         ),
         .testTarget(
             name: "FileSignalsCLITests",
             // Depending on the executable makes `swift test` build it; the tests run it from the build folder.
-            dependencies: ["filesignals", "FileSignals"]
+            dependencies: ["filesignals", "FileSignals", "TestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -2,6 +2,7 @@
 import Foundation
 import Glibc
 import Testing
+import TestSupport
 
 /// Acceptance tests: the built `filesignals watch --json` on real temporary folders with real inotify.
 @Suite("filesignals watch", .serialized, .timeLimit(.minutes(2)))

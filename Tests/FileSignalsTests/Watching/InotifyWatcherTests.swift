@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+@testable import FileSignals
+import Foundation
+import Testing
+import TestSupport
+
+/// The watcher on real folders with real inotify. One watcher runs per process, so the suite is serialized.
+@Suite("Inotify watcher", .serialized, .timeLimit(.minutes(1)))
+struct InotifyWatcherTests {
+    /// Reads batches until `isDone` holds for everything seen, or until a deadline stops the watcher.
+    private func collect(
+        _ watcher: InotifyWatcher, _ iterator: inout AsyncStream<[WatcherEvent]>.Iterator,
+        into seen: inout [WatcherEvent], until isDone: ([WatcherEvent]) -> Bool
+    ) async {
+        let deadline = Task {
+            try await Task.sleep(for: .seconds(15))
+            watcher.stop()
+        }
+        defer { deadline.cancel() }
+        while !isDone(seen), let batch = await iterator.next() { seen += batch }
+    }
+
+    /// Every path the watcher has mentioned, as `found` or `changed`, relative to `folder`.
+    private func paths(_ events: [WatcherEvent], in folder: TemporaryFolder) -> Set<String> {
+        Set(events.compactMap { event -> String? in
+            switch event {
+            case .found(let path, _), .changed(let path, _, _): path.relative(to: RawPath(folder.path))?.description
+            default: nil
+            }
+        })
+    }
+
+    @Test("start walks the tree: every existing file is found, then ready, before start returns")
+    func initialWalk() async throws {
+        let folder = try TemporaryFolder()
+        try folder.shell("mkdir -p a/b && echo 1 > top.md && echo 2 > a/b/deep.md && mkdir skipped && echo 3 > skipped/x.md")
+        let watcher = try InotifyWatcher.start(folders: [RawPath(folder.path)]) { !$0.description.hasSuffix("/skipped") }
+        defer { watcher.stop() }
+        var iterator = watcher.events.makeAsyncIterator()
+        var seen: [WatcherEvent] = []
+        await collect(watcher, &iterator, into: &seen) { $0.contains { if case .ready = $0 { true } else { false } } }
+        #expect(paths(seen, in: folder) == ["top.md", "a/b/deep.md"])
+        #expect(seen.last == .ready(folders: 3, files: 2))
+    }
+
+    @Test("a file written into folders made a moment before is seen, every time", arguments: 0..<20)
+    func newFolderRace(round: Int) async throws {
+        let folder = try TemporaryFolder()
+        let watcher = try InotifyWatcher.start(folders: [RawPath(folder.path)]) { _ in true }
+        defer { watcher.stop() }
+        var iterator = watcher.events.makeAsyncIterator()
+        var seen: [WatcherEvent] = []
+        try folder.shell("mkdir -p x/y/z && echo q > x/y/z/f.md")
+        await collect(watcher, &iterator, into: &seen) { self.paths($0, in: folder).contains("x/y/z/f.md") }
+        #expect(paths(seen, in: folder).contains("x/y/z/f.md"))
+    }
+
+    @Test("changes to files come as changed events with the absolute path")
+    func changes() async throws {
+        let folder = try TemporaryFolder()
+        let watcher = try InotifyWatcher.start(folders: [RawPath(folder.path)]) { _ in true }
+        defer { watcher.stop() }
+        var iterator = watcher.events.makeAsyncIterator()
+        var seen: [WatcherEvent] = []
+        try folder.shell("echo hi > a.md && rm a.md")
+        let target = RawPath(folder.path + "/a.md")
+        func masks(_ events: [WatcherEvent]) -> InotifyMask {
+            events.reduce(into: InotifyMask()) { all, event in
+                if case .changed(target, let mask, _) = event { all.formUnion(mask) }
+            }
+        }
+        await collect(watcher, &iterator, into: &seen) { masks($0).contains(.delete) }
+        #expect(masks(seen).isSuperset(of: [.create, .closeWrite, .delete]))
+    }
+
+    @Test("a missing folder is refused before anything starts")
+    func missingFolder() throws {
+        let folder = try TemporaryFolder()
+        #expect(throws: WatcherError.self) {
+            try InotifyWatcher.start(folders: [RawPath(folder.path + "/nope")]) { _ in true }
+        }
+    }
+
+    @Test("a second watcher in the same process is refused; after stop a new one starts")
+    func onePerProcess() throws {
+        let folder = try TemporaryFolder()
+        let first = try InotifyWatcher.start(folders: [RawPath(folder.path)]) { _ in true }
+        #expect(throws: WatcherError.self) {
+            try InotifyWatcher.start(folders: [RawPath(folder.path)]) { _ in true }
+        }
+        first.stop()
+        let second = try InotifyWatcher.start(folders: [RawPath(folder.path)]) { _ in true }
+        second.stop()
+    }
+}
