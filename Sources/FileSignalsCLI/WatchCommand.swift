@@ -18,7 +18,7 @@ struct WatchCommand: AsyncParsableCommand {
     @OptionGroup(title: "Model")
     var model: FolderModelOptions
 
-    @Option(help: ArgumentHelp("How long a file must stay quiet before its save is reported (250ms, 2s, 0).", valueName: "duration"),
+    @Option(help: ArgumentHelp("How long a file must stay quiet before its save is reported: 250ms, 2s, 0 (default: 50ms).", valueName: "duration"),
             transform: WatchCommand.parseDuration)
     var settle: Duration = .milliseconds(50)
 
