@@ -86,6 +86,24 @@ struct WatchCommandTests {
         #expect(!output.signals.contains { $0.signal == "post_delete" || $0.signal == "pre_delete" })
     }
 
+    @Test("the same mkdir -p x/y/z && echo q > x/y/z/f.md, removed and made again 200 times, is reported every time")
+    func nestedFoldersRaceSamePath() throws {
+        let folder = try TemporaryFolder()
+        let command = try startWatching(folder)
+        let repetitions = 200
+        for round in 1...repetitions {
+            try folder.shell("mkdir -p x/y/z && echo q > x/y/z/f.md")
+            let saved = command.wait { $0.summary.filter { $0 == "post_save x/y/z/f.md created:true" }.count >= round }
+            try #require(saved.summary.filter { $0 == "post_save x/y/z/f.md created:true" }.count == round, "round \(round)")
+            try folder.shell("rm -r x")
+            let deleted = command.wait { $0.summary.filter { $0 == "post_delete x/y/z/f.md" }.count >= round }
+            try #require(deleted.summary.filter { $0 == "post_delete x/y/z/f.md" }.count == round, "round \(round)")
+        }
+        let output = stop(command)
+        let cycle = ["pre_save x/y/z/f.md", "post_save x/y/z/f.md created:true", "pre_delete x/y/z/f.md", "post_delete x/y/z/f.md"]
+        #expect(output.summary == Array(Array(repeating: cycle, count: repetitions).joined()))
+    }
+
     @Test("--match keeps other files out, in the top folder and in subfolders")
     func matchFilter() throws {
         let folder = try TemporaryFolder()
