@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+extension ConfigLoader {
+    /// Reads a `[receiver NAME]` section; nil when it has errors.
+    mutating func readReceiver(_ section: IniSection, modelNames: [String], signalNames: [String]) -> ReceiverDeclaration? {
+        let errorsBefore = diagnostics.count
+        let title = section.title
+
+        var signals: [String] = []
+        if let entry = section.entry("signal") {
+            if entry.value.items.isEmpty { error(entry.value.position, "`signal` needs at least one signal name") }
+            for item in entry.value.items {
+                if signalNames.contains(item.text) {
+                    signals.append(item.text)
+                } else {
+                    error(item.position, "unknown signal `\(item.text)`\(NearestWord.hint(for: item.text, among: signalNames)); declare it with [signal \(item.text)] or use one of pre_save, post_save, pre_delete, post_delete")
+                }
+            }
+        } else {
+            error(section.position, "\(title) needs `signal`: the signals it receives")
+        }
+
+        var senders: [String] = []
+        let onlyCustomSignals = !signals.isEmpty && signals.allSatisfy { ModelSignal(rawValue: $0) == nil }
+        for item in section.entry("sender")?.value.items ?? [] {
+            if modelNames.contains(item.text) || onlyCustomSignals {
+                senders.append(item.text)
+            } else {
+                error(item.position, "unknown sender `\(item.text)`\(NearestWord.hint(for: item.text, among: modelNames)); a sender of model signals is a model declared with [model \(item.text)]")
+            }
+        }
+
+        let action = readAction(section)
+
+        var receiver = ReceiverDeclaration(
+            name: section.name ?? "", position: section.position, signals: signals, senders: senders,
+            action: action ?? .command(""))
+        if let entry = section.entry("timeout") {
+            if entry.value.text == "none" {
+                receiver.timeout = nil
+            } else if let value = duration(entry, allowZero: false) {
+                receiver.timeout = value
+            }
+        }
+        if let entry = section.entry("on_busy"), let value = choice(entry, ReceiverDeclaration.BusyPolicy.allCases.map(\.rawValue)) {
+            receiver.onBusy = ReceiverDeclaration.BusyPolicy(rawValue: value)!
+        }
+        if let entry = section.entry("when"), let value = choice(entry, ReceiverDeclaration.Condition.allCases.map(\.rawValue)) {
+            receiver.when = ReceiverDeclaration.Condition(rawValue: value)!
+            if receiver.when != .always, !signals.contains(ModelSignal.postSave.rawValue) {
+                warning(entry.position, "`when = \(value)` only applies to post_save, which \(title) does not receive")
+            }
+        }
+        if let entry = section.entry("robust"), let value = boolean(entry) { receiver.robust = value }
+        if let entry = section.entry("dispatch_uid") {
+            if entry.value.text.isEmpty { error(entry.value.position, "`dispatch_uid` is empty") }
+            receiver.dispatchUID = entry.value.text
+        }
+        if let entry = section.entry("cwd") {
+            if entry.value.text.isEmpty { error(entry.value.position, "`cwd` is empty; leave it out to run in the root") }
+            receiver.cwd = entry.value.text
+        }
+        if let entry = section.entry("env") {
+            for item in entry.value.items {
+                if let variable = environmentEntry(item) { receiver.environment.append(variable) }
+            }
+        }
+        guard action != nil, diagnostics[errorsBefore...].allSatisfy({ $0.severity != .error }) else { return nil }
+        return receiver
+    }
+
+    /// Exactly one of `command`, `exec` and `handler`.
+    private mutating func readAction(_ section: IniSection) -> ReceiverDeclaration.Action? {
+        let present = section.entries.filter { ["command", "exec", "handler"].contains($0.key) }
+        var kinds: [String] = []
+        for entry in present where !kinds.contains(entry.key) { kinds.append(entry.key) }
+        guard let entry = present.first else {
+            error(section.position, "\(section.title) needs one of `command`, `exec` or `handler`: what to run")
+            return nil
+        }
+        if kinds.count > 1, let second = present.first(where: { $0.key != entry.key }) {
+            error(second.position, "\(section.title) has both `\(entry.key)` and `\(second.key)`; keep one")
+            return nil
+        }
+        switch entry.key {
+        case "command":
+            guard !entry.value.text.isEmpty else {
+                error(entry.value.position, "`command` is empty; expected a shell command")
+                return nil
+            }
+            return .command(entry.value.text)
+        case "exec":
+            return readExec(entry)
+        default:
+            return readHandler(entry, section)
+        }
+    }
+
+    private mutating func readExec(_ entry: IniEntry) -> ReceiverDeclaration.Action? {
+        let words: [String]
+        do throws(ExecWords.Problem) {
+            words = try ExecWords.split(entry.value.raw)
+        } catch {
+            self.error(entry.value.position(atOffset: error.offset), error.message)
+            return nil
+        }
+        guard !words.isEmpty else {
+            error(entry.value.position, "`exec` is empty; expected a program and its arguments")
+            return nil
+        }
+        var valid = true
+        for word in words {
+            for name in ExecWords.placeholderNames(in: word) where !ExecWords.placeholders.contains(name) {
+                let offset = entry.value.raw.distance(
+                    from: entry.value.raw.startIndex,
+                    to: entry.value.raw.range(of: "{" + name + "}")?.lowerBound ?? entry.value.raw.startIndex)
+                let known = ExecWords.placeholders.map { "{\($0)}" }.joined(separator: " ")
+                error(entry.value.position(atOffset: offset), "unknown placeholder `{\(name)}`\(NearestWord.suggestion(for: name, among: ExecWords.placeholders).map { "; did you mean `{\($0)}`?" } ?? ""); expected one of \(known)")
+                valid = false
+            }
+        }
+        if ExecWords.placeholderNames(in: words[0]).count > 0 {
+            error(entry.value.position, "the program of `exec` cannot come from a placeholder: a file name must never choose what runs")
+            valid = false
+        }
+        return valid ? .exec(words) : nil
+    }
+
+    private mutating func readHandler(_ entry: IniEntry, _ section: IniSection) -> ReceiverDeclaration.Action? {
+        let name = entry.value.text
+        guard let handler = handlers.first(where: { $0.name == name }) else {
+            let names = handlers.map(\.name)
+            error(entry.value.position, "unknown handler `\(name)`\(NearestWord.hint(for: name, among: names)); known handlers: \(names.joined(separator: ", "))")
+            return nil
+        }
+        var options: [String: String] = [:]
+        let ownKeys = Self.keys["receiver"] ?? []
+        for option in section.entries where !ownKeys.contains(option.key) {
+            options[option.key] = option.value.text
+        }
+        var valid = true
+        for required in handler.requiredOptions where options[required] == nil {
+            error(section.position, "handler `\(name)` of \(section.title) needs `\(required)`")
+            valid = false
+        }
+        return valid ? .handler(name: name, options: options) : nil
+    }
+
+    /// `KEY=VALUE` of `env`.
+    private mutating func environmentEntry(_ item: IniValue.Item) -> ReceiverDeclaration.EnvironmentEntry? {
+        guard let equals = item.text.firstIndex(of: "=") else {
+            error(item.position, "`\(item.text)` is not KEY=VALUE; quote an item that holds spaces: NAME=\"a b\"")
+            return nil
+        }
+        let name = String(item.text[..<equals])
+        let isName = name.first.map { $0 == "_" || ($0.isASCII && $0.isLetter) } == true
+            && name.allSatisfy { $0 == "_" || ($0.isASCII && ($0.isLetter || $0.isNumber)) }
+        guard isName else {
+            error(item.position, "`\(name)` is not an environment variable name; expected letters, digits and `_`, not starting with a digit")
+            return nil
+        }
+        guard !name.hasPrefix("FILESIGNALS_") else {
+            error(item.position, "`\(name)` is set by filesignals for every run; choose another name")
+            return nil
+        }
+        return .init(name: name, value: String(item.text[item.text.index(after: equals)...]))
+    }
+
+    /// Two receivers with the same `dispatch_uid` and senders are one receiver: the later one is dropped,
+    /// as Django's `connect` does, and reported.
+    mutating func removingDuplicateDispatchUIDs(_ receivers: [ReceiverDeclaration]) -> [ReceiverDeclaration] {
+        var kept: [ReceiverDeclaration] = []
+        for receiver in receivers {
+            if let uid = receiver.dispatchUID,
+               let first = kept.first(where: { $0.dispatchUID == uid && Set($0.senders) == Set(receiver.senders) }) {
+                warning(receiver.position, "receiver `\(receiver.name)` has the dispatch_uid `\(uid)` and senders of receiver `\(first.name)` (line \(first.position.line)): it is the same receiver and is ignored")
+                continue
+            }
+            kept.append(receiver)
+        }
+        return kept
+    }
+}

@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+/// The `[filesignals]` section: settings for the whole bridge.
+public struct GeneralSettings: Sendable, Hashable {
+    /// Where the state database lives.
+    public enum StateLocation: Sendable, Hashable {
+        /// `.filesignals/state.db` beside the config file.
+        case standard
+        /// `state = none`: keep nothing across runs.
+        case none
+        /// A path, relative to the root when not absolute.
+        case path(String)
+    }
+
+    /// How long a file must stay quiet before its save is reported. Default 50 ms.
+    public var settle: Duration = .milliseconds(50)
+    /// Receiver runs at once, across all instances. Default 4.
+    public var jobs = 4
+    public var state: StateLocation = .standard
+    /// How long finished signals stay readable by `filesignals log`. Default 7 days.
+    public var journal: Duration = .seconds(7 * 86_400)
+    /// Patterns added to the ignore list of every model.
+    public var ignore: [String] = []
+    /// Whether the default ignore list (version control, state folder, editors' files) is in force.
+    public var defaultIgnore = true
+    /// Runs of one receiver for one instance within 10 s before it is paused for that instance. Default 10.
+    public var loopLimit = 10
+
+    public init() {}
+
+    /// The ignore list every model starts from.
+    public func exclusions() throws(GlobPatternError) -> ExclusionList {
+        let added = try ExclusionList(patterns: ignore)
+        return defaultIgnore ? ExclusionList.defaultIgnores.adding(added) : added
+    }
+}

@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+/// A `[model NAME]` section: a name, folders and patterns.
+public struct ModelDeclaration: Sendable, Hashable {
+    /// One folder of `path`.
+    public struct Folder: Sendable, Hashable {
+        /// As written in the config.
+        public var written: String
+        /// Absolute, resolved against the root.
+        public var path: RawPath
+        /// What instance names in this folder start with: the folder relative to the root, or as written
+        /// when it lies outside the root.
+        public var instancePrefix: RawPath
+        public var position: SourcePosition
+    }
+
+    public var name: String
+    public var position: SourcePosition
+    public var folders: [Folder]
+    public var match: [GlobPattern]
+    public var exclude: [GlobPattern]
+    public var recursive: Bool
+
+    /// The model the watcher and reconciler use, with the ignore list of `general` in force.
+    public func model(general: GeneralSettings) -> Model {
+        // Patterns were checked when the config was read; a failure here would be a bug.
+        let ignores = (try? general.exclusions()) ?? ExclusionList.defaultIgnores
+        let excludes = (try? ExclusionList(patterns: exclude.map(\.text))) ?? ExclusionList()
+        return Model(
+            name: name,
+            folders: folders.map { Model.Folder(path: $0.path, instancePrefix: $0.instancePrefix) },
+            match: match, exclusions: ignores.adding(excludes), recursive: recursive)
+    }
+}
+
+/// A `[signal NAME]` section: a custom signal, fired with `filesignals send NAME`.
+public struct SignalDeclaration: Sendable, Hashable {
+    public var name: String
+    public var position: SourcePosition
+    /// The optional `description`.
+    public var description: String?
+}

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import Glibc
+
+/// A `filesignals.ini` read and checked: its settings, models, custom signals and receivers.
+public struct ProjectConfig: Sendable {
+    /// The config file as the user named it.
+    public var file: String
+    /// The folder instance names are relative to: the config file's folder, resolved.
+    public var root: RawPath
+    public var general: GeneralSettings
+    public var models: [ModelDeclaration]
+    public var signals: [SignalDeclaration]
+    public var receivers: [ReceiverDeclaration]
+    /// Problems worth knowing that do not stop the config from being used.
+    public var warnings: [ConfigDiagnostic]
+
+    /// The file the bridge looks for in the current folder when no `-c` is given.
+    public static let defaultFileName = "filesignals.ini"
+
+    /// The models the watcher and reconciler use, in declaration order (the first model that owns a file
+    /// gets its signals).
+    public var runtimeModels: [Model] { models.map { $0.model(general: general) } }
+
+    /// Every signal name receivers may connect to: the four model signals, then the custom ones.
+    public var signalNames: [String] { ModelSignal.allCases.map(\.rawValue) + signals.map(\.name) }
+
+    /// Reads, checks and returns the config at `path`.
+    ///
+    /// - Parameters:
+    ///   - path: the file to read.
+    ///   - file: how diagnostics name it; by default `path` as given.
+    ///   - handlers: the Swift handlers a receiver may name.
+    /// - Throws: ``ConfigError`` with every diagnostic (errors and warnings) when there is at least one error,
+    ///   including a file owned by another user or writable by group or others.
+    public static func load(
+        path: String, file: String? = nil, handlers: [HandlerDescription] = HandlerDescription.builtIn
+    ) throws(ConfigError) -> ProjectConfig {
+        let file = file ?? path
+        if let problem = ConfigFileSafety.problem(at: path, file: file) {
+            throw ConfigError(diagnostics: [problem])
+        }
+        let (document, syntaxErrors) = IniReader.read(contentsOf: path, file: file)
+        guard let document else { throw ConfigError(diagnostics: syntaxErrors) }
+        return try load(document, syntaxErrors: syntaxErrors, root: rootFolder(of: path), handlers: handlers)
+    }
+
+    /// Checks an already read document whose root is `root`.
+    /// - Throws: ``ConfigError`` when `syntaxErrors` or the checks find at least one error.
+    public static func load(
+        _ document: IniDocument, syntaxErrors: [ConfigDiagnostic] = [], root: RawPath,
+        handlers: [HandlerDescription] = HandlerDescription.builtIn
+    ) throws(ConfigError) -> ProjectConfig {
+        var loader = ConfigLoader(document: document, root: root, handlers: handlers)
+        var config = loader.load()
+        let all = (syntaxErrors + loader.diagnostics).sorted { $0.position < $1.position }
+        if all.contains(where: { $0.severity == .error }) { throw ConfigError(diagnostics: all) }
+        config.warnings = all
+        return config
+    }
+
+    /// The resolved folder that holds `path`.
+    static func rootFolder(of path: String) -> RawPath {
+        let folder: String
+        if let slash = path.lastIndex(of: "/") {
+            folder = slash == path.startIndex ? "/" : String(path[..<slash])
+        } else {
+            folder = "."
+        }
+        guard let real = realpath(folder, nil) else { return RawPath(folder) }
+        defer { free(real) }
+        return RawPath(cString: real)
+    }
+}

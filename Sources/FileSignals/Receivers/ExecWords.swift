@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+/// The `exec =` line of a receiver split into words as a POSIX shell splits them (single quotes, double
+/// quotes, backslash), with no expansion of any kind: no variables, no globs, no command substitution.
+/// `{placeholders}` stay in their word and are filled in per signal, each word staying one argument.
+public enum ExecWords {
+    /// The placeholders a word may hold.
+    public static let placeholders = ["signal", "sender", "instance", "path", "created", "moved_from", "moved_to", "seq", "source", "root"]
+
+    /// Why a line cannot be split: what is wrong and at which character offset into the line.
+    public struct Problem: Error, Hashable, Sendable {
+        public var offset: Int
+        public var message: String
+    }
+
+    /// Splits `line` into words.
+    /// - Throws: ``Problem`` for an unterminated quote or a trailing backslash.
+    public static func split(_ line: String) throws(Problem) -> [String] {
+        let characters = Array(line)
+        var words: [String] = []
+        var word: String?
+        var index = 0
+        while index < characters.count {
+            let character = characters[index]
+            switch character {
+            case " ", "\t":
+                if let finished = word { words.append(finished) }
+                word = nil
+                index += 1
+            case "'":
+                guard let close = characters[(index + 1)...].firstIndex(of: "'") else {
+                    throw Problem(offset: index, message: "unterminated single quote in `exec`")
+                }
+                word = (word ?? "") + String(characters[(index + 1)..<close])
+                index = close + 1
+            case "\"":
+                var text = word ?? ""
+                var position = index + 1
+                var closed = false
+                while position < characters.count {
+                    let inner = characters[position]
+                    if inner == "\"" { closed = true; break }
+                    if inner == "\\", position + 1 < characters.count, "$`\"\\".contains(characters[position + 1]) {
+                        text.append(characters[position + 1])
+                        position += 2
+                        continue
+                    }
+                    text.append(inner)
+                    position += 1
+                }
+                guard closed else { throw Problem(offset: index, message: "unterminated double quote in `exec`") }
+                word = text
+                index = position + 1
+            case "\\":
+                guard index + 1 < characters.count else {
+                    throw Problem(offset: index, message: "a backslash at the end of `exec` escapes nothing")
+                }
+                word = (word ?? "") + String(characters[index + 1])
+                index += 2
+            default:
+                word = (word ?? "") + String(character)
+                index += 1
+            }
+        }
+        if let finished = word { words.append(finished) }
+        return words
+    }
+
+    /// The names inside `{...}` in `word`, in order.
+    public static func placeholderNames(in word: String) -> [String] {
+        var names: [String] = []
+        var rest = word[...]
+        while let open = rest.firstIndex(of: "{"), let close = rest[open...].firstIndex(of: "}") {
+            names.append(String(rest[rest.index(after: open)..<close]))
+            rest = rest[rest.index(after: close)...]
+        }
+        return names
+    }
+
+    /// `word` with every known placeholder replaced by its value; unknown ones are left as written.
+    public static func substitute(_ word: String, _ values: [String: String]) -> String {
+        var result = ""
+        var rest = word[...]
+        while let open = rest.firstIndex(of: "{"), let close = rest[open...].firstIndex(of: "}") {
+            let name = String(rest[rest.index(after: open)..<close])
+            result += rest[..<open]
+            if let value = values[name] { result += value } else { result += rest[open...close] }
+            rest = rest[rest.index(after: close)...]
+        }
+        return result + rest
+    }
+}
