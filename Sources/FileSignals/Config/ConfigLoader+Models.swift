@@ -6,7 +6,7 @@ extension ConfigLoader {
     mutating func readModel(_ section: IniSection, general: GeneralSettings) -> ModelDeclaration? {
         let errorsBefore = diagnostics.count
         guard let pathEntry = section.entry("path") else {
-            error(section.position, "\(section.title) needs `path`: the folders its instances are in")
+            missing(in: section, "\(section.title) needs `path`: the folders its instances are in")
             return nil
         }
         if pathEntry.value.items.isEmpty {

@@ -17,7 +17,7 @@ extension ConfigLoader {
                 }
             }
         } else {
-            error(section.position, "\(title) needs `signal`: the signals it receives")
+            missing(in: section, "\(title) needs `signal`: the signals it receives")
         }
 
         var senders: [String] = []
@@ -75,7 +75,7 @@ extension ConfigLoader {
         var kinds: [String] = []
         for entry in present where !kinds.contains(entry.key) { kinds.append(entry.key) }
         guard let entry = present.first else {
-            error(section.position, "\(section.title) needs one of `command`, `exec` or `handler`: what to run")
+            missing(in: section, "\(section.title) needs one of `command`, `exec` or `handler`: what to run")
             return nil
         }
         if kinds.count > 1, let second = present.first(where: { $0.key != entry.key }) {
@@ -140,7 +140,7 @@ extension ConfigLoader {
         }
         var valid = true
         for required in handler.requiredOptions where options[required] == nil {
-            error(section.position, "handler `\(name)` of \(section.title) needs `\(required)`")
+            missing(in: section, "handler `\(name)` of \(section.title) needs `\(required)`")
             valid = false
         }
         return valid ? .handler(name: name, options: options) : nil

@@ -51,6 +51,11 @@ struct ConfigLoader {
         diagnostics.append(ConfigDiagnostic(.error, file: document.file, at: position, message))
     }
 
+    /// Reports a key that `section` lacks, unless a syntax error in the section may have hidden it.
+    mutating func missing(in section: IniSection, _ message: String) {
+        if !section.isDamaged { error(section.position, message) }
+    }
+
     mutating func warning(_ position: SourcePosition, _ message: String) {
         diagnostics.append(ConfigDiagnostic(.warning, file: document.file, at: position, message))
     }
@@ -61,7 +66,7 @@ struct ConfigLoader {
     private mutating func validSections() -> [IniSection] {
         var seen: [String: IniSection] = [:]
         var valid: [IniSection] = []
-        for section in document.sections {
+        for section in document.sections where !section.kind.isEmpty {   // an empty kind: the header was unreadable
             guard Self.kinds.contains(section.kind) else {
                 error(section.position, "unknown section kind `\(section.kind)`\(NearestWord.hint(for: section.kind, among: Self.kinds)); expected [filesignals], [model NAME], [signal NAME] or [receiver NAME]")
                 continue

@@ -17,6 +17,9 @@ public struct IniSection: Sendable, Hashable {
     /// Where the name starts (its opening quote when quoted).
     public var namePosition: SourcePosition?
     public var entries: [IniEntry]
+    /// Whether a syntax error was found in the header or in a line of this section; checks that a key is
+    /// missing are then left out, since the key may be on the line that could not be read.
+    public var isDamaged = false
 
     /// `[kind NAME]` as a user would write it.
     public var title: String {

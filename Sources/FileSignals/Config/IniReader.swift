@@ -95,6 +95,13 @@ private struct LineReader {
 
     private mutating func error(_ line: Int, _ column: Int, _ message: String) {
         diagnostics.append(ConfigDiagnostic(.error, file: file, at: .init(line: line, column: column), message))
+        section?.isDamaged = true
+    }
+
+    /// Starts a section that could not be read, so that the lines under it are not reported again as
+    /// being outside any section. Its kind is empty, which no check looks at.
+    private mutating func startUnreadableSection(at position: SourcePosition) {
+        section = IniSection(kind: "", name: nil, position: position, namePosition: nil, entries: [], isDamaged: true)
     }
 
     // MARK: Section headers
@@ -115,17 +122,17 @@ private struct LineReader {
         }
         guard let close else {
             error(line, characters.count + 1, inQuotes ? "unterminated quote in the section header; expected a closing `\"` and `]`" : "expected `]` to close the section header")
+            startUnreadableSection(at: position)
             return
         }
         let after = characters[(close + 1)...].drop { $0 == " " || $0 == "\t" }
-        if let extra = after.first, extra != "#" && extra != ";" {
-            error(line, after.startIndex + 1, "unexpected text after `]`; a section header stands alone on its line")
-        }
+        let hasExtraText = after.first.map { $0 != "#" && $0 != ";" } ?? false
         let inside = Array(characters[(start + 1)..<close])
         let kindStart = inside.prefix { $0 == " " || $0 == "\t" }.count
         let kindLength = inside[kindStart...].prefix { $0 != " " && $0 != "\t" && $0 != "\"" }.count
         guard kindLength > 0 else {
             error(line, start + 2 + kindStart, "empty section header; expected [filesignals], [model NAME], [signal NAME] or [receiver NAME]")
+            startUnreadableSection(at: position)
             return
         }
         let kind = String(inside[kindStart..<(kindStart + kindLength)])
@@ -143,21 +150,28 @@ private struct LineReader {
                     name = text
                 case .failure(let message):
                     error(line, column, message.message)
+                    startUnreadableSection(at: position)
                     return
                 }
             } else if let space = trimmed.firstIndex(where: { $0 == " " || $0 == "\t" || $0 == "\"" }) {
-                let spaced = String(trimmed)
-                error(line, column + space, "a name with spaces must be quoted: [\(kind) \"\(spaced.replacingQuotes())\"]")
+                let spaced = String(trimmed).replacingQuotes()
+                diagnostics.append(ConfigDiagnostic(.error, file: file, at: .init(line: line, column: column + space), "a name with spaces must be quoted: [\(kind) \"\(spaced)\"]"))
+                // Read on as if it had been quoted, so that its keys are checked too.
+                section = IniSection(kind: kind, name: spaced, position: position, namePosition: namePosition, entries: [], isDamaged: true)
                 return
             } else {
                 name = String(trimmed)
             }
             if name?.isEmpty == true {
                 error(line, column, "the section name is empty")
+                startUnreadableSection(at: position)
                 return
             }
         }
         section = IniSection(kind: kind, name: name, position: position, namePosition: namePosition, entries: [])
+        if hasExtraText {
+            error(line, after.startIndex + 1, "unexpected text after `]`; a section header stands alone on its line")
+        }
     }
 
     /// The text of `"..."` (the whole of `characters`), or why it is not one quoted string.
@@ -276,7 +290,8 @@ private struct LineReader {
         }
         if let openQuote {
             error(line, openQuote + 1, "unterminated quote; expected a closing `\"` on the same line")
-        } else if let finished = item {
+        }
+        if let finished = item {
             items.append(.init(text: finished, position: .init(line: line, column: itemStart + 1)))
         }
         var raw = Array(characters[valueStart..<max(valueStart, end)])

@@ -3,10 +3,12 @@
 /// Finds the valid word a user most likely meant, for "did you mean `command`?".
 enum NearestWord {
     /// The word of `candidates` closest to `word` by edit distance, when it is close enough to be a
-    /// plausible typo (at most a third of the word's length, and at least one edit allowed).
+    /// plausible typo: at most a third of the word's length in edits, so words under three characters
+    /// get no suggestion (any one-letter name is one edit from any other).
     static func suggestion(for word: String, among candidates: [String]) -> String? {
         let lowered = word.lowercased()
-        let limit = max(1, lowered.count / 3)
+        let limit = lowered.count / 3
+        guard limit > 0 else { return nil }
         var best: (word: String, distance: Int)?
         for candidate in candidates {
             let distance = editDistance(lowered, candidate.lowercased())
