@@ -12,3 +12,12 @@ enum Log {
         try? LineOutput.standardError.writeLine("filesignals: " + message)
     }
 }
+
+extension Log {
+    /// Prints each diagnostic on its own line, as compilers do: `file:line:col: error: message`.
+    static func diagnostics(_ diagnostics: [ConfigDiagnostic]) {
+        for diagnostic in diagnostics {
+            try? LineOutput.standardError.writeLine(diagnostic.description)
+        }
+    }
+}

@@ -15,23 +15,15 @@ public enum ConfigFileSafety {
         if info.st_uid != user && info.st_uid != 0 {
             return ConfigDiagnostic(.error, file: file, at: .init(line: 1, column: 1), """
                 the config runs commands and is owned by another user (uid \(info.st_uid)); \
-                refusing it. Fix: sudo chown \(user) \(shellQuoted(file))
+                refusing it. Fix: sudo chown \(user) \(ShellQuoting.quote(file))
                 """)
         }
         if info.st_mode & (S_IWGRP | S_IWOTH) != 0 {
             return ConfigDiagnostic(.error, file: file, at: .init(line: 1, column: 1), """
                 the config runs commands and is writable by group or others; refusing it. \
-                Fix: chmod go-w \(shellQuoted(file))
+                Fix: chmod go-w \(ShellQuoting.quote(file))
                 """)
         }
         return nil
-    }
-
-    /// `text` in single quotes when it holds anything a shell would read specially, so that the fix can be
-    /// pasted as it is.
-    static func shellQuoted(_ text: String) -> String {
-        let plain = text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_./=+,:@%".contains($0)) }
-        if plain && !text.isEmpty { return text }
-        return "'" + text.replacing("'", with: "'\\''") + "'"
     }
 }

@@ -21,18 +21,15 @@ extension ConfigLoader {
                 self.error(item.position, error.description)
             }
         }
-        var exclude: [GlobPattern] = []
+        var exclude: [String] = []
         for item in section.entry("exclude")?.value.items ?? [] {
-            if let text = exclusionPattern(item), let pattern = try? GlobPattern(text.hasSuffix("/") ? String(text.dropLast()) : text) {
-                exclude.append(pattern)
-            }
+            if let text = exclusionPattern(item) { exclude.append(text) }
         }
         var recursive = true
         if let entry = section.entry("recursive"), let value = boolean(entry) { recursive = value }
 
-        let excludeTexts = (section.entry("exclude")?.value.items ?? []).map(\.text)
         for (pattern, item) in zip(match, section.entry("match")?.value.items ?? []) {
-            if let reason = neverMatches(pattern, recursive: recursive, excludes: excludeTexts, general: general) {
+            if let reason = neverMatches(pattern, recursive: recursive, excludes: exclude, general: general) {
                 error(item.position, "`\(pattern.text)` can never match: \(reason)")
             }
         }

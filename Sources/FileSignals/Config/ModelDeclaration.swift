@@ -18,14 +18,15 @@ public struct ModelDeclaration: Sendable, Hashable {
     public var position: SourcePosition
     public var folders: [Folder]
     public var match: [GlobPattern]
-    public var exclude: [GlobPattern]
+    /// Exclude patterns as written (a trailing `/` names folders only).
+    public var exclude: [String]
     public var recursive: Bool
 
     /// The model the watcher and reconciler use, with the ignore list of `general` in force.
     public func model(general: GeneralSettings) -> Model {
         // Patterns were checked when the config was read; a failure here would be a bug.
         let ignores = (try? general.exclusions()) ?? ExclusionList.defaultIgnores
-        let excludes = (try? ExclusionList(patterns: exclude.map(\.text))) ?? ExclusionList()
+        let excludes = (try? ExclusionList(patterns: exclude)) ?? ExclusionList()
         return Model(
             name: name,
             folders: folders.map { Model.Folder(path: $0.path, instancePrefix: $0.instancePrefix) },

@@ -10,6 +10,15 @@ public struct ExclusionList: Sendable, Hashable {
     public struct Entry: Sendable, Hashable {
         public let pattern: GlobPattern
         public let foldersOnly: Bool
+        /// The pattern as written, with its trailing `/` when it names folders only.
+        public var text: String { pattern.text + (foldersOnly ? "/" : "") }
+    }
+
+    /// Why a path is excluded: the entry that matched, and what it matched (the path itself, or the
+    /// folder above it).
+    public struct Exclusion: Sendable, Hashable {
+        public let entry: Entry
+        public let matchedPath: RawPath
     }
 
     public private(set) var entries: [Entry] = []
@@ -52,13 +61,24 @@ public struct ExclusionList: Sendable, Hashable {
 
     /// Whether the file at `relativePath` is excluded, by a pattern on it or on one of its parent folders.
     public func excludesFile(_ relativePath: RawPath) -> Bool {
-        if entries.isEmpty { return false }
-        for entry in entries where !entry.foldersOnly && entry.pattern.matches(relativePath) { return true }
+        exclusion(ofFile: relativePath) != nil
+    }
+
+    /// The first entry that excludes the file at `relativePath`, by matching it or one of its parent folders;
+    /// nil when the file is not excluded.
+    public func exclusion(ofFile relativePath: RawPath) -> Exclusion? {
+        if entries.isEmpty { return nil }
+        for entry in entries where !entry.foldersOnly && entry.pattern.matches(relativePath) {
+            return Exclusion(entry: entry, matchedPath: relativePath)
+        }
         var parent = relativePath.bytes
         while let slash = parent.lastIndex(of: UInt8(ascii: "/")) {
             parent.removeSubrange(slash...)
-            if excludesFolder(RawPath(bytes: parent)) { return true }
+            let folder = RawPath(bytes: parent)
+            if let entry = entries.first(where: { $0.pattern.matches(folder) }) {
+                return Exclusion(entry: entry, matchedPath: folder)
+            }
         }
-        return false
+        return nil
     }
 }

@@ -73,3 +73,30 @@ public struct Model: Sendable, Hashable {
         return location
     }
 }
+
+extension Model {
+    /// Whether a path is an instance of a model, and which rule decided: what `filesignals explain` tells.
+    public enum Verdict: Sendable, Hashable {
+        /// An instance; `pattern` is the match pattern that selected it (nil when the model matches every file).
+        case instance(Location, matchedBy: GlobPattern?)
+        /// Outside every folder of the model.
+        case outsideFolders
+        /// In a subfolder of a model that is not recursive.
+        case inSubfolderOfFlatModel(Location)
+        /// Taken out by an exclude or ignore pattern.
+        case excluded(Location, ExclusionList.Exclusion)
+        /// In the model's folders but matched by none of its patterns.
+        case matchedNoPattern(Location)
+    }
+
+    /// Decides whether the file at absolute `path` is an instance of this model, and why.
+    public func verdict(for path: RawPath) -> Verdict {
+        guard let location = location(of: path) else { return .outsideFolders }
+        let relative = location.relativePath
+        if !recursive && relative.bytes.contains(UInt8(ascii: "/")) { return .inSubfolderOfFlatModel(location) }
+        if let exclusion = exclusions.exclusion(ofFile: relative) { return .excluded(location, exclusion) }
+        if match.isEmpty { return .instance(location, matchedBy: nil) }
+        guard let pattern = match.first(where: { $0.matches(relative) }) else { return .matchedNoPattern(location) }
+        return .instance(location, matchedBy: pattern)
+    }
+}

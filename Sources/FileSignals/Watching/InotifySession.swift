@@ -61,6 +61,8 @@ final class InotifySession {
                 }
                 continue
             }
+            // Two models may name nested folders: a folder already walked at start is not listed twice.
+            if reason == .initialWalk, folderByDescriptor[watch] == next { continue }
             folderByDescriptor[watch] = next
             // The watch exists, so anything created from now on is reported; list what is already there.
             FolderListing.forEachEntry(in: next) { name, isFolder in

@@ -106,7 +106,12 @@ final class RunningCommand: @unchecked Sendable {
                 }
                 if !lines.isEmpty { update { output in lines.forEach { append(&output, $0) } } }
             }
-            update { _ in self.openStreams -= 1 }
+            // A last line without a newline (`ls -0` output) is still output.
+            let last = pending.isEmpty ? nil : String(decoding: pending, as: UTF8.self)
+            update { output in
+                if let last { append(&output, last) }
+                self.openStreams -= 1
+            }
         }
         thread.start()
     }

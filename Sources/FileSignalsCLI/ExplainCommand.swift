@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import ArgumentParser
+import FileSignals
+import Glibc
+
+/// `filesignals explain PATH`: which model a path belongs to and what a save or delete of it would run.
+struct ExplainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "explain",
+        abstract: "Tell which model PATH belongs to and what a save or delete of it would run; runs nothing.",
+        discussion: """
+            Prints the model that owns PATH (or, for each model, the folder, pattern or exclude that keeps it \
+            out), the signals a save and a delete would send, and for each receiver that would run, its exact \
+            argv, working folder and the variables added to its environment. Exit status 1 when PATH is not an \
+            instance of any model.
+            """
+    )
+
+    @OptionGroup var config: ConfigOptions
+
+    @Argument(help: ArgumentHelp("A file, existing or not, relative to the current folder or absolute.", valueName: "path"))
+    var path: String
+
+    @Option(help: ArgumentHelp("Only this signal (a model signal or a custom one).", valueName: "signal"))
+    var signal: String?
+
+    init() {}
+
+    func run() throws {
+        let loaded = try config.load()
+        if let signal, !loaded.signalNames.contains(signal) {
+            let hint = NearestWord.hint(for: signal, among: loaded.signalNames)
+            throw ValidationError("unknown signal `\(signal)`\(hint); the config declares \(loaded.signalNames.joined(separator: ", "))")
+        }
+        let absolute = Self.absolutePath(path)
+        var output = Explanation(config: loaded, path: absolute, signal: signal)
+        try LineOutput.standardOutput.writeLine(output.text())
+        if !output.isInstance { throw ExitCode(1) }
+    }
+
+    /// `path` made absolute against the current folder, its folder resolved when it exists.
+    static func absolutePath(_ path: String) -> RawPath {
+        let joined: String
+        if path.hasPrefix("/") {
+            joined = path
+        } else {
+            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX))
+            let cwd = getcwd(&buffer, buffer.count).map { String(cString: $0) } ?? "."
+            joined = cwd + "/" + path
+        }
+        var parts = joined.split(separator: "/", omittingEmptySubsequences: true)
+        guard let name = parts.popLast(), name != ".", name != ".." else { return RawPath(joined) }
+        let folder = "/" + parts.joined(separator: "/")
+        if let real = realpath(folder, nil) {
+            defer { free(real) }
+            return RawPath(cString: real).appending(RawPath(String(name)))
+        }
+        return RawPath(joined)
+    }
+}
+
+/// What `explain` prints, built from the same models, verdicts and invocations the bridge uses.
+struct Explanation {
+    let config: ProjectConfig
+    let path: RawPath
+    let signal: String?
+    private(set) var isInstance = false
+
+    init(config: ProjectConfig, path: RawPath, signal: String?) {
+        self.config = config
+        self.path = path
+        self.signal = signal
+    }
+
+    mutating func text() -> String {
+        let models = config.runtimeModels
+        let shownPath = path.relative(to: config.root)?.description ?? path.description
+        var lines: [String] = []
+        var owner: (Model, Model.Location)?
+        var verdicts: [(Model, Model.Verdict)] = []
+        for model in models {
+            let verdict = model.verdict(for: path)
+            if owner == nil, case .instance(let location, _) = verdict { owner = (model, location) }
+            verdicts.append((model, verdict))
+        }
+        guard let (model, location) = owner else {
+            lines.append("\(shownPath): not an instance of any model")
+            for (model, verdict) in verdicts { lines.append("  \(model.name): " + describe(verdict, of: model)) }
+            return lines.joined(separator: "\n")
+        }
+        isInstance = true
+        lines.append("\(shownPath): instance `\(location.instanceName)` of model \(model.name)")
+        for (declared, verdict) in verdicts where declared.name == model.name { lines.append("  " + describe(verdict, of: model)) }
+        for (other, verdict) in verdicts where other.name != model.name {
+            if case .instance = verdict {
+                lines.append("  \(other.name): also matches, but \(model.name) is declared first and owns it")
+            } else {
+                lines.append("  \(other.name): " + describe(verdict, of: other))
+            }
+        }
+
+        let exists = InstanceState.read(at: path)
+        lines.append("a save sends pre_save, then post_save with created: \(exists == nil) (the file \(exists == nil ? "is not there now" : "exists now"))")
+        lines.append("a delete sends pre_delete, then post_delete")
+
+        let signals = signal.map { [$0] } ?? ModelSignal.allCases.map(\.rawValue)
+        var runs = 0
+        for signalName in signals {
+            let payload = SignalPayload(
+                seq: 0, time: .now(), signal: signalName, sender: model.name, instance: location.instanceName,
+                path: path, created: signalName == ModelSignal.postSave.rawValue ? (exists == nil) : nil,
+                source: ModelSignal(rawValue: signalName) == nil ? .send : .live, state: exists)
+            for receiver in config.receivers where receiver.signals.contains(signalName) && receiver.listens(to: model.name) {
+                runs += 1
+                lines.append("")
+                lines.append("receiver \(receiver.name), on \(signalName):")
+                if receiver.when != .always && signalName == ModelSignal.postSave.rawValue {
+                    lines.append("  runs only when: \(receiver.when.rawValue)")
+                }
+                lines += describe(ReceiverInvocation(receiver: receiver, signal: payload, root: config.root))
+            }
+        }
+        if runs == 0 { lines.append("no receiver is connected to \(signal.map { "`\($0)`" } ?? "these signals") for \(model.name)") }
+        return lines.joined(separator: "\n")
+    }
+
+    private func describe(_ verdict: Model.Verdict, of model: Model) -> String {
+        switch verdict {
+        case .instance(let location, let pattern):
+            return "in folder \(folderName(location.folder)), matched by " + (pattern.map { "`\($0.text)`" } ?? "every file (no match patterns)")
+        case .outsideFolders:
+            return "outside its folders (" + model.folders.map(folderName).joined(separator: " ") + ")"
+        case .inSubfolderOfFlatModel(let location):
+            return "in a subfolder of \(folderName(location.folder)), and the model has recursive = no"
+        case .excluded(_, let exclusion):
+            let target = exclusion.matchedPath.description
+            let declaration = config.models.first { $0.name == model.name }
+            let source: String
+            if declaration?.exclude.contains(exclusion.entry.text) == true {
+                source = "its exclude"
+            } else if config.general.ignore.contains(exclusion.entry.text) {
+                source = "the ignore list of [filesignals]"
+            } else {
+                source = "the default ignore list"
+            }
+            return "excluded by `\(exclusion.entry.text)` (\(source)), which matches `\(target)`"
+        case .matchedNoPattern:
+            return "matched by none of " + model.match.map { "`\($0.text)`" }.joined(separator: " ")
+        }
+    }
+
+    private func folderName(_ folder: Model.Folder) -> String {
+        folder.instancePrefix.isEmpty ? "." : folder.instancePrefix.description
+    }
+
+    private func describe(_ invocation: ReceiverInvocation) -> [String] {
+        var lines: [String] = []
+        switch invocation.program {
+        case .process(let arguments):
+            lines.append("  argv: " + arguments.map(ShellQuoting.quote).joined(separator: " "))
+            lines.append("  stdin: the signal as one JSON line")
+        case .handler(let name, let options):
+            let shown = options.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
+            lines.append("  Swift handler `\(name)`" + (shown.isEmpty ? "" : " with \(shown)"))
+        }
+        lines.append("  cwd: \(invocation.workingFolder)")
+        lines.append("  env (added):")
+        for variable in invocation.environment {
+            // The seq is only known when the signal happens.
+            let value = variable.name == "FILESIGNALS_SEQ" ? "<the signal's seq>" : ShellQuoting.quote(variable.value)
+            lines.append("    \(variable.name)=\(value)")
+        }
+        return lines
+    }
+}
