@@ -13,6 +13,10 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // The state database: SQLite (the system's libsqlite3) in WAL mode.
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        // SHA-256 of instances' content.
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // libinotifytools (GPL-2.0-only), from Debian's libinotifytools0-dev. No pkg-config file is shipped.
@@ -22,7 +26,11 @@ let package = Package(
         ),
         .target(
             name: "FileSignals",
-            dependencies: ["CInotifyTools"]
+            dependencies: [
+                "CInotifyTools",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         .target(
             name: "FileSignalsCLI",
@@ -47,7 +55,9 @@ let package = Package(
         .testTarget(
             name: "FileSignalsCLITests",
             // Depending on the executable makes `swift test` build it; the tests run it from the build folder.
-            dependencies: ["filesignals", "FileSignals", "TestSupport"]
+            dependencies: ["filesignals", "FileSignals", "TestSupport"],
+            // Expected outputs, read from the source tree by path.
+            exclude: ["Golden"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,24 +1,51 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 
 /// Wires models to a running watcher: watches their folders, folds the events into signals with a
-/// ``Reconciler``, and hands each signal, in order, to the caller.
+/// ``Reconciler``, records them in the state database, and hands each signal, in order, to the caller.
+///
+/// With a state database, the bridge first hands back the signals a previous run recorded but never
+/// finished (after a crash), then compares the disk with the saved instance table (catch-up), then
+/// reports live changes. Each batch of signals is recorded, with the table changes it reports, before the
+/// caller sees it, and marked done once the caller's handler has returned.
 public struct Bridge: Sendable {
     /// What the bridge tells its caller while it runs.
     public enum Event: Sendable {
+        /// Signals a previous run recorded but did not finish dispatching: their JSON lines, marked
+        /// `source: "catch-up"`. Sent once, first.
+        case replay([JournalEntry])
         /// Every folder is watched and every existing file is known; changes from now on are reported.
         case ready(folders: Int, files: Int)
-        /// Signals to dispatch, in order.
-        case signals([SignalPayload])
+        /// Signals to dispatch, in order, each with its JSON line (without the newline).
+        case signals([Emitted])
         /// Something the user should know that does not stop the bridge.
         case warning(String)
     }
 
+    /// A signal and its JSON line.
+    public struct Emitted: Sendable {
+        public var payload: SignalPayload
+        /// The JSON line, newline included.
+        public var line: [UInt8]
+    }
+
     public let models: [Model]
     public let options: Reconciler.Options
+    /// Where the instance table, `seq` and journal are kept; nil to keep nothing across runs.
+    public let state: StateStore?
+    /// How long finished signals stay in the journal.
+    public let journalRetention: Duration
+    /// Stop once the first walk and its catch-up are decided, instead of watching (`filesignals scan`).
+    public let stopsWhenCaughtUp: Bool
 
-    public init(models: [Model], options: Reconciler.Options = .init()) {
+    public init(
+        models: [Model], options: Reconciler.Options = .init(), state: StateStore? = nil,
+        journalRetention: Duration = .seconds(7 * 86_400), stopsWhenCaughtUp: Bool = false
+    ) {
         self.models = models
         self.options = options
+        self.state = state
+        self.journalRetention = journalRetention
+        self.stopsWhenCaughtUp = stopsWhenCaughtUp
     }
 
     /// Every distinct top folder of the models.
@@ -30,8 +57,16 @@ public struct Bridge: Sendable {
     /// Watches and reports until the calling task is cancelled or `handle` throws. On cancellation, changes
     /// still inside their settle window are decided and reported before returning.
     ///
-    /// - Throws: ``WatcherError`` when watching cannot start, or what `handle` threw.
+    /// - Throws: ``WatcherError`` when watching cannot start, ``StateError`` when the state database cannot
+    ///   be read, or what `handle` threw.
     public func run(_ handle: @Sendable (Event) async throws -> Void) async throws {
+        var journal = Journal(store: state)
+        let contents = try journal.open(retention: journalRetention)
+        if !contents.unfinished.isEmpty {
+            try await handle(.replay(contents.unfinished))
+            journal.finished(contents.unfinished.map(\.seq))
+        }
+
         let models = self.models
         let watcher = try InotifyWatcher.start(folders: folders) { folder in
             models.contains { model in
@@ -46,14 +81,19 @@ public struct Bridge: Sendable {
             inputContinuation.finish()
         }
         var timer = SettleTimer(continuation: inputContinuation)
+        let hasher = BackgroundHasher(results: inputContinuation)
         defer {
             forwarder.cancel()
             timer.cancel()
+            hasher.finish()
         }
 
-        var reconciler = Reconciler(models: models, options: options)
+        var reconciler = Reconciler(
+            models: models, options: options, table: contents.table, hasState: contents.hasState, firstSeq: contents.nextSeq)
+        var isReady = false
         for await input in inputs {
             var signals: [SignalPayload] = []
+            var readyEvent: Event?
             switch input {
             case .batch(let batch):
                 let now = ContinuousClock.now
@@ -61,37 +101,109 @@ public struct Bridge: Sendable {
                     signals += reconciler.handle(event, now: now)
                     switch event {
                     case .ready(let folders, let files):
-                        try await emit(signals, then: .ready(folders: folders, files: files), handle)
+                        // Signals before `ready` (catch-up is decided later) go out first.
+                        try await emit(signals, &journal, &reconciler, handle)
                         signals.removeAll()
+                        readyEvent = .ready(folders: folders, files: files)
+                        isReady = true
                     case .warning(let message):
                         try await handle(.warning(message))
                     case .overflow:
-                        try await handle(.warning("the inotify queue overflowed: some changes may not be reported"))
-                    case .changed, .found:
+                        try await handle(.warning("the inotify queue overflowed; rescanning to find what changed"))
+                    case .changed, .found, .rescanFinished:
                         break
                     }
                 }
             case .tick:
                 timer.fired()
+            case .hashes(let results):
+                for result in results { reconciler.recordHash(result.digest, for: result.path, state: result.state) }
             }
             signals += reconciler.flushDue(now: .now)
-            try await emit(signals, then: nil, handle)
+            try await emit(signals, &journal, &reconciler, handle)
+            if let readyEvent { try await handle(readyEvent) }
+            hasher.hash(reconciler.takeUnhashed())
             if let deadline = reconciler.nextDeadline { timer.schedule(at: deadline) }
+            if stopsWhenCaughtUp && isReady && reconciler.isSettled { break }
         }
         // Cancelled: decide what is still settling rather than lose it.
         let remaining = reconciler.flushDue(now: .now + .seconds(86_400))
-        try await emit(remaining, then: nil, handle)
+        try await emit(remaining, &journal, &reconciler, handle)
+        journal.flushDone(&reconciler)
     }
 
-    private func emit(_ signals: [SignalPayload], then event: Event?, _ handle: @Sendable (Event) async throws -> Void) async throws {
-        if !signals.isEmpty { try await handle(.signals(signals)) }
-        if let event { try await handle(event) }
+    /// Records `signals` and the table changes behind them, hands them to the caller, and notes them done.
+    private func emit(
+        _ signals: [SignalPayload], _ journal: inout Journal, _ reconciler: inout Reconciler,
+        _ handle: @Sendable (Event) async throws -> Void
+    ) async throws {
+        let emitted = signals.map { Emitted(payload: $0, line: $0.jsonLine()) }
+        if let warning = journal.record(emitted, tableChanges: reconciler.takeTableChanges(), nextSeq: reconciler.nextSeq) {
+            try await handle(.warning(warning))
+        }
+        guard !emitted.isEmpty else { return }
+        try await handle(.signals(emitted))
+        journal.finished(emitted.map(\.payload.seq))
     }
 
-    /// What the bridge's loop waits for: a batch from the watcher, or a settle deadline.
+    /// What the bridge's loop waits for: a batch from the watcher, a settle deadline, or hashes computed
+    /// in the background.
     enum Input: Sendable {
         case batch([WatcherEvent])
         case tick
+        case hashes([BackgroundHasher.Result])
+    }
+}
+
+/// The bridge's side of the state database: records batches, and remembers which signals finished so that
+/// the next batch marks them done in the same transaction.
+private struct Journal {
+    let store: StateStore?
+    private var done: [Int64] = []
+    private var failed = false
+
+    init(store: StateStore?) { self.store = store }
+
+    mutating func open(retention: Duration) throws(StateError) -> StateStore.Contents {
+        guard let store else { return StateStore.Contents(table: InstanceTable(), nextSeq: 1, unfinished: [], hasState: false) }
+        let cutoff = Timestamp(nanosecondsSinceEpoch: Timestamp.now().nanosecondsSinceEpoch - retention.nanoseconds)
+        try store.prune(recordedBefore: cutoff)
+        return try store.load()
+    }
+
+    /// Writes a batch; returns a warning when the database refused it (the last committed state stays).
+    mutating func record(_ emitted: [Bridge.Emitted], tableChanges: [Reconciler.TableChange], nextSeq: Int64) -> String? {
+        guard let store, !emitted.isEmpty || !tableChanges.isEmpty || !done.isEmpty else { return nil }
+        var batch = StateStore.Batch(nextSeq: nextSeq)
+        batch.signals = emitted.map { ($0.payload.seq, $0.payload.signal, $0.payload.sender, Array($0.line.dropLast())) }
+        batch.tableChanges = tableChanges
+        batch.done = done
+        do {
+            try store.record(batch)
+            done.removeAll()
+            failed = false
+            return nil
+        } catch {
+            defer { failed = true }
+            return failed ? nil : "state not saved, the last saved state stays: \(error)"
+        }
+    }
+
+    mutating func finished(_ seqs: [Int64]) {
+        guard store != nil else { return }
+        done += seqs
+    }
+
+    /// Marks the last finished signals done before the bridge stops.
+    mutating func flushDone(_ reconciler: inout Reconciler) {
+        _ = record([], tableChanges: reconciler.takeTableChanges(), nextSeq: reconciler.nextSeq)
+    }
+}
+
+extension Duration {
+    /// The duration in whole nanoseconds.
+    var nanoseconds: Int64 {
+        components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
     }
 }
 

@@ -14,6 +14,21 @@ enum ExitCodes {
     static let osError = ExitCode(71)
     /// `EX_CONFIG`: the configuration is invalid.
     static let config = ExitCode(78)
+    /// `EX_DATAERR`: the state database is damaged or from a newer version.
+    static let dataError = ExitCode(65)
+    /// `EX_CANTCREAT`: the state database cannot be created or written.
+    static let cannotCreate = ExitCode(73)
+    /// `EX_TEMPFAIL`: another watcher holds the state database; try again once it has stopped.
+    static let temporaryFailure = ExitCode(75)
+
+    /// The status for a state database that cannot be used.
+    static func status(for error: StateError) -> ExitCode {
+        switch error {
+        case .locked: return temporaryFailure
+        case .corrupt, .newerSchema: return dataError
+        case .unavailable: return cannotCreate
+        }
+    }
 
     /// The status for a watcher that could not start.
     static func status(for error: WatcherError) -> ExitCode {

@@ -14,8 +14,8 @@ struct FolderModelOptions: ParsableArguments {
     @Option(name: .customLong("exclude"), help: ArgumentHelp("Leave out paths matching this glob (repeatable); `dir/` leaves out a folder.", valueName: "glob"))
     var excludes: [String] = []
 
-    @Option(help: ArgumentHelp("The model's name: the `sender` of its signals.", valueName: "name"))
-    var sender = "File"
+    @Option(help: ArgumentHelp("The model's name: the `sender` of its signals (default: File).", valueName: "name"))
+    var sender: String?
 
     /// The one model these options describe, with the default ignore list in force.
     /// - Throws: `ValidationError` for a bad pattern; ``WatcherError/missingFolder(_:)`` for a folder that
@@ -30,7 +30,7 @@ struct FolderModelOptions: ParsableArguments {
         do {
             let match = try matches.map { text throws(GlobPatternError) in try GlobPattern(text) }
             let exclusions = try ExclusionList.defaultIgnores.adding(ExclusionList(patterns: excludes))
-            return Model(name: sender, folders: resolved, match: match, exclusions: exclusions)
+            return Model(name: sender ?? "File", folders: resolved, match: match, exclusions: exclusions)
         } catch {
             throw ValidationError(error.description)
         }

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 import ArgumentParser
 import FileSignals
-import Foundation
 
 /// `filesignals watch`: watch folders and report every save and delete until SIGINT or SIGTERM.
 struct WatchCommand: AsyncParsableCommand {
@@ -31,74 +30,26 @@ struct WatchCommand: AsyncParsableCommand {
     @Flag(help: "Report every existing file once at start, as post_save with source `initial`.")
     var initial = false
 
+    @OptionGroup(title: "State")
+    var state: StateOptions
+
     init() {}
 
     func run() async throws {
         let bridge: Bridge
         do {
-            bridge = try makeBridge()
+            let target = try WatchTarget.resolve(config: config, folders: model, state: state)
+            if let receivers = target.config?.receivers, !receivers.isEmpty {
+                Log.warning("this version does not run receivers yet; signals are only printed")
+            }
+            bridge = Bridge(
+                models: target.models, options: .init(settle: settle ?? target.settle, reportInitialFiles: initial),
+                state: try target.openState(), journalRetention: target.journalRetention)
         } catch let error as WatcherError {
             Log.error(error.description)
             throw ExitCodes.status(for: error)
         }
-        let printsJSON = json
-        let watching = Task {
-            try await bridge.run { event in
-                switch event {
-                case .signals(let signals):
-                    for signal in signals {
-                        if printsJSON {
-                            try LineOutput.standardOutput.write(signal.jsonLine())
-                        } else {
-                            Log.info(signal.humanLine())
-                        }
-                    }
-                case .ready(let folders, let files):
-                    Log.info("watching \(folders) folder\(folders == 1 ? "" : "s"), \(files) file\(files == 1 ? "" : "s"); ready")
-                case .warning(let message):
-                    Log.warning(message)
-                }
-            }
-        }
-        let stopSignals = StopSignals { _ in watching.cancel() }
-        if printsJSON {
-            Thread.detachNewThread {
-                LineOutput.standardOutput.waitUntilReaderCloses()
-                watching.cancel()
-            }
-        }
-        defer { withExtendedLifetime(stopSignals) {} }
-        do {
-            try await watching.value
-        } catch let error as WatcherError {
-            Log.error(error.description)
-            throw ExitCodes.status(for: error)
-        } catch is LineOutput.Closed {
-            // The reader went away (`| head -1`): nothing left to do, and nothing to complain about.
-        }
-    }
-
-    /// The bridge for the config file, or for the folders given on the command line.
-    private func makeBridge() throws -> Bridge {
-        let configPath = model.folders.isEmpty ? config.chosenPath : nil
-        guard let configPath else {
-            if config.path != nil {
-                throw ValidationError("give folders or -c PATH, not both: folders given on the command line form a model of their own")
-            }
-            return Bridge(models: [try model.model()], options: .init(settle: settle ?? .milliseconds(50), reportInitialFiles: initial))
-        }
-        if !model.matches.isEmpty || !model.excludes.isEmpty || model.sender != "File" {
-            throw ValidationError("--match, --exclude and --sender describe folders given on the command line; with a config, use its [model] sections")
-        }
-        let loaded = try ConfigOptions.load(path: configPath)
-        if loaded.models.isEmpty {
-            Log.error("\(configPath) declares no [model]; nothing to watch")
-            throw ExitCodes.config
-        }
-        if !loaded.receivers.isEmpty {
-            Log.warning("this version does not run receivers yet; signals are only printed")
-        }
-        return Bridge(models: loaded.runtimeModels, options: .init(settle: settle ?? loaded.general.settle, reportInitialFiles: initial))
+        try await BridgeSession.run(bridge, json: json)
     }
 
     static func parseDuration(_ text: String) throws -> Duration {

@@ -38,6 +38,17 @@ struct JSONWriter {
         bytes.append(contentsOf: "null".utf8)
     }
 
+    /// Writes `name` with an array of strings.
+    mutating func strings(_ name: StaticString, _ values: [String]) {
+        key(name)
+        bytes.append(UInt8(ascii: "["))
+        for (index, value) in values.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            appendQuoted(value)
+        }
+        bytes.append(UInt8(ascii: "]"))
+    }
+
     /// Writes `name` with a nested object built by `body`.
     mutating func object(_ name: StaticString, _ body: (inout JSONWriter) -> Void) {
         key(name)

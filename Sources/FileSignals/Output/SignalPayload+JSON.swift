@@ -19,18 +19,23 @@ extension SignalPayload {
         }
         json.string("path", path.description)
         if let created { json.bool("created", created) }
+        if let movedFrom { json.string("moved_from", movedFrom.description) }
+        if let movedTo { json.string("moved_to", movedTo.description) }
         json.string("source", source.rawValue)
+        if let changes { json.strings("changes", changes.names) }
         if let state {
             json.integer("size", state.size)
             json.string("mtime", Timestamp(nanosecondsSinceEpoch: state.mtimeNanoseconds).description)
             json.integer("inode", state.inode)
         }
+        if let sha256 { json.string("sha256", ContentHash.hex(sha256)) }
         if signal == ModelSignal.preSave.rawValue || signal == ModelSignal.postSave.rawValue {
             if let previous {
                 json.object("previous") { object in
                     object.integer("size", previous.size)
                     object.string("mtime", Timestamp(nanosecondsSinceEpoch: previous.mtimeNanoseconds).description)
                     object.integer("inode", previous.inode)
+                    if let previousSHA256 { object.string("sha256", ContentHash.hex(previousSHA256)) }
                 }
             } else {
                 json.null("previous")
@@ -43,6 +48,8 @@ extension SignalPayload {
     public func humanLine() -> String {
         var line = "\(signal) \(sender) \(instance)"
         if created == true { line += " (created)" }
+        if let movedFrom { line += " (from \(movedFrom))" }
+        if let movedTo { line += " (to \(movedTo))" }
         if source != .live { line += " [\(source.rawValue)]" }
         return line
     }

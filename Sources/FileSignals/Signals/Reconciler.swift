@@ -3,11 +3,15 @@
 /// Turns what the watcher reports into model signals, by comparing the disk with the instance table.
 ///
 /// Raw events are never passed through one to one. An event only marks its path as *pending*; once the
-/// path has stayed quiet for `settle`, the reconciler looks at the disk (`lstat`) and compares it with the
-/// instance table: a file that is there and was not is a save with `created: true`, a file that changed is
-/// a save, a file that was there and is gone is a delete. So every sequence of events on one path inside
-/// the settle window folds into at most one save or one delete, and an event seen twice (by inotify and by
-/// the listing of a new folder) changes nothing.
+/// path has stayed quiet for `settle`, the reconciler looks at the disk (`lstat` and a SHA-256 of the
+/// content) and compares it with the instance table: a file that is there and was not is a save with
+/// `created: true`, a file that changed is a save, a file that was there and is gone is a delete. So every
+/// sequence of events on one path inside the settle window (an editor's rename dance, a temp file moved
+/// into place) folds into at most one save or one delete, and an event seen twice (by inotify and by the
+/// listing of a new folder) changes nothing.
+///
+/// Renames are paired by inotify's cookie, or, after a scan (catch-up or overflow), by inode: the old
+/// instance gets `post_delete` with `moved_to`, the new one `post_save` with `moved_from`.
 ///
 /// The reconciler is a plain value driven by its caller: ``handle(_:now:)`` for each event and
 /// ``flushDue(now:)`` when ``nextDeadline`` has passed. It does no waiting of its own, which is what makes
@@ -22,7 +26,8 @@ public struct Reconciler: Sendable {
         /// How long a file that was created or written but not yet closed must stay quiet before it is
         /// treated as saved anyway (a hard link, a writer that keeps its file open). Never below `settle`.
         public var unclosedWriteTimeout: Duration
-        /// Whether files found by the first walk are reported (`--initial`) instead of silently filling the table.
+        /// Whether files found by the first walk are reported (`--initial`) instead of being compared with
+        /// the table.
         public var reportInitialFiles: Bool
 
         public init(settle: Duration = .milliseconds(50), unclosedWriteTimeout: Duration = .seconds(1), reportInitialFiles: Bool = false) {
@@ -32,40 +37,112 @@ public struct Reconciler: Sendable {
         }
     }
 
+    /// A change to the instance table, for the state database to record with the signals that report it.
+    public enum TableChange: Sendable, Hashable {
+        case upsert(RawPath, InstanceRecord)
+        case remove(RawPath)
+    }
+
     /// A path with events not yet decided.
     private struct PendingChange: Sendable {
-        var location: Model.Location
         var sender: String
+        var instance: RawPath
         var source: SignalSource
         var lastEvent: Instant
         /// Created or written, and not yet closed.
         var isBeingWritten = false
         /// `pre_save` already sent for this change (at the first write to an existing instance).
         var preSaveSent = false
+        /// Report as a new instance whatever the table says (`--initial`).
+        var forceCreated = false
+        /// The instance this path was renamed from, with that instance's record.
+        var movedFrom: (path: RawPath, record: InstanceRecord)?
+        /// The path this instance was renamed to.
+        var movedTo: RawPath?
+    }
+
+    /// A `MOVED_FROM` waiting for its `MOVED_TO`.
+    private struct MoveSource: Sendable {
+        var path: RawPath
+        var isFolder: Bool
+    }
+
+    /// A walk of the disk in progress (catch-up at start, or the rescan after an overflow): every instance
+    /// it finds is compared with the table, and when it ends, the table's instances it did not find are
+    /// looked at again.
+    private struct ScanPass: Sendable {
+        var source: SignalSource
+        var seen: Set<RawPath> = []
+    }
+
+    /// What one pending path turned out to be when it was decided.
+    private enum Decision {
+        case created(InstanceRecord)
+        case updated(before: InstanceRecord, after: InstanceRecord)
+        case deleted(InstanceRecord)
+        case nothing
     }
 
     public let models: [Model]
     public let options: Options
-    public private(set) var table = InstanceTable()
+    public private(set) var table: InstanceTable
     private var pending: [RawPath: PendingChange] = [:]
-    private var nextSeq: Int64
+    private var moveSources: [UInt32: MoveSource] = [:]
+    private var scan: ScanPass?
+    private var tableChanges: [TableChange] = []
+    /// Instances known without a content hash, to be hashed off the event path.
+    private var unhashed: [RawPath] = []
+    public private(set) var nextSeq: Int64
 
     /// - Parameters:
     ///   - models: the models whose instances are tracked; a file belongs to the first model that includes it.
+    ///   - table: what the state database knew when the bridge last ran; empty when there is no state.
+    ///   - hasState: whether `table` comes from a state database. With state, the first walk is a catch-up
+    ///     against it; without, existing files fill the table silently (or are reported with `--initial`).
     ///   - firstSeq: the `seq` of the first signal.
-    public init(models: [Model], options: Options = Options(), firstSeq: Int64 = 1) {
+    public init(models: [Model], options: Options = Options(), table: InstanceTable = InstanceTable(), hasState: Bool = false, firstSeq: Int64 = 1) {
         self.models = models
         self.options = options
+        self.table = table
         self.nextSeq = firstSeq
+        if hasState || options.reportInitialFiles {
+            scan = ScanPass(source: options.reportInitialFiles ? .initial : .catchUp)
+        }
     }
 
     /// The earliest time at which ``flushDue(now:)`` has something to decide, or nil when nothing is pending.
     public var nextDeadline: Instant? {
-        pending.values.lazy.map { deadline(of: $0) }.min()
+        pending.values.lazy.filter { self.isDecidable($0) }.map { self.deadline(of: $0) }.min()
+    }
+
+    /// While a scan runs, its deletions cannot be told from files it has not reached yet: only live
+    /// changes are decided until it ends.
+    private func isDecidable(_ change: PendingChange) -> Bool {
+        scan == nil || change.source == .live
     }
 
     /// Whether no path is waiting to be decided.
-    public var isSettled: Bool { pending.isEmpty }
+    public var isSettled: Bool { pending.isEmpty && scan == nil }
+
+    /// The table changes made since the last call, in order, for the state database.
+    public mutating func takeTableChanges() -> [TableChange] {
+        defer { tableChanges.removeAll(keepingCapacity: true) }
+        return tableChanges
+    }
+
+    /// Instances in the table without a content hash since the last call; hash them off the event path and
+    /// give the result to ``recordHash(_:for:state:)``.
+    public mutating func takeUnhashed() -> [RawPath] {
+        defer { unhashed.removeAll() }
+        return unhashed
+    }
+
+    /// Records a hash computed off the event path, if the instance has not changed since it was read.
+    public mutating func recordHash(_ sha256: [UInt8], for path: RawPath, state: InstanceState) {
+        guard var record = table[path], record.state == state, record.sha256 == nil else { return }
+        record.sha256 = sha256
+        setRecord(record, at: path)
+    }
 
     /// Takes one event from the watcher into account.
     ///
@@ -73,46 +150,141 @@ public struct Reconciler: Sendable {
     public mutating func handle(_ event: WatcherEvent, now: Instant) -> [SignalPayload] {
         switch event {
         case .found(let path, let reason):
-            guard let (model, location) = owner(of: path) else { return [] }
-            if reason == .initialWalk && !options.reportInitialFiles {
-                // With no saved state, the files that exist at start-up become the table silently.
-                if table[path] == nil, let state = InstanceState.read(at: path) { table[path] = state }
-                return []
-            }
-            markPending(path, location: location, sender: model.name, source: reason == .initialWalk ? .initial : .live, now: now)
+            found(path, reason: reason, now: now)
             return []
-        case .changed(let path, let mask, _):
-            if mask.contains(.isDirectory) {
-                if mask.contains(.delete) || mask.contains(.movedFrom) || mask.contains(.deleteSelf) || mask.contains(.moveSelf) {
-                    markInstancesPending(under: path, now: now)
+        case .changed(let path, let mask, let cookie):
+            return changed(path, mask: mask, cookie: cookie, now: now)
+        case .overflow:
+            // The watcher follows an overflow with a rescan of every folder.
+            scan = ScanPass(source: .rescan)
+            return []
+        case .ready, .rescanFinished:
+            finishScan(now: now)
+            return []
+        case .warning:
+            return []
+        }
+    }
+
+    private mutating func found(_ path: RawPath, reason: WatcherEvent.ScanReason, now: Instant) {
+        guard let (model, location) = owner(of: path) else { return }
+        switch reason {
+        case .newFolder:
+            markPending(path, sender: model.name, instance: location.instanceName, source: .live, now: now)
+        case .initialWalk, .rescan:
+            guard var pass = scan else {
+                // No saved state: the files that exist at start-up become the table silently.
+                if table[path] == nil, let state = InstanceState.read(at: path) {
+                    setRecord(InstanceRecord(sender: model.name, instance: location.instanceName, state: state), at: path)
+                    unhashed.append(path)
                 }
-                return []
+                return
             }
-            guard let (model, location) = owner(of: path) else { return [] }
-            markPending(path, location: location, sender: model.name, source: .live, now: now)
-            if mask.contains(.create) || mask.contains(.modify) { pending[path]!.isBeingWritten = true }
-            if mask.contains(.closeWrite) || mask.contains(.delete) || mask.contains(.movedFrom) {
-                pending[path]!.isBeingWritten = false
+            pass.seen.insert(path)
+            scan = pass
+            if pass.source == .initial {
+                markPending(path, sender: model.name, instance: location.instanceName, source: .initial, now: now)
+                pending[path]!.forceCreated = true
+            } else if table[path]?.state != InstanceState.read(at: path) || table[path]?.sender != model.name {
+                markPending(path, sender: model.name, instance: location.instanceName, source: pass.source, now: now)
             }
-            let isWrite = !mask.isDisjoint(with: [.create, .modify, .attrib])
-            guard isWrite, !pending[path]!.preSaveSent, let previous = table[path] else { return [] }
-            // The earliest moment a save of an existing instance can be seen: tell pre_save receivers now.
-            pending[path]!.preSaveSent = true
-            return [makeSignal(.preSave, for: pending[path]!, path: path, state: InstanceState.read(at: path), previous: previous)]
-        case .overflow, .ready, .warning:
+        }
+    }
+
+    private mutating func changed(_ path: RawPath, mask: InotifyMask, cookie: UInt32, now: Instant) -> [SignalPayload] {
+        if mask.contains(.isDirectory) || mask.contains(.deleteSelf) || mask.contains(.moveSelf) {
+            folderChanged(path, mask: mask, cookie: cookie, now: now)
             return []
+        }
+        if mask.contains(.movedFrom), table[path] != nil {
+            moveSources[cookie] = MoveSource(path: path, isFolder: false)
+        }
+        guard let (model, location) = owner(of: path) else {
+            if mask.contains(.movedTo) { moveSources[cookie] = nil }
+            return []
+        }
+        markPending(path, sender: model.name, instance: location.instanceName, source: .live, now: now)
+        if mask.contains(.movedTo), let source = moveSources.removeValue(forKey: cookie), !source.isFolder {
+            link(from: source.path, to: path, now: now)
+        }
+        if mask.contains(.create) || mask.contains(.modify) { pending[path]!.isBeingWritten = true }
+        if mask.contains(.closeWrite) || mask.contains(.delete) || mask.contains(.movedFrom) || mask.contains(.movedTo) {
+            pending[path]!.isBeingWritten = false
+        }
+        let isWrite = !mask.isDisjoint(with: [.create, .modify, .attrib])
+        guard isWrite, !pending[path]!.preSaveSent, let previous = table[path] else { return [] }
+        // The earliest moment a save of an existing instance can be seen: tell pre_save receivers now.
+        pending[path]!.preSaveSent = true
+        var signal = makeSignal(.preSave, path: path, pending[path]!, state: InstanceState.read(at: path))
+        signal.previous = previous.state
+        signal.previousSHA256 = previous.sha256
+        return [signal]
+    }
+
+    /// A folder was created, removed or renamed. Its instances are looked at again; a rename within the
+    /// tree carries each instance to its new path.
+    private mutating func folderChanged(_ path: RawPath, mask: InotifyMask, cookie: UInt32, now: Instant) {
+        if mask.contains(.movedFrom) {
+            moveSources[cookie] = MoveSource(path: path, isFolder: true)
+        }
+        if mask.contains(.movedTo), let source = moveSources.removeValue(forKey: cookie), source.isFolder {
+            for old in table.paths(under: source.path) {
+                guard let rest = old.relative(to: source.path) else { continue }
+                let new = path.appending(rest)
+                if let (model, location) = owner(of: new) {
+                    markPending(new, sender: model.name, instance: location.instanceName, source: .live, now: now)
+                    link(from: old, to: new, now: now)
+                } else {
+                    markInstancePending(old, now: now)
+                }
+            }
+        }
+        if !mask.isDisjoint(with: [.delete, .movedFrom, .deleteSelf, .moveSelf]) {
+            for instance in table.paths(under: path) { markInstancePending(instance, now: now) }
+            if mask.contains(.deleteSelf) || mask.contains(.moveSelf), table[path] != nil { markInstancePending(path, now: now) }
+        }
+    }
+
+    /// Records that the instance at `old` was renamed to `new` (both pending).
+    private mutating func link(from old: RawPath, to new: RawPath, now: Instant) {
+        guard let record = table[old] else { return }
+        markInstancePending(old, now: now)
+        pending[old]?.movedTo = new
+        pending[new]?.movedFrom = (old, record)
+    }
+
+    /// Ends a scan: instances of the table the scan did not find are looked at again (they are gone, or
+    /// were moved while nobody watched).
+    private mutating func finishScan(now: Instant) {
+        guard let pass = scan else { return }
+        scan = nil
+        for path in table.paths where !pass.seen.contains(path) && pending[path] == nil {
+            markInstancePending(path, now: now, source: pass.source == .initial ? .catchUp : pass.source)
         }
     }
 
     /// Decides every pending path whose settle window has passed.
     ///
-    /// - Returns: the signals, in the order the paths became quiet.
+    /// - Returns: the signals, in the order the paths became quiet; for a rename, the old instance's delete
+    ///   before the new one's save.
     public mutating func flushDue(now: Instant) -> [SignalPayload] {
-        let due = pending.filter { deadline(of: $0.value) <= now }.sorted { $0.value.lastEvent < $1.value.lastEvent }
-        var signals: [SignalPayload] = []
+        let due = pending.filter { deadline(of: $0.value) <= now && isDecidable($0.value) }
+            .sorted { ($0.value.lastEvent, $0.key) < ($1.value.lastEvent, $1.key) }
+        guard !due.isEmpty else { return [] }
+        // A MOVED_FROM whose MOVED_TO never came (moved out of the tree) is forgotten once all is settled.
+        defer { if pending.isEmpty { moveSources.removeAll() } }
+        var decisions: [(path: RawPath, change: PendingChange, decision: Decision)] = []
         for (path, change) in due {
             pending[path] = nil
-            decide(path, change, into: &signals)
+            decisions.append((path, change, decide(path, change)))
+        }
+        pairRenamesByInode(&decisions)
+        // A rename's delete goes out before its save, wherever the two paths fell in the order.
+        let deletesFirst = decisions.filter { if case .deleted = $0.decision { $0.change.movedTo != nil } else { false } }
+        let others = decisions.filter { if case .deleted = $0.decision { $0.change.movedTo == nil } else { true } }
+        var signals: [SignalPayload] = []
+        for (path, change, decision) in deletesFirst + others {
+            emit(decision, path: path, change: change, into: &signals)
         }
         return signals
     }
@@ -122,48 +294,114 @@ public struct Reconciler: Sendable {
         return change.lastEvent + wait
     }
 
-    /// Compares the disk with the table for one path and emits what changed.
-    private mutating func decide(_ path: RawPath, _ change: PendingChange, into signals: inout [SignalPayload]) {
-        let previous = table[path]
-        let current = InstanceState.read(at: path)
-        switch (previous, current) {
-        case (nil, let now?):
-            if !change.preSaveSent {
-                signals.append(makeSignal(.preSave, for: change, path: path, state: now, previous: nil))
-            }
-            signals.append(makeSignal(.postSave, for: change, path: path, state: now, previous: nil, created: true))
-            table[path] = now
-        case (let before?, let now?):
-            guard now != before || change.preSaveSent else { return }
-            if !change.preSaveSent {
-                signals.append(makeSignal(.preSave, for: change, path: path, state: now, previous: before))
-            }
-            signals.append(makeSignal(.postSave, for: change, path: path, state: now, previous: before, created: false))
-            table[path] = now
-        case (let before?, nil):
-            signals.append(makeSignal(.preDelete, for: change, path: path, state: before))
-            signals.append(makeSignal(.postDelete, for: change, path: path, state: before))
-            table[path] = nil
-        case (nil, nil):
+    /// Compares the disk with the table for one path.
+    private func decide(_ path: RawPath, _ change: PendingChange) -> Decision {
+        let before = change.forceCreated ? nil : table[path]
+        guard let state = InstanceState.read(at: path) else {
+            if let before = table[path] { return .deleted(before) }
             // Created and removed within one settle window: nothing was ever saved.
-            return
+            return .nothing
+        }
+        var after = InstanceRecord(sender: change.sender, instance: change.instance, state: state)
+        guard let before else {
+            after.sha256 = ContentHash.sha256(of: path)
+            return .created(after)
+        }
+        // Same lstat: the content is taken to be the same, and the known hash is kept.
+        if state == before.state && before.sender == change.sender {
+            return change.preSaveSent || change.movedFrom != nil ? .updated(before: before, after: before) : .nothing
+        }
+        after.sha256 = ContentHash.sha256(of: path)
+        return .updated(before: before, after: after)
+    }
+
+    /// Pairs a delete and a create of the same inode in one batch that inotify did not pair (a rename seen
+    /// only by a scan, at catch-up or after an overflow).
+    private func pairRenamesByInode(_ decisions: inout [(path: RawPath, change: PendingChange, decision: Decision)]) {
+        var deletedByInode: [UInt64: Int] = [:]
+        for (index, item) in decisions.enumerated() {
+            if case .deleted(let record) = item.decision, item.change.movedTo == nil, item.change.source != .live {
+                deletedByInode[record.state.inode] = index
+            }
+        }
+        guard !deletedByInode.isEmpty else { return }
+        for index in decisions.indices {
+            guard case .created(let record) = decisions[index].decision, decisions[index].change.movedFrom == nil,
+                  decisions[index].change.source != .live,
+                  let deletedIndex = deletedByInode.removeValue(forKey: record.state.inode),
+                  case .deleted(let old) = decisions[deletedIndex].decision,
+                  old.state.size == record.state.size else { continue }
+            decisions[deletedIndex].change.movedTo = decisions[index].path
+            decisions[index].change.movedFrom = (decisions[deletedIndex].path, old)
         }
     }
 
-    private mutating func markPending(_ path: RawPath, location: Model.Location, sender: String, source: SignalSource, now: Instant) {
+    private mutating func emit(_ decision: Decision, path: RawPath, change: PendingChange, into signals: inout [SignalPayload]) {
+        let movedFrom = change.movedFrom.flatMap { source -> RawPath? in
+            // Only a rename that really brought this file here: the same inode.
+            guard let state = InstanceState.read(at: path), state.inode == source.record.state.inode else { return nil }
+            return source.record.instance
+        }
+        switch decision {
+        case .nothing:
+            return
+        case .created(let record):
+            if !change.preSaveSent { signals.append(makeSignal(.preSave, path: path, change, state: record.state, sha256: record.sha256)) }
+            var save = makeSignal(.postSave, path: path, change, state: record.state, sha256: record.sha256)
+            save.created = true
+            save.changes = .all
+            save.movedFrom = movedFrom
+            signals.append(save)
+            setRecord(record, at: path)
+        case .updated(let before, let after):
+            if !change.preSaveSent {
+                var preSave = makeSignal(.preSave, path: path, change, state: after.state, sha256: after.sha256)
+                preSave.previous = before.state
+                preSave.previousSHA256 = before.sha256
+                signals.append(preSave)
+            }
+            var save = makeSignal(.postSave, path: path, change, state: after.state, sha256: after.sha256)
+            save.created = false
+            save.changes = after == before ? [] : after.changes(since: before)
+            save.previous = before.state
+            save.previousSHA256 = before.sha256
+            save.movedFrom = movedFrom
+            signals.append(save)
+            setRecord(after, at: path)
+        case .deleted(let record):
+            let movedTo = change.movedTo.flatMap { target -> RawPath? in
+                guard let state = InstanceState.read(at: target), state.inode == record.state.inode else { return nil }
+                return owner(of: target)?.1.instanceName
+            }
+            var change = change
+            change.sender = record.sender
+            change.instance = record.instance
+            signals.append(makeSignal(.preDelete, path: path, change, state: record.state, sha256: record.sha256))
+            var delete = makeSignal(.postDelete, path: path, change, state: record.state, sha256: record.sha256)
+            delete.movedTo = movedTo
+            signals.append(delete)
+            table[path] = nil
+            tableChanges.append(.remove(path))
+        }
+    }
+
+    private mutating func setRecord(_ record: InstanceRecord, at path: RawPath) {
+        table[path] = record
+        tableChanges.append(.upsert(path, record))
+    }
+
+    private mutating func markPending(_ path: RawPath, sender: String, instance: RawPath, source: SignalSource, now: Instant) {
         if pending[path] == nil {
-            pending[path] = PendingChange(location: location, sender: sender, source: source, lastEvent: now)
+            pending[path] = PendingChange(sender: sender, instance: instance, source: source, lastEvent: now)
         } else {
             pending[path]!.lastEvent = now
         }
     }
 
-    /// A folder was removed or moved away: every instance known beneath it must be looked at again.
-    private mutating func markInstancesPending(under folder: RawPath, now: Instant) {
-        for path in table.paths(under: folder) {
-            guard let (model, location) = owner(of: path) else { continue }
-            markPending(path, location: location, sender: model.name, source: .live, now: now)
-        }
+    /// Marks an instance of the table pending, whether or not a model still owns its path.
+    private mutating func markInstancePending(_ path: RawPath, now: Instant, source: SignalSource = .live) {
+        guard let record = table[path] else { return }
+        markPending(path, sender: record.sender, instance: record.instance, source: source, now: now)
     }
 
     private func owner(of path: RawPath) -> (Model, Model.Location)? {
@@ -174,14 +412,13 @@ public struct Reconciler: Sendable {
     }
 
     private mutating func makeSignal(
-        _ signal: ModelSignal, for change: PendingChange, path: RawPath,
-        state: InstanceState?, previous: InstanceState? = nil, created: Bool? = nil
+        _ signal: ModelSignal, path: RawPath, _ change: PendingChange, state: InstanceState?, sha256: [UInt8]? = nil
     ) -> SignalPayload {
         defer { nextSeq += 1 }
-        return SignalPayload(
+        var payload = SignalPayload(
             seq: nextSeq, time: .now(), signal: signal.rawValue, sender: change.sender,
-            instance: change.location.instanceName, path: path, created: created, source: change.source,
-            state: state, previous: previous
-        )
+            instance: change.instance, path: path, source: change.source, state: state)
+        payload.sha256 = sha256
+        return payload
     }
 }

@@ -22,8 +22,18 @@ public struct SignalPayload: Sendable, Hashable {
     public var source: SignalSource
     /// The instance's state: as it is now for saves, as it was last known for deletes.
     public var state: InstanceState?
+    /// SHA-256 of the content described by `state`, when known.
+    public var sha256: [UInt8]?
     /// On `pre_save` and `post_save`: the state the instance table held before (nil for a new instance).
     public var previous: InstanceState?
+    /// SHA-256 the instance table held before, when known.
+    public var previousSHA256: [UInt8]?
+    /// On `post_save`: what changed against the table (everything for a new instance).
+    public var changes: InstanceChanges?
+    /// On `post_save` of a renamed instance: the instance it was before.
+    public var movedFrom: RawPath?
+    /// On `post_delete` of a renamed instance: the instance it became.
+    public var movedTo: RawPath?
 
     public init(
         seq: Int64, time: Timestamp, signal: String, sender: String, instance: RawPath, path: RawPath,

@@ -20,6 +20,14 @@ final class InotifySession {
     let descriptor: Int32
     private var folderByDescriptor: [Int32: RawPath] = [:]
     private let includeFolder: @Sendable (RawPath) -> Bool
+    /// The top folders, as given to the first walk.
+    private var roots: [RawPath] = []
+    /// Top folders that were removed or renamed away, waited for until they exist again.
+    private var missingRoots: Set<RawPath> = []
+    /// Watches on the nearest existing ancestor of a missing top folder, to see it come back.
+    private var ancestorWatches: [Int32: RawPath] = [:]
+    /// Folders renamed away (`MOVED_FROM|ISDIR`) whose `MOVED_TO` has not been read yet, by cookie.
+    private var foldersMovedAway: [UInt32: RawPath] = [:]
     private(set) var fileCount = 0
 
     var folderCount: Int { folderByDescriptor.count }
@@ -49,6 +57,7 @@ final class InotifySession {
     /// - Throws: `watchLimitReached` when the kernel refuses a watch with `ENOSPC`; other failures on
     ///   subfolders (unreadable, vanished meanwhile) become warnings in `events`.
     func watchTree(_ folder: RawPath, reason: WatcherEvent.ScanReason, into events: inout [WatcherEvent]) throws(WatcherError) {
+        if reason == .initialWalk && !roots.contains(folder) { roots.append(folder) }
         var pending = [folder]
         while let next = pending.popLast() {
             let watch = next.withCString { inotify_add_watch(descriptor, $0, InotifyMask.watched.union(.watchFlags).rawValue) }
@@ -80,23 +89,34 @@ final class InotifySession {
     }
 
     /// Reads every event the library has buffered or the kernel has queued, without blocking, appending
-    /// them to `events` as Swift values. New folders are watched and listed on the spot.
+    /// them to `events` as Swift values. New folders are watched and listed on the spot; after an overflow,
+    /// every top folder is walked again.
     ///
     /// - Returns: false when `limit` events were read and more may be waiting.
     func drain(into events: inout [WatcherEvent], limit: Int) -> Bool {
         while events.count < limit {
             // A timeout of 0 polls; the event lives in the library's static buffer until the next call.
-            guard let event = inotifytools_next_events(0, 1) else { return true }
+            guard let event = inotifytools_next_events(0, 1) else {
+                forgetFoldersMovedOut()
+                return true
+            }
             let mask = InotifyMask(rawValue: event.pointee.mask)
+            let wd = event.pointee.wd
+            let cookie = event.pointee.cookie
             if mask.contains(.queueOverflow) {
-                events.append(.overflow)
+                rescan(into: &events)
                 continue
             }
-            let wd = event.pointee.wd
+            if ancestorWatches[wd] != nil, folderByDescriptor[wd] == nil {
+                if mask.contains(.ignored) { ancestorWatches[wd] = nil }
+                restoreMissingRoots(into: &events)
+                continue
+            }
             guard let folder = folderByDescriptor[wd] else { continue }
             if mask.contains(.ignored) {
                 // The kernel dropped the watch: its folder was removed or its filesystem unmounted.
                 folderByDescriptor[wd] = nil
+                if roots.contains(folder) { rootVanished(folder, into: &events) }
                 continue
             }
             let name = RawPath(cString: filesignals_event_name(event))
@@ -104,22 +124,131 @@ final class InotifySession {
                 // Events on a watched folder itself also arrive, with the folder's name, on its parent's
                 // watch; only a top folder has no parent to tell.
                 if mask.contains(.deleteSelf) || mask.contains(.moveSelf) {
-                    events.append(.changed(path: folder, mask: mask, cookie: event.pointee.cookie))
+                    events.append(.changed(path: folder, mask: mask, cookie: cookie))
+                }
+                if mask.contains(.moveSelf) && roots.contains(folder) {
+                    // Renamed away: its watches would go on reporting under a path that is no longer it.
+                    unwatchTree(folder)
+                    rootVanished(folder, into: &events)
                 }
                 continue
             }
             let path = folder.appending(name)
-            events.append(.changed(path: path, mask: mask, cookie: event.pointee.cookie))
-            let isNewFolder = mask.contains(.isDirectory) && (mask.contains(.create) || mask.contains(.movedTo))
-            if isNewFolder && includeFolder(path) {
-                do {
-                    try watchTree(path, reason: .newFolder, into: &events)
-                } catch {
-                    events.append(.warning(error.description))
-                }
+            events.append(.changed(path: path, mask: mask, cookie: cookie))
+            guard mask.contains(.isDirectory) else { continue }
+            if mask.contains(.movedFrom) {
+                foldersMovedAway[cookie] = path
+            } else if mask.contains(.movedTo), let old = foldersMovedAway.removeValue(forKey: cookie) {
+                folderRenamed(from: old, to: path, into: &events)
+            } else if mask.contains(.create) || mask.contains(.movedTo) {
+                watchNewFolder(path, into: &events)
+            }
+            if !missingRoots.isEmpty && (mask.contains(.create) || mask.contains(.movedTo)) {
+                restoreMissingRoots(into: &events)
             }
         }
         return false
+    }
+
+    /// Watches and lists a folder that appeared while watching.
+    private func watchNewFolder(_ path: RawPath, into events: inout [WatcherEvent]) {
+        guard includeFolder(path) else { return }
+        do {
+            try watchTree(path, reason: .newFolder, into: &events)
+        } catch {
+            events.append(.warning(error.description))
+        }
+    }
+
+    /// A folder renamed within the tree keeps its watches; only their paths change. It is listed again,
+    /// since what was created in it while the rename was in flight may have been reported under the old path.
+    private func folderRenamed(from old: RawPath, to new: RawPath, into events: inout [WatcherEvent]) {
+        for (wd, path) in folderByDescriptor {
+            guard let rest = path.relative(to: old) else { continue }
+            folderByDescriptor[wd] = rest.isEmpty ? new : new.appending(rest)
+        }
+        if includeFolder(new) {
+            watchNewFolder(new, into: &events)
+        } else {
+            unwatchTree(new)
+        }
+    }
+
+    /// Folders renamed away whose partner never came (they left the watched tree): their watches would
+    /// report events from outside the tree under stale paths, so they are removed.
+    private func forgetFoldersMovedOut() {
+        guard !foldersMovedAway.isEmpty else { return }
+        for path in foldersMovedAway.values { unwatchTree(path) }
+        foldersMovedAway.removeAll()
+    }
+
+    /// Removes the watches on `folder` and everything below it.
+    private func unwatchTree(_ folder: RawPath) {
+        for (wd, path) in folderByDescriptor where path.relative(to: folder) != nil {
+            folderByDescriptor[wd] = nil
+            inotify_rm_watch(descriptor, wd)
+        }
+    }
+
+    /// After an overflow: every top folder is walked again (watching folders that appeared meanwhile), so
+    /// that the reconciler can compare the disk with its table.
+    private func rescan(into events: inout [WatcherEvent]) {
+        events.append(.overflow)
+        for root in roots where !missingRoots.contains(root) {
+            do {
+                try watchTree(root, reason: .rescan, into: &events)
+            } catch {
+                events.append(.warning(error.description))
+            }
+        }
+        events.append(.rescanFinished)
+    }
+
+    /// A top folder was removed or renamed away: wait for it to exist again by watching its nearest
+    /// existing ancestor.
+    private func rootVanished(_ root: RawPath, into events: inout [WatcherEvent]) {
+        guard !missingRoots.contains(root) else { return }
+        missingRoots.insert(root)
+        events.append(.warning("\(root) is gone; watching for it to come back"))
+        watchAncestors()
+        restoreMissingRoots(into: &events)
+    }
+
+    /// Watches the nearest existing ancestor of every missing top folder for folders being created or moved in.
+    private func watchAncestors() {
+        for root in missingRoots {
+            var ancestor = root
+            while ancestor.bytes.count > 1, let slash = ancestor.bytes.lastIndex(of: UInt8(ascii: "/")) {
+                ancestor = RawPath(bytes: slash == 0 ? [UInt8(ascii: "/")] : Array(ancestor.bytes[..<slash]))
+                let flags = InotifyMask([.create, .movedTo]).rawValue | UInt32(IN_ONLYDIR) | UInt32(IN_MASK_ADD)
+                let wd = ancestor.withCString { inotify_add_watch(descriptor, $0, flags) }
+                if wd >= 0 {
+                    ancestorWatches[wd] = ancestor
+                    break
+                }
+            }
+        }
+    }
+
+    /// Watches again, and lists, every missing top folder that exists again.
+    private func restoreMissingRoots(into events: inout [WatcherEvent]) {
+        for root in missingRoots {
+            var info = stat()
+            guard root.withCString({ lstat($0, &info) }) == 0, info.st_mode & S_IFMT == S_IFDIR else { continue }
+            missingRoots.remove(root)
+            events.append(.warning("\(root) is back; watching it again"))
+            do {
+                try watchTree(root, reason: .newFolder, into: &events)
+            } catch {
+                events.append(.warning(error.description))
+            }
+        }
+        // Ancestors no longer needed are unwatched; the others may have come closer to their folder.
+        for (wd, _) in ancestorWatches where folderByDescriptor[wd] == nil {
+            inotify_rm_watch(descriptor, wd)
+        }
+        ancestorWatches.removeAll()
+        if !missingRoots.isEmpty { watchAncestors() }
     }
 
     private static func inotifyDescriptors() -> [Int32] {

@@ -10,8 +10,11 @@ public enum WatcherEvent: Sendable, Hashable {
     case found(path: RawPath, reason: ScanReason)
     /// The first walk of every folder is done: every existing file has been reported as `found`.
     case ready(folders: Int, files: Int)
-    /// The kernel's event queue overflowed: events were lost, and only a rescan can tell what changed.
+    /// The kernel's event queue overflowed: events were lost. The watcher follows it with a rescan of every
+    /// folder (`found` with reason `rescan`), then `rescanFinished`.
     case overflow
+    /// The rescan that follows an overflow is done: every file there is has been reported as `found`.
+    case rescanFinished
     /// Something the user should know that does not stop watching (an unreadable folder, say).
     case warning(String)
 
@@ -21,5 +24,7 @@ public enum WatcherEvent: Sendable, Hashable {
         case initialWalk
         /// A folder created or moved in while watching.
         case newFolder
+        /// The rescan after an overflow.
+        case rescan
     }
 }

@@ -1,12 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 import Foundation
 import Glibc
+import TestSupport
 
 /// The built `filesignals` binary, found next to the test bundle that SwiftPM built in the same run.
 enum BuiltBinary {
     static let url: URL = {
         let testExecutable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         return testExecutable.deletingLastPathComponent().appendingPathComponent("filesignals")
+    }()
+}
+
+/// A folder for the state databases of the binaries the tests run, removed when the test process exits.
+enum TestStateHome {
+    static let path: String = {
+        let folder = NSTemporaryDirectory() + "/filesignals-test-state-\(getpid())"
+        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        atexit { try? FileManager.default.removeItem(atPath: NSTemporaryDirectory() + "/filesignals-test-state-\(getpid())") }
+        return folder
     }()
 }
 
@@ -35,7 +46,9 @@ final class RunningCommand: @unchecked Sendable {
         process.executableURL = executable
         process.arguments = arguments
         if let directory { process.currentDirectoryURL = directory }
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        // Without a config, state goes under $XDG_STATE_HOME: keep the tests' state out of the user's.
+        let isolated = ["XDG_STATE_HOME": TestStateHome.path]
+        process.environment = ProcessInfo.processInfo.environment.merging(isolated) { $1 }.merging(environment) { $1 }
         process.standardOutput = stdoutPipe
         process.standardError = stderrPipe
         process.standardInput = FileHandle.nullDevice

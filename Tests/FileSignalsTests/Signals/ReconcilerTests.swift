@@ -126,6 +126,8 @@ struct ReconcilerTests {
         try folder.shell("echo hi > a.md")
         var reconciler = reconciler(.init(reportInitialFiles: true))
         _ = reconciler.handle(.found(path: path("a.md"), reason: .initialWalk), now: at(0))
+        #expect(reconciler.flushDue(now: at(50)).isEmpty, "nothing is decided before the first walk is done")
+        _ = reconciler.handle(.ready(folders: 1, files: 1), now: at(0))
         let signals = reconciler.flushDue(now: at(50))
         #expect(names(signals) == ["pre_save a.md", "post_save a.md created:true"])
         #expect(signals.allSatisfy { $0.source == .initial })

@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import Crypto
+import Glibc
+
+/// SHA-256 of an instance's content, read in 64 KiB blocks so that a large file never sits in memory.
+public enum ContentHash {
+    /// The digest of the file at `path`; for a symbolic link, of the text of its target (links are never
+    /// followed). Nil when the file cannot be read (gone, or no permission).
+    public static func sha256(of path: RawPath) -> [UInt8]? {
+        var info = stat()
+        guard path.withCString({ lstat($0, &info) }) == 0 else { return nil }
+        if info.st_mode & S_IFMT == S_IFLNK {
+            var target = [UInt8](repeating: 0, count: Int(PATH_MAX))
+            let length = path.withCString { name in
+                target.withUnsafeMutableBytes { readlink(name, $0.baseAddress!.assumingMemoryBound(to: CChar.self), $0.count) }
+            }
+            guard length >= 0 else { return nil }
+            return Array(SHA256.hash(data: target[..<length]))
+        }
+        let descriptor = path.withCString { open($0, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK) }
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var hasher = SHA256()
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            if count < 0 { return nil }
+            if count == 0 { break }
+            buffer.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[..<count])) }
+        }
+        return Array(hasher.finalize())
+    }
+
+    /// `digest` as lower-case hexadecimal, as JSON lines carry it.
+    public static func hex(_ digest: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        text.reserveCapacity(digest.count * 2)
+        for byte in digest {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: text, as: UTF8.self)
+    }
+}

@@ -1,0 +1,26 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+/// Why the state database cannot be used. Each case says what to do about it.
+public enum StateError: Error, Sendable, CustomStringConvertible {
+    /// Another running `filesignals` holds the database (it watches the same folders with the same state).
+    case locked(path: String, holder: String?)
+    /// The file is not a SQLite database, or is damaged.
+    case corrupt(path: String, reason: String)
+    /// Written by a newer `filesignals`, with a schema this one does not know.
+    case newerSchema(path: String)
+    /// The folder or file cannot be created, opened or written.
+    case unavailable(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .locked(let path, let holder):
+            return "the state database \(path) is in use by another filesignals\(holder.map { " (pid \($0))" } ?? "") watching the same folders; stop it first, or give this one its own state with --state PATH or --no-state"
+        case .corrupt(let path, let reason):
+            return "the state database \(path) is damaged (\(reason)); move it away to start afresh (files then count as known, with no catch-up)"
+        case .newerSchema(let path):
+            return "the state database \(path) was written by a newer filesignals; use that version, or move the file away to start afresh"
+        case .unavailable(let path, let reason):
+            return "cannot use the state database \(path): \(reason)"
+        }
+    }
+}

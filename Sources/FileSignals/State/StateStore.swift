@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import Foundation
+import GRDB
+import Glibc
+
+/// The state database: the instance table, the `seq` counter and the journal of signals, in SQLite (WAL
+/// mode) through GRDB.
+///
+/// The journal is a transactional outbox: ``record(_:)`` writes a batch of signals together with the
+/// table changes they report, in one transaction, before any of them is printed or dispatched; once they
+/// have been, ``markDone(_:)`` says so. After a crash, the signals not marked done are dispatched again.
+///
+/// One bridge at a time uses a database: an exclusive `flock` on `PATH.lock`, held while the store lives,
+/// keeps a second watcher of the same folders from sharing it.
+public final class StateStore: Sendable {
+    /// Where the database is.
+    public let path: String
+    private let database: DatabaseQueue
+    private let lockDescriptor: Int32
+
+    /// What a batch writes.
+    public struct Batch: Sendable {
+        public var signals: [(seq: Int64, signal: String, sender: String, line: [UInt8])] = []
+        public var tableChanges: [Reconciler.TableChange] = []
+        public var nextSeq: Int64
+        /// Signals whose dispatch finished since the last batch.
+        public var done: [Int64] = []
+
+        public init(nextSeq: Int64) { self.nextSeq = nextSeq }
+    }
+
+    /// What the database held when it was opened.
+    public struct Contents: Sendable {
+        public var table: InstanceTable
+        public var nextSeq: Int64
+        /// Signals recorded but never marked done: the bridge stopped (crashed) before dispatching them.
+        public var unfinished: [JournalEntry]
+        /// Whether the database existed with content (false for a new one).
+        public var hasState: Bool
+    }
+
+    /// Opens (creating when needed) the database at `path` and takes its lock.
+    ///
+    /// - Parameter readOnly: open for reading only, without the lock (`filesignals log`).
+    /// - Throws: ``StateError``.
+    public init(path: String, readOnly: Bool = false) throws(StateError) {
+        self.path = path
+        if readOnly {
+            lockDescriptor = -1
+        } else {
+            try Self.makeFolder(containing: path)
+            lockDescriptor = try Self.lock(path)
+        }
+        var configuration = GRDB.Configuration()
+        configuration.readonly = readOnly
+        configuration.journalMode = readOnly ? .default : .wal
+        configuration.busyMode = .timeout(5)
+        configuration.label = "filesignals-state"
+        do {
+            if readOnly && access(path, R_OK) != 0 {
+                throw StateError.unavailable(path: path, reason: "there is none yet (no watcher has run with this state)")
+            }
+            database = try DatabaseQueue(path: path, configuration: configuration)
+            if !readOnly {
+                try database.read { db in
+                    if try Self.migrator.hasBeenSuperseded(db) { throw StateError.newerSchema(path: path) }
+                }
+                try Self.migrator.migrate(database)
+            } else {
+                try database.read { db in _ = try Row.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") }
+            }
+        } catch let error as StateError {
+            if lockDescriptor >= 0 { close(lockDescriptor) }
+            throw error
+        } catch {
+            if lockDescriptor >= 0 { close(lockDescriptor) }
+            throw Self.stateError(error, path: path)
+        }
+    }
+
+    deinit {
+        if lockDescriptor >= 0 { close(lockDescriptor) }   // closing releases the flock
+    }
+
+    /// The schema, one migration per change, so that a database from any earlier version is brought up to date.
+    private static let migrator: DatabaseMigrator = {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE instance (
+                    path BLOB PRIMARY KEY NOT NULL,
+                    sender TEXT NOT NULL,
+                    instance BLOB NOT NULL,
+                    inode INTEGER NOT NULL,
+                    size INTEGER NOT NULL,
+                    mode INTEGER NOT NULL,
+                    owner INTEGER NOT NULL,
+                    mtime_ns INTEGER NOT NULL,
+                    sha256 BLOB
+                ) WITHOUT ROWID;
+                CREATE TABLE journal (
+                    seq INTEGER PRIMARY KEY NOT NULL,
+                    signal TEXT NOT NULL,
+                    sender TEXT NOT NULL,
+                    line BLOB NOT NULL,
+                    done INTEGER NOT NULL DEFAULT 0,
+                    recorded_ns INTEGER NOT NULL
+                );
+                CREATE INDEX journal_unfinished ON journal(seq) WHERE done = 0;
+                CREATE TABLE counter (name TEXT PRIMARY KEY NOT NULL, value INTEGER NOT NULL);
+                INSERT INTO counter VALUES ('next_seq', 1);
+                """)
+        }
+        return migrator
+    }()
+
+    /// Reads the instance table, the next `seq` and the unfinished signals.
+    public func load() throws(StateError) -> Contents {
+        do {
+            return try database.read { db in
+                var table = InstanceTable()
+                let rows = try Row.fetchCursor(db, sql: "SELECT path, sender, instance, inode, size, mode, owner, mtime_ns, sha256 FROM instance")
+                while let row = try rows.next() {
+                    let path = RawPath(bytes: [UInt8](row[0] as Data))
+                    let state = InstanceState(
+                        inode: UInt64(bitPattern: row[3] as Int64), size: row[4], mode: UInt32(truncatingIfNeeded: row[5] as Int64),
+                        owner: UInt32(truncatingIfNeeded: row[6] as Int64), mtimeNanoseconds: row[7])
+                    let digest = (row[8] as Data?).map { [UInt8]($0) }
+                    table[path] = InstanceRecord(sender: row[1], instance: RawPath(bytes: [UInt8](row[2] as Data)), state: state, sha256: digest)
+                }
+                let nextSeq = try Int64.fetchOne(db, sql: "SELECT value FROM counter WHERE name = 'next_seq'") ?? 1
+                let unfinished = try Self.entries(db, sql: "SELECT seq, signal, sender, line, done FROM journal WHERE done = 0 ORDER BY seq", arguments: [])
+                return Contents(table: table, nextSeq: nextSeq, unfinished: unfinished, hasState: nextSeq > 1 || !table.isEmpty)
+            }
+        } catch {
+            throw Self.stateError(error, path: path)
+        }
+    }
+
+    /// Writes a batch in one transaction: signals into the journal (not done), table changes, the next `seq`,
+    /// and the done marks of earlier signals.
+    public func record(_ batch: Batch) throws(StateError) {
+        do {
+            try database.write { db in
+                let now = Timestamp.now().nanosecondsSinceEpoch
+                for signal in batch.signals {
+                    try db.execute(
+                        sql: "INSERT OR REPLACE INTO journal (seq, signal, sender, line, done, recorded_ns) VALUES (?, ?, ?, ?, 0, ?)",
+                        arguments: [signal.seq, signal.signal, signal.sender, Data(signal.line), now])
+                }
+                for change in batch.tableChanges {
+                    switch change {
+                    case .upsert(let path, let record):
+                        try db.execute(
+                            sql: "INSERT OR REPLACE INTO instance VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            arguments: [
+                                Data(path.bytes), record.sender, Data(record.instance.bytes),
+                                Int64(bitPattern: record.state.inode), record.state.size, Int64(record.state.mode),
+                                Int64(record.state.owner), record.state.mtimeNanoseconds, record.sha256.map { Data($0) },
+                            ])
+                    case .remove(let path):
+                        try db.execute(sql: "DELETE FROM instance WHERE path = ?", arguments: [Data(path.bytes)])
+                    }
+                }
+                try Self.markDone(batch.done, db)
+                try db.execute(sql: "UPDATE counter SET value = ? WHERE name = 'next_seq'", arguments: [batch.nextSeq])
+            }
+        } catch {
+            throw Self.stateError(error, path: path)
+        }
+    }
+
+    /// Marks signals done: their dispatch finished.
+    public func markDone(_ seqs: [Int64]) throws(StateError) {
+        guard !seqs.isEmpty else { return }
+        do {
+            try database.write { db in try Self.markDone(seqs, db) }
+        } catch {
+            throw Self.stateError(error, path: path)
+        }
+    }
+
+    /// Removes finished signals recorded before `cutoff` (the `journal` setting).
+    public func prune(recordedBefore cutoff: Timestamp) throws(StateError) {
+        do {
+            try database.write { db in
+                try db.execute(sql: "DELETE FROM journal WHERE done = 1 AND recorded_ns < ?", arguments: [cutoff.nanosecondsSinceEpoch])
+            }
+        } catch {
+            throw Self.stateError(error, path: path)
+        }
+    }
+
+    /// The journaled signals after `seq`, in order, optionally only one signal name or sender.
+    public func journal(after seq: Int64, signal: String? = nil, sender: String? = nil) throws(StateError) -> [JournalEntry] {
+        var sql = "SELECT seq, signal, sender, line, done FROM journal WHERE seq > ?"
+        var arguments: [any DatabaseValueConvertible] = [seq]
+        if let signal { sql += " AND signal = ?"; arguments.append(signal) }
+        if let sender { sql += " AND sender = ?"; arguments.append(sender) }
+        sql += " ORDER BY seq"
+        do {
+            return try database.read { db in try Self.entries(db, sql: sql, arguments: StatementArguments(arguments)) }
+        } catch {
+            throw Self.stateError(error, path: path)
+        }
+    }
+
+    private static func markDone(_ seqs: [Int64], _ db: Database) throws {
+        for seq in seqs {
+            try db.execute(sql: "UPDATE journal SET done = 1 WHERE seq = ?", arguments: [seq])
+        }
+    }
+
+    private static func entries(_ db: Database, sql: String, arguments: StatementArguments) throws -> [JournalEntry] {
+        try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
+            JournalEntry(seq: row[0], signal: row[1], sender: row[2], line: [UInt8](row[3] as Data), isDone: (row[4] as Int64) != 0)
+        }
+    }
+
+    private static func makeFolder(containing path: String) throws(StateError) {
+        let folder = (path as NSString).deletingLastPathComponent
+        guard !folder.isEmpty else { return }
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw .unavailable(path: path, reason: "cannot create the folder \(folder): \(error.localizedDescription)")
+        }
+    }
+
+    /// Takes the exclusive lock of the database, writing our pid into the lock file for the message a
+    /// second watcher gets.
+    private static func lock(_ path: String) throws(StateError) -> Int32 {
+        let lockPath = path + ".lock"
+        let descriptor = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw .unavailable(path: path, reason: String(cString: strerror(errno)).lowercased())
+        }
+        if flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
+            var buffer = [UInt8](repeating: 0, count: 32)
+            let count = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, 0) }
+            close(descriptor)
+            let holder = count > 0 ? String(decoding: buffer[..<count], as: UTF8.self).trimmingWhitespace() : nil
+            throw .locked(path: path, holder: holder.flatMap { $0.isEmpty ? nil : $0 })
+        }
+        ftruncate(descriptor, 0)
+        let pid = Array("\(getpid())\n".utf8)
+        _ = pid.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
+        return descriptor
+    }
+
+    private static func stateError(_ error: any Error, path: String) -> StateError {
+        if let error = error as? StateError { return error }
+        if let error = error as? DatabaseError {
+            switch error.resultCode {
+            case .SQLITE_NOTADB, .SQLITE_CORRUPT:
+                return .corrupt(path: path, reason: error.message ?? "not a database")
+            default:
+                return .unavailable(path: path, reason: error.message ?? "\(error.resultCode)")
+            }
+        }
+        return .unavailable(path: path, reason: "\(error)")
+    }
+}

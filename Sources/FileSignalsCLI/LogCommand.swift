@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import ArgumentParser
+import FileSignals
+
+/// `filesignals log`: the journaled signals, for a consumer that was down to resume.
+struct LogCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "log",
+        abstract: "Print journaled signals as JSON lines.",
+        discussion: """
+            Prints the signals kept in the state database, oldest first, as the JSON lines `watch --json` \
+            printed. A consumer that was down resumes with --since and the last seq it saw. Without a config, \
+            give the same folders and patterns as to `watch`: they find its state.
+            """
+    )
+
+    @OptionGroup var config: ConfigOptions
+
+    @OptionGroup(title: "Model (without a config)")
+    var model: FolderModelOptions
+
+    @OptionGroup(title: "State")
+    var state: StateOptions
+
+    @Option(help: ArgumentHelp("Only signals with a seq greater than this.", valueName: "seq"))
+    var since: Int64 = 0
+
+    @Option(help: ArgumentHelp("Only this signal.", valueName: "signal"))
+    var signal: String?
+
+    init() {}
+
+    func run() throws {
+        let target: WatchTarget
+        do {
+            // With a config, --sender only filters; without, it also names the model, as for `watch`.
+            var folders = model
+            if model.folders.isEmpty && config.chosenPath != nil { folders.sender = nil }
+            target = try WatchTarget.resolve(config: config, folders: folders, state: state)
+        } catch let error as WatcherError {
+            Log.error(error.description)
+            throw ExitCodes.status(for: error)
+        }
+        guard let store = try target.openState(readOnly: true) else {
+            throw ValidationError("there is no journal without state (--no-state, or state = none)")
+        }
+        let entries: [JournalEntry]
+        do {
+            entries = try store.journal(after: since, signal: signal, sender: model.sender)
+        } catch {
+            Log.error(error.description)
+            throw ExitCodes.status(for: error)
+        }
+        var output: [UInt8] = []
+        for entry in entries { output += entry.line + [UInt8(ascii: "\n")] }
+        do {
+            try LineOutput.standardOutput.write(output)
+        } catch {
+            // The reader went away: nothing more to say.
+        }
+    }
+}

@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import ArgumentParser
+import FileSignals
+
+/// `filesignals scan`: one catch-up pass, for cron.
+struct ScanCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scan",
+        abstract: "Compare the disk with the state, report what changed, record it, and exit.",
+        discussion: """
+            One catch-up pass, as `watch` makes at start, without watching afterwards: for cron or a systemd \
+            timer. Signals carry source `catch-up`. With no state yet, the files found become the state and \
+            nothing is reported (unless --initial).
+            """
+    )
+
+    @OptionGroup var config: ConfigOptions
+
+    @OptionGroup(title: "Model (without a config)")
+    var model: FolderModelOptions
+
+    @OptionGroup(title: "State")
+    var state: StateOptions
+
+    @Flag(help: "Print every signal as a JSON line on standard output.")
+    var json = false
+
+    @Flag(help: "Report every existing file as post_save with source `initial`.")
+    var initial = false
+
+    init() {}
+
+    func run() async throws {
+        let bridge: Bridge
+        do {
+            let target = try WatchTarget.resolve(config: config, folders: model, state: state)
+            bridge = Bridge(
+                models: target.models, options: .init(settle: .zero, reportInitialFiles: initial),
+                state: try target.openState(), journalRetention: target.journalRetention, stopsWhenCaughtUp: true)
+        } catch let error as WatcherError {
+            Log.error(error.description)
+            throw ExitCodes.status(for: error)
+        }
+        try await BridgeSession.run(bridge, json: json)
+    }
+}
