@@ -113,10 +113,12 @@ final class RunningCommand: @unchecked Sendable {
                 if count <= 0 { break }
                 pending += buffer[0..<count]
                 var lines: [String] = []
-                while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                    lines.append(String(decoding: pending[..<newline], as: UTF8.self))
-                    pending.removeSubrange(...newline)
+                var start = pending.startIndex
+                while let newline = pending[start...].firstIndex(of: UInt8(ascii: "\n")) {
+                    lines.append(String(decoding: pending[start..<newline], as: UTF8.self))
+                    start = newline + 1
                 }
+                pending.removeSubrange(..<start)
                 if !lines.isEmpty { update { output in lines.forEach { append(&output, $0) } } }
             }
             // A last line without a newline (`ls -0` output) is still output.

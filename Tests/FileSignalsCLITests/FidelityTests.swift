@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import Foundation
+import Glibc
+import Testing
+import TestSupport
+
+/// Renames, overflow, restarts and crashes, on real folders with the built binary.
+@Suite("Signal fidelity", .serialized, .timeLimit(.minutes(5)))
+struct FidelityTests {
+    private func startWatching(_ folder: TemporaryFolder, _ extra: [String] = ["--no-state"]) throws -> RunningCommand {
+        let command = try RunningCommand(["watch", folder.path, "--json"] + extra)
+        try #require(command.waitUntilReady(), "never ready: \(command.snapshot.stderr)")
+        return command
+    }
+
+    private func stop(_ command: RunningCommand) -> RunningCommand.Output {
+        command.send(SIGTERM)
+        let output = command.waitForExit()
+        #expect(output.exitStatus == 0, "stderr: \(output.stderr)")
+        return output
+    }
+
+    /// `signal instance` with the move fields, for comparisons.
+    private func described(_ line: SignalLine) -> String {
+        var text = "\(line.signal ?? "?") \(line.instance ?? "?")"
+        if let created = line.created { text += " created:\(created)" }
+        if let from = line.object["moved_from"] as? String { text += " from:\(from)" }
+        if let to = line.object["moved_to"] as? String { text += " to:\(to)" }
+        if let source = line.object["source"] as? String, source != "live" { text += " [\(source)]" }
+        return text
+    }
+
+    @Test("renames: a file, a folder within the tree, a folder moved out and one moved in")
+    func renames() throws {
+        let folder = try TemporaryFolder()
+        let outside = try TemporaryFolder()
+        try folder.shell("echo a > a.md && mkdir d && echo x > d/x.md && echo y > d/y.md")
+        let command = try startWatching(folder)
+        func waitFor(_ count: Int) { command.wait { $0.signals.count >= count } }
+
+        try folder.shell("mv a.md b.md")
+        waitFor(4)
+        try folder.shell("mkdir sub && mv d sub/d2")
+        waitFor(12)
+        try folder.shell("mv sub/d2 '\(outside.path)/gone' && echo z >> '\(outside.path)/gone/x.md'")
+        waitFor(16)
+        try folder.shell("mkdir '\(outside.path)/in' && echo i > '\(outside.path)/in/i.md' && mv '\(outside.path)/in' sub/in")
+        waitFor(18)
+        let output = stop(command)
+
+        let lines = output.signals.map(described)
+        #expect(Array(lines[0..<4]) == [
+            "pre_delete a.md", "post_delete a.md to:b.md", "pre_save b.md", "post_save b.md created:true from:a.md",
+        ])
+        #expect(Set(lines[4..<12]) == [
+            "pre_delete d/x.md", "post_delete d/x.md to:sub/d2/x.md", "pre_save sub/d2/x.md", "post_save sub/d2/x.md created:true from:d/x.md",
+            "pre_delete d/y.md", "post_delete d/y.md to:sub/d2/y.md", "pre_save sub/d2/y.md", "post_save sub/d2/y.md created:true from:d/y.md",
+        ])
+        #expect(Set(lines[12..<16]) == ["pre_delete sub/d2/x.md", "post_delete sub/d2/x.md", "pre_delete sub/d2/y.md", "post_delete sub/d2/y.md"])
+        #expect(Array(lines[16...]) == ["pre_save sub/in/i.md", "post_save sub/in/i.md created:true"])
+    }
+
+    @Test("a watched folder that is deleted and made again: its files are deleted, then the new ones saved")
+    func rootRecreated() throws {
+        let parent = try TemporaryFolder()
+        try parent.shell("mkdir w && echo a > w/a.md")
+        let root = parent.path + "/w"
+        let command = try RunningCommand(["watch", root, "--json", "--no-state"])
+        try #require(command.waitUntilReady())
+        try parent.shell("rm -r w")
+        command.wait { $0.signals.count >= 2 }
+        try parent.shell("mkdir w && echo b > w/b.md")
+        command.wait { $0.signals.count >= 4 }
+        let output = stop(command)
+        #expect(output.signals.map(described) == ["pre_delete a.md", "post_delete a.md", "pre_save b.md", "post_save b.md created:true"])
+        #expect(output.stderr.contains { $0.contains("is gone") } && output.stderr.contains { $0.contains("is back") })
+    }
+
+    @Test("overflow: 20,000 files created while the watcher is stopped are each reported once, the others not at all")
+    func overflow() throws {
+        let folder = try TemporaryFolder()
+        try folder.shell("python3 -c \"[open(f'old{i}.md','w').write('o') for i in range(1000)]\"")
+        let command = try startWatching(folder)
+        let count = 20_000
+        // SIGSTOP starves the reader: the kernel queue (16,384 events by default) overflows.
+        command.send(SIGSTOP)
+        try folder.shell("python3 -c \"[open(f'new{i}.md','w').write('n') for i in range(\(count))]\"")
+        command.send(SIGCONT)
+        // Each new file gives a pre_save and a post_save; counting lines keeps each wake-up cheap (the
+        // assertions below decode them).
+        command.wait(upTo: .seconds(120)) { $0.stdout.count >= 2 * count }
+        let output = stop(command)
+
+        let saves = output.signals.filter { $0.signal == "post_save" }
+        #expect(saves.count == count, "one post_save per file")
+        #expect(Set(saves.compactMap(\.instance)) == Set((0..<count).map { "new\($0).md" }))
+        #expect(saves.allSatisfy { $0.created == true })
+        #expect(!output.signals.contains { $0.instance?.hasPrefix("old") == true }, "nothing for files that did not change")
+        #expect(output.signals.contains { $0.object["source"] as? String == "rescan" }, "the queue did overflow")
+        #expect(output.stderr.contains { $0.contains("overflowed") })
+    }
+
+    @Test("restart: exactly the catch-up signals for what changed while stopped, none after a clean stop, and log --since")
+    func restart() throws {
+        let folder = try TemporaryFolder()
+        let state = try TemporaryFolder()
+        let stateArguments = ["--state", state.path + "/s.db"]
+        try folder.shell("echo a > a.md && echo b > b.md && echo c > c.md && echo d > d.md && touch -d '2020-01-01' d.md")
+
+        // First run: no state yet, the files become the table silently; then one live save.
+        var command = try startWatching(folder, stateArguments)
+        try folder.shell("echo e > e.md")
+        command.wait { $0.signals.count >= 2 }
+        let first = stop(command)
+        #expect(first.signals.map(described) == ["pre_save e.md", "post_save e.md created:true"])
+
+        // While stopped: create, change, delete, move, touch.
+        try folder.shell("echo new > new.md && echo more >> a.md && rm b.md && mkdir moved && mv c.md moved/c.md && touch d.md")
+        command = try startWatching(folder, stateArguments)
+        command.wait { $0.signals.count >= 12 }
+        let second = stop(command)
+        #expect(Set(second.signals.map(described)) == [
+            "pre_save new.md [catch-up]", "post_save new.md created:true [catch-up]",
+            "pre_save a.md [catch-up]", "post_save a.md created:false [catch-up]",
+            "pre_delete b.md [catch-up]", "post_delete b.md [catch-up]",
+            "pre_delete c.md [catch-up]", "post_delete c.md to:moved/c.md [catch-up]",
+            "pre_save moved/c.md [catch-up]", "post_save moved/c.md created:true from:c.md [catch-up]",
+            "pre_save d.md [catch-up]", "post_save d.md created:false [catch-up]",
+        ])
+        #expect(second.signals.compactMap(\.seq) == Array(3...14), "seq continues across restarts")
+        let touched = second.signals.first { $0.signal == "post_save" && $0.instance == "d.md" }
+        #expect(touched?.object["changes"] as? [String] == ["mtime"])
+
+        // A clean stop loses nothing and repeats nothing.
+        command = try startWatching(folder, stateArguments)
+        try folder.shell("echo f > f.md")
+        command.wait { $0.signals.count >= 2 }
+        let third = stop(command)
+        #expect(third.signals.map(described) == ["pre_save f.md", "post_save f.md created:true"])
+        #expect(third.signals.compactMap(\.seq) == [15, 16])
+
+        // The journal gives back exactly the lines printed after a seq.
+        let log = try RunningCommand(["log", folder.path] + stateArguments + ["--since", "10"]).waitForExit()
+        #expect(log.exitStatus == 0)
+        let printed = (first.stdout + second.stdout + third.stdout).filter { (SignalLine($0)?.seq ?? 0) > 10 }
+        #expect(log.stdout == printed)
+        let deletes = try RunningCommand(["log", folder.path, "--signal", "post_delete"] + stateArguments).waitForExit()
+        #expect(Set(deletes.stdout.compactMap { SignalLine($0)?.instance }) == ["b.md", "c.md"])
+    }
+
+    @Test("kill -9 in the middle of a burst with a slow reader: nothing is missed, and only unfinished signals repeat")
+    func crash() throws {
+        let folder = try TemporaryFolder()
+        let scratch = try TemporaryFolder()
+        let statePath = scratch.path + "/s.db"
+        let received = scratch.path + "/received.jsonl"
+        let count = 2000
+
+        // The watcher's stdout goes to a reader that takes 2 ms per line, so that the watcher is blocked
+        // mid-dispatch with signals recorded but not finished when it is killed.
+        let watcher = Process()
+        watcher.executableURL = BuiltBinary.url
+        watcher.arguments = ["watch", folder.path, "--json", "--state", statePath]
+        let pipe = Pipe()
+        let errors = Pipe()
+        watcher.standardOutput = pipe
+        watcher.standardError = errors
+        let reader = Process()
+        reader.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        reader.arguments = ["python3", "-c", "import sys, time\nout = open(sys.argv[1], 'w')\nfor line in sys.stdin:\n    out.write(line); out.flush(); time.sleep(0.002)\n", received]
+        reader.standardInput = pipe
+        try watcher.run()
+        try reader.run()
+        try pipe.fileHandleForReading.close()
+        try pipe.fileHandleForWriting.close()
+        // Ready: the watcher says so on stderr.
+        let readyLine = errors.fileHandleForReading.readLine()
+        #expect(readyLine?.hasSuffix("ready") == true)
+
+        try folder.shell("python3 -c \"[open(f'f{i}.md','w').write('x') for i in range(\(count))]\"")
+        // Wait until the reader has seen some signals, then kill the watcher in the middle of the burst.
+        let deadline = Date().addingTimeInterval(30)
+        while (try? String(contentsOfFile: received, encoding: .utf8).split(separator: "\n").count) ?? 0 < 200, Date() < deadline {
+            usleep(10_000)   // polling a file written by another process, with a deadline
+        }
+        kill(watcher.processIdentifier, SIGKILL)
+        watcher.waitUntilExit()
+        reader.waitUntilExit()   // reads what the watcher had written before it died
+        let firstRun = try String(contentsOfFile: received, encoding: .utf8).split(separator: "\n").map(String.init)
+        let firstSaves = firstRun.compactMap(SignalLine.init).filter { $0.signal == "post_save" }
+        #expect(firstSaves.count < count, "killed before the end of the burst")
+
+        // Restart with the same state, reading normally.
+        let command = try startWatching(folder, ["--state", statePath])
+        command.wait(upTo: .seconds(60)) { output in
+            let seen = Set(firstSaves.compactMap(\.instance) + output.signals.filter { $0.signal == "post_save" }.compactMap(\.instance))
+            return seen.count >= count
+        }
+        let second = stop(command)
+
+        let secondSaves = second.signals.filter { $0.signal == "post_save" }
+        let all = Set(firstSaves.compactMap(\.instance) + secondSaves.compactMap(\.instance))
+        #expect(all == Set((0..<count).map { "f\($0).md" }), "nothing missed across the crash")
+        // A file reported twice is a signal dispatched again: the same seq, marked catch-up.
+        let firstBySeq = Dictionary(firstSaves.compactMap { line in line.seq.map { ($0, line) } }, uniquingKeysWith: { a, _ in a })
+        for save in secondSaves where firstSaves.contains(where: { $0.instance == save.instance }) {
+            #expect(save.object["source"] as? String == "catch-up")
+            #expect(save.seq.flatMap { firstBySeq[$0]?.instance } == save.instance, "a repeat is the same signal: \(save.text)")
+        }
+        #expect(Set(firstSaves.compactMap(\.instance)).count == firstSaves.count, "no repeat within a run")
+    }
+}
+
+extension FileHandle {
+    /// Reads one line (without its newline), byte by byte: for a pipe whose other lines are read elsewhere.
+    func readLine() -> String? {
+        var bytes: [UInt8] = []
+        while true {
+            let data = readData(ofLength: 1)
+            guard let byte = data.first else { return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self) }
+            if byte == UInt8(ascii: "\n") { return String(decoding: bytes, as: UTF8.self) }
+            bytes.append(byte)
+        }
+    }
+}
