@@ -24,10 +24,13 @@ let package = Package(
             name: "CInotifyTools",
             providers: [.apt(["libinotifytools0-dev"])]
         ),
+        // pidfd_open and posix_spawn_file_actions_addchdir_np, which Swift's Glibc module does not import.
+        .target(name: "CProcessSupport"),
         .target(
             name: "FileSignals",
             dependencies: [
                 "CInotifyTools",
+                "CProcessSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+import Synchronization
 
 /// Wires models to a running watcher: watches their folders, folds the events into signals with a
 /// ``Reconciler``, records them in the state database, and hands each signal, in order, to the caller.
@@ -36,16 +37,23 @@ public struct Bridge: Sendable {
     public let journalRetention: Duration
     /// Stop once the first walk and its catch-up are decided, instead of watching (`filesignals scan`).
     public let stopsWhenCaughtUp: Bool
+    /// Runs the receivers; nil to only report signals to the caller.
+    public let dispatcher: Dispatcher?
+    /// How long running receivers get to finish when the bridge stops.
+    public let shutdownGrace: Duration
 
     public init(
         models: [Model], options: Reconciler.Options = .init(), state: StateStore? = nil,
-        journalRetention: Duration = .seconds(7 * 86_400), stopsWhenCaughtUp: Bool = false
+        journalRetention: Duration = .seconds(7 * 86_400), stopsWhenCaughtUp: Bool = false,
+        dispatcher: Dispatcher? = nil, shutdownGrace: Duration = .seconds(5)
     ) {
         self.models = models
         self.options = options
         self.state = state
         self.journalRetention = journalRetention
         self.stopsWhenCaughtUp = stopsWhenCaughtUp
+        self.dispatcher = dispatcher
+        self.shutdownGrace = shutdownGrace
     }
 
     /// Every distinct top folder of the models.
@@ -60,12 +68,31 @@ public struct Bridge: Sendable {
     /// - Throws: ``WatcherError`` when watching cannot start, ``StateError`` when the state database cannot
     ///   be read, or what `handle` threw.
     public func run(_ handle: @Sendable (Event) async throws -> Void) async throws {
-        var journal = Journal(store: state)
+        let journal = Journal(store: state)
         let contents = try journal.open(retention: journalRetention)
         if !contents.unfinished.isEmpty {
             try await handle(.replay(contents.unfinished))
-            journal.finished(contents.unfinished.map(\.seq))
+            for entry in contents.unfinished {
+                guard let dispatcher, var payload = SignalPayload(jsonLine: entry.line) else {
+                    journal.done.add([entry.seq])
+                    continue
+                }
+                payload.source = .catchUp
+                await dispatcher.dispatch(payload) { [done = journal.done] in done.add([entry.seq]) }
+            }
         }
+        do {
+            try await watch(contents, journal, handle)
+        } catch {
+            // Stopped by an error (the reader of stdout went away, say): running receivers still get their
+            // grace period, and what finished is recorded.
+            if let dispatcher { await dispatcher.close(grace: shutdownGrace) }
+            journal.flushDone()
+            throw error
+        }
+    }
+
+    private func watch(_ contents: StateStore.Contents, _ journal: Journal, _ handle: @Sendable (Event) async throws -> Void) async throws {
 
         let models = self.models
         let watcher = try InotifyWatcher.start(folders: folders) { folder in
@@ -102,7 +129,7 @@ public struct Bridge: Sendable {
                     switch event {
                     case .ready(let folders, let files):
                         // Signals before `ready` (catch-up is decided later) go out first.
-                        try await emit(signals, &journal, &reconciler, handle)
+                        try await emit(signals, journal, &reconciler, handle)
                         signals.removeAll()
                         readyEvent = .ready(folders: folders, files: files)
                         isReady = true
@@ -120,7 +147,7 @@ public struct Bridge: Sendable {
                 for result in results { reconciler.recordHash(result.digest, for: result.path, state: result.state) }
             }
             signals += reconciler.flushDue(now: .now)
-            try await emit(signals, &journal, &reconciler, handle)
+            try await emit(signals, journal, &reconciler, handle)
             if let readyEvent { try await handle(readyEvent) }
             hasher.hash(reconciler.takeUnhashed())
             if let deadline = reconciler.nextDeadline { timer.schedule(at: deadline) }
@@ -128,13 +155,14 @@ public struct Bridge: Sendable {
         }
         // Cancelled: decide what is still settling rather than lose it.
         let remaining = reconciler.flushDue(now: .now + .seconds(86_400))
-        try await emit(remaining, &journal, &reconciler, handle)
-        journal.flushDone(&reconciler)
+        try await emit(remaining, journal, &reconciler, handle)
+        if let dispatcher { await dispatcher.close(grace: shutdownGrace) }
+        _ = journal.record([], tableChanges: reconciler.takeTableChanges(), nextSeq: reconciler.nextSeq)
     }
 
     /// Records `signals` and the table changes behind them, hands them to the caller, and notes them done.
     private func emit(
-        _ signals: [SignalPayload], _ journal: inout Journal, _ reconciler: inout Reconciler,
+        _ signals: [SignalPayload], _ journal: Journal, _ reconciler: inout Reconciler,
         _ handle: @Sendable (Event) async throws -> Void
     ) async throws {
         let emitted = signals.map { Emitted(payload: $0, line: $0.jsonLine()) }
@@ -143,7 +171,14 @@ public struct Bridge: Sendable {
         }
         guard !emitted.isEmpty else { return }
         try await handle(.signals(emitted))
-        journal.finished(emitted.map(\.payload.seq))
+        guard let dispatcher else {
+            journal.done.add(emitted.map(\.payload.seq))
+            return
+        }
+        for item in emitted {
+            let seq = item.payload.seq
+            await dispatcher.dispatch(item.payload) { [done = journal.done] in done.add([seq]) }
+        }
     }
 
     /// What the bridge's loop waits for: a batch from the watcher, a settle deadline, or hashes computed
@@ -155,16 +190,16 @@ public struct Bridge: Sendable {
     }
 }
 
-/// The bridge's side of the state database: records batches, and remembers which signals finished so that
-/// the next batch marks them done in the same transaction.
-private struct Journal {
+/// The bridge's side of the state database: records batches, and collects the signals whose dispatch
+/// finished (from any thread) so that the next batch marks them done in the same transaction.
+private final class Journal {
     let store: StateStore?
-    private var done: [Int64] = []
+    let done = FinishedSignals()
     private var failed = false
 
     init(store: StateStore?) { self.store = store }
 
-    mutating func open(retention: Duration) throws(StateError) -> StateStore.Contents {
+    func open(retention: Duration) throws(StateError) -> StateStore.Contents {
         guard let store else { return StateStore.Contents(table: InstanceTable(), nextSeq: 1, unfinished: [], hasState: false) }
         let cutoff = Timestamp(nanosecondsSinceEpoch: Timestamp.now().nanosecondsSinceEpoch - retention.nanoseconds)
         try store.prune(recordedBefore: cutoff)
@@ -172,31 +207,43 @@ private struct Journal {
     }
 
     /// Writes a batch; returns a warning when the database refused it (the last committed state stays).
-    mutating func record(_ emitted: [Bridge.Emitted], tableChanges: [Reconciler.TableChange], nextSeq: Int64) -> String? {
-        guard let store, !emitted.isEmpty || !tableChanges.isEmpty || !done.isEmpty else { return nil }
+    func record(_ emitted: [Bridge.Emitted], tableChanges: [Reconciler.TableChange], nextSeq: Int64) -> String? {
+        guard let store else { return nil }
+        let finished = done.take()
+        guard !emitted.isEmpty || !tableChanges.isEmpty || !finished.isEmpty else { return nil }
         var batch = StateStore.Batch(nextSeq: nextSeq)
         batch.signals = emitted.map { ($0.payload.seq, $0.payload.signal, $0.payload.sender, Array($0.line.dropLast())) }
         batch.tableChanges = tableChanges
-        batch.done = done
+        batch.done = finished
         do {
             try store.record(batch)
-            done.removeAll()
             failed = false
             return nil
         } catch {
+            done.add(finished)
             defer { failed = true }
             return failed ? nil : "state not saved, the last saved state stays: \(error)"
         }
     }
 
-    mutating func finished(_ seqs: [Int64]) {
-        guard store != nil else { return }
-        done += seqs
-    }
-
     /// Marks the last finished signals done before the bridge stops.
-    mutating func flushDone(_ reconciler: inout Reconciler) {
-        _ = record([], tableChanges: reconciler.takeTableChanges(), nextSeq: reconciler.nextSeq)
+    func flushDone() {
+        guard let store else { return }
+        try? store.markDone(done.take())
+    }
+}
+
+/// Seqs of signals whose dispatch finished, added from the dispatcher's tasks.
+final class FinishedSignals: Sendable {
+    private let seqs = Mutex<[Int64]>([])
+
+    func add(_ new: [Int64]) { seqs.withLock { $0 += new } }
+
+    func take() -> [Int64] {
+        seqs.withLock { seqs in
+            defer { seqs.removeAll() }
+            return seqs
+        }
     }
 }
 

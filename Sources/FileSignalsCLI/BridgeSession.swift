@@ -4,9 +4,11 @@ import FileSignals
 import Foundation
 
 /// Runs a bridge for `watch` and `scan`: prints each signal (a JSON line on stdout, or a short line on
-/// stderr), stops on SIGINT or SIGTERM, and stops quietly when the reader of stdout goes away.
+/// stderr), stops on SIGINT or SIGTERM, reloads the receivers on SIGHUP, and stops quietly when the reader
+/// of stdout goes away.
 enum BridgeSession {
-    static func run(_ bridge: Bridge, json: Bool) async throws {
+    /// - Parameter reload: reads the config again; nil when there is none to reload.
+    static func run(_ bridge: Bridge, json: Bool, reload: (@Sendable () async -> Void)? = nil) async throws {
         let watching = Task {
             try await bridge.run { event in
                 switch event {
@@ -30,7 +32,11 @@ enum BridgeSession {
                 }
             }
         }
-        let stopSignals = StopSignals { _ in watching.cancel() }
+        var onReload: (@Sendable () -> Void)?
+        if let reload {
+            onReload = { Task { await reload() } }
+        }
+        let stopSignals = StopSignals(onStop: { _ in watching.cancel() }, onReload: onReload)
         defer { withExtendedLifetime(stopSignals) {} }
         if json {
             Thread.detachNewThread {
@@ -48,6 +54,30 @@ enum BridgeSession {
             throw ExitCodes.status(for: error)
         } catch is LineOutput.Closed {
             // The reader went away (`| head -1`): nothing left to do, and nothing to complain about.
+        }
+    }
+
+    /// The dispatcher for a config's receivers, or nil with `--no-receivers` or no config.
+    static func dispatcher(for target: WatchTarget, enabled: Bool, results: Bool) -> Dispatcher? {
+        guard enabled, let config = target.config else { return nil }
+        return Dispatcher(
+            receivers: config.receivers, handlers: FileSignalsCLI.handlers,
+            settings: .init(root: config.root, jobs: config.general.jobs, loopLimit: config.general.loopLimit),
+            report: ReceiverLog.reporter(results: results))
+    }
+
+    /// What SIGHUP does: read the config again; if it is valid, its receivers replace the old ones from the
+    /// next signal on; if not, its errors are printed and the old config stays.
+    static func reloader(path: String?, dispatcher: Dispatcher?) -> (@Sendable () async -> Void)? {
+        guard let path, let dispatcher else { return nil }
+        return {
+            do {
+                let config = try ConfigOptions.load(path: path)
+                await dispatcher.replaceReceivers(config.receivers)
+                Log.info("reloaded \(path): \(config.receivers.count) receiver\(config.receivers.count == 1 ? "" : "s")")
+            } catch {
+                Log.warning("\(path) not reloaded; the running config stays")
+            }
         }
     }
 }

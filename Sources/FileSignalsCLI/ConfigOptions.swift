@@ -28,7 +28,7 @@ struct ConfigOptions: ParsableArguments {
     /// - Throws: exit 78 after printing every diagnostic when the config has errors.
     static func load(path: String) throws -> ProjectConfig {
         do {
-            let config = try ProjectConfig.load(path: path)
+            let config = try ProjectConfig.load(path: path, handlers: FileSignalsCLI.handlers.descriptions)
             Log.diagnostics(config.warnings)
             return config
         } catch {

@@ -157,7 +157,7 @@ struct Explanation {
         var lines: [String] = []
         switch invocation.program {
         case .process(let arguments):
-            lines.append("  argv: " + arguments.map(ShellQuoting.quote).joined(separator: " "))
+            lines.append("  argv: " + arguments.map { ShellQuoting.quote(bytes: $0) }.joined(separator: " "))
             lines.append("  stdin: the signal as one JSON line")
         case .handler(let name, let options):
             let shown = options.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
@@ -167,7 +167,7 @@ struct Explanation {
         lines.append("  env (added):")
         for variable in invocation.environment {
             // The seq is only known when the signal happens.
-            let value = variable.name == "FILESIGNALS_SEQ" ? "<the signal's seq>" : ShellQuoting.quote(variable.value)
+            let value = variable.name == "FILESIGNALS_SEQ" ? "<the signal's seq>" : ShellQuoting.quote(bytes: variable.value)
             lines.append("    \(variable.name)=\(value)")
         }
         return lines

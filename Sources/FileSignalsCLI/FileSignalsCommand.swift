@@ -11,7 +11,7 @@ public struct FileSignalsCommand: AsyncParsableCommand {
             them into one signal per save or delete, printed as JSON lines or dispatched to receivers.
             """,
         version: FileSignalsCommand.version,
-        subcommands: [WatchCommand.self, ScanCommand.self, LogCommand.self, CheckCommand.self, ExplainCommand.self, LsCommand.self]
+        subcommands: [WatchCommand.self, ScanCommand.self, SendCommand.self, LogCommand.self, CheckCommand.self, ExplainCommand.self, LsCommand.self]
     )
 
     /// The version `--version` prints.

@@ -36,7 +36,8 @@ struct ScanCommand: AsyncParsableCommand {
             let target = try WatchTarget.resolve(config: config, folders: model, state: state)
             bridge = Bridge(
                 models: target.models, options: .init(settle: .zero, reportInitialFiles: initial),
-                state: try target.openState(), journalRetention: target.journalRetention, stopsWhenCaughtUp: true)
+                state: try target.openState(), journalRetention: target.journalRetention, stopsWhenCaughtUp: true,
+                dispatcher: BridgeSession.dispatcher(for: target, enabled: true, results: json))
         } catch let error as WatcherError {
             Log.error(error.description)
             throw ExitCodes.status(for: error)

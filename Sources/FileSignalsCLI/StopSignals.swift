@@ -2,19 +2,24 @@
 import Dispatch
 import Glibc
 
-/// Turns SIGINT and SIGTERM into a call, so that the command can stop cleanly and exit 0 instead of dying.
-/// SIGPIPE is ignored, so that a closed standard output shows up as `EPIPE` from `write`.
+/// Turns SIGINT and SIGTERM into a call, so that the command can stop cleanly and exit 0 instead of dying,
+/// and SIGHUP into another (reload the config). SIGPIPE is ignored, so that a closed standard output shows up
+/// as `EPIPE` from `write`; receivers get default signal dispositions back when they start.
 final class StopSignals {
     private let sources: [any DispatchSourceSignal]
 
-    /// Starts listening; `onStop` runs on a background queue, once per signal received.
-    init(onStop: @escaping @Sendable (Int32) -> Void) {
+    /// Starts listening; `onStop` runs on a background queue, once per SIGINT or SIGTERM received, and
+    /// `onReload` once per SIGHUP (when given; otherwise SIGHUP keeps its default action).
+    init(onStop: @escaping @Sendable (Int32) -> Void, onReload: (@Sendable () -> Void)? = nil) {
         signal(SIGPIPE, SIG_IGN)
-        sources = [SIGINT, SIGTERM].map { number in
+        let numbers = onReload == nil ? [SIGINT, SIGTERM] : [SIGINT, SIGTERM, SIGHUP]
+        sources = numbers.map { number in
             // The default action would kill the process before the dispatch source sees the signal.
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { onStop(number) }
+            source.setEventHandler {
+                if number == SIGHUP { onReload?() } else { onStop(number) }
+            }
             source.resume()
             return source
         }

@@ -30,6 +30,12 @@ struct WatchCommand: AsyncParsableCommand {
     @Flag(help: "Report every existing file once at start, as post_save with source `initial`.")
     var initial = false
 
+    @Flag(name: .customLong("no-receivers"), help: "Only print signals; run no receiver.")
+    var noReceivers = false
+
+    @Flag(help: "With --json, also print a JSON line for each receiver run (type \"result\").")
+    var results = false
+
     @OptionGroup(title: "State")
     var state: StateOptions
 
@@ -37,19 +43,19 @@ struct WatchCommand: AsyncParsableCommand {
 
     func run() async throws {
         let bridge: Bridge
+        let dispatcher: Dispatcher?
+        let target: WatchTarget
         do {
-            let target = try WatchTarget.resolve(config: config, folders: model, state: state)
-            if let receivers = target.config?.receivers, !receivers.isEmpty {
-                Log.warning("this version does not run receivers yet; signals are only printed")
-            }
+            target = try WatchTarget.resolve(config: config, folders: model, state: state)
+            dispatcher = BridgeSession.dispatcher(for: target, enabled: !noReceivers, results: results && json)
             bridge = Bridge(
                 models: target.models, options: .init(settle: settle ?? target.settle, reportInitialFiles: initial),
-                state: try target.openState(), journalRetention: target.journalRetention)
+                state: try target.openState(), journalRetention: target.journalRetention, dispatcher: dispatcher)
         } catch let error as WatcherError {
             Log.error(error.description)
             throw ExitCodes.status(for: error)
         }
-        try await BridgeSession.run(bridge, json: json)
+        try await BridgeSession.run(bridge, json: json, reload: BridgeSession.reloader(path: target.configPath, dispatcher: dispatcher))
     }
 
     static func parseDuration(_ text: String) throws -> Duration {

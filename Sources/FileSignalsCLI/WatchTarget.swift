@@ -14,6 +14,8 @@ struct WatchTarget {
     var statePath: String?
     /// The config, when there is one.
     var config: ProjectConfig?
+    /// The config file as named, for reloading.
+    var configPath: String?
 
     /// Resolves the command line into models, settings and a state path.
     /// - Throws: `ValidationError` (64) for contradictory options, exit 78 for a bad config, and
@@ -38,7 +40,7 @@ struct WatchTarget {
             }
             target = WatchTarget(
                 models: loaded.runtimeModels, settle: loaded.general.settle, journalRetention: loaded.general.journal,
-                statePath: statePath, config: loaded)
+                statePath: statePath, config: loaded, configPath: configPath)
         } else {
             if config.path != nil {
                 throw ValidationError("give folders or -c PATH, not both: folders given on the command line form a model of their own")
@@ -46,7 +48,7 @@ struct WatchTarget {
             let model = try folders.model()
             target = WatchTarget(
                 models: [model], settle: .milliseconds(50), journalRetention: .seconds(7 * 86_400),
-                statePath: Self.defaultStatePath(for: model), config: nil)
+                statePath: Self.defaultStatePath(for: model), config: nil, configPath: nil)
         }
         if state.noState { target.statePath = nil }
         if let path = state.state { target.statePath = path }

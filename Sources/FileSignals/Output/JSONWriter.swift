@@ -23,6 +23,15 @@ struct JSONWriter {
         appendQuoted(value)
     }
 
+    /// Writes a string value under a key known only at run time (escaped like any string).
+    mutating func string(dynamicKey name: String, _ value: String) {
+        if !isFirst { bytes.append(UInt8(ascii: ",")) }
+        isFirst = false
+        appendQuoted(name)
+        bytes.append(UInt8(ascii: ":"))
+        appendQuoted(value)
+    }
+
     mutating func integer<Value: BinaryInteger>(_ name: StaticString, _ value: Value) {
         key(name)
         bytes.append(contentsOf: String(value).utf8)

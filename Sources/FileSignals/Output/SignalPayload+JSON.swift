@@ -29,6 +29,11 @@ extension SignalPayload {
             json.integer("inode", state.inode)
         }
         if let sha256 { json.string("sha256", ContentHash.hex(sha256)) }
+        if !arguments.isEmpty {
+            json.object("args") { object in
+                for (key, value) in arguments.sorted(by: { $0.key < $1.key }) { object.string(dynamicKey: key, value) }
+            }
+        }
         if signal == ModelSignal.preSave.rawValue || signal == ModelSignal.postSave.rawValue {
             if let previous {
                 json.object("previous") { object in

@@ -77,16 +77,17 @@ public enum ExecWords {
         return names
     }
 
-    /// `word` with every known placeholder replaced by its value; unknown ones are left as written.
-    public static func substitute(_ word: String, _ values: [String: String]) -> String {
-        var result = ""
+    /// `word` with every known placeholder replaced by its value's exact bytes (a file name need not be
+    /// UTF-8); unknown ones are left as written. The result is one argument, whatever the values hold.
+    public static func substitute(_ word: String, _ values: [String: [UInt8]]) -> [UInt8] {
+        var result: [UInt8] = []
         var rest = word[...]
         while let open = rest.firstIndex(of: "{"), let close = rest[open...].firstIndex(of: "}") {
             let name = String(rest[rest.index(after: open)..<close])
-            result += rest[..<open]
-            if let value = values[name] { result += value } else { result += rest[open...close] }
+            result += Array(rest[..<open].utf8)
+            if let value = values[name] { result += value } else { result += Array(rest[open...close].utf8) }
             rest = rest[rest.index(after: close)...]
         }
-        return result + rest
+        return result + Array(rest.utf8)
     }
 }

@@ -2,13 +2,23 @@
 
 /// Exactly what running a receiver for one signal means: the program and its arguments, the folder, and the
 /// variables added to the environment. `filesignals explain` prints it; the dispatcher runs it.
+///
+/// Arguments and values are bytes, so that a file name that is not UTF-8 reaches the program exactly.
 public struct ReceiverInvocation: Sendable, Hashable {
     /// What runs.
     public enum Program: Sendable, Hashable {
         /// A process: `argv[0]` is looked up on `PATH` when it has no `/`.
-        case process(arguments: [String])
+        case process(arguments: [[UInt8]])
         /// A Swift handler called in the bridge's process.
         case handler(name: String, options: [String: String])
+    }
+
+    /// One variable added to the environment.
+    public struct Variable: Sendable, Hashable {
+        public var name: String
+        public var value: [UInt8]
+        /// `NAME=VALUE`, as `execve` takes it.
+        public var entry: [UInt8] { Array(name.utf8) + [UInt8(ascii: "=")] + value }
     }
 
     public var program: Program
@@ -16,18 +26,7 @@ public struct ReceiverInvocation: Sendable, Hashable {
     public var workingFolder: String
     /// Variables added to the bridge's own environment, in a stable order: the `FILESIGNALS_*` ones, then
     /// the receiver's `env`.
-    public var environment: [(name: String, value: String)]
-
-    public static func == (lhs: ReceiverInvocation, rhs: ReceiverInvocation) -> Bool {
-        lhs.program == rhs.program && lhs.workingFolder == rhs.workingFolder
-            && lhs.environment.map(\.name) == rhs.environment.map(\.name)
-            && lhs.environment.map(\.value) == rhs.environment.map(\.value)
-    }
-
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(program)
-        hasher.combine(workingFolder)
-    }
+    public var environment: [Variable]
 
     /// How `receiver` is run for `signal`, with the bridge's root at `root`.
     ///
@@ -38,7 +37,7 @@ public struct ReceiverInvocation: Sendable, Hashable {
         let values = Self.placeholderValues(for: signal, root: root)
         switch receiver.action {
         case .command(let command):
-            program = .process(arguments: ["/bin/sh", "-c", command])
+            program = .process(arguments: [Array("/bin/sh".utf8), Array("-c".utf8), Array(command.utf8)])
         case .exec(let words):
             program = .process(arguments: words.map { ExecWords.substitute($0, values) })
         case .handler(let name, let options):
@@ -49,35 +48,42 @@ public struct ReceiverInvocation: Sendable, Hashable {
         } else {
             workingFolder = root.description
         }
-        var environment: [(name: String, value: String)] = [
-            ("FILESIGNALS_SIGNAL", signal.signal),
-            ("FILESIGNALS_SENDER", signal.sender),
-            ("FILESIGNALS_INSTANCE", signal.instance.description),
-            ("FILESIGNALS_PATH", signal.path.description),
+        var environment: [Variable] = [
+            Variable(name: "FILESIGNALS_SIGNAL", value: Array(signal.signal.utf8)),
+            Variable(name: "FILESIGNALS_SENDER", value: Array(signal.sender.utf8)),
+            Variable(name: "FILESIGNALS_INSTANCE", value: signal.instance.bytes),
+            Variable(name: "FILESIGNALS_PATH", value: signal.path.bytes),
         ]
-        if let created = signal.created { environment.append(("FILESIGNALS_CREATED", created ? "true" : "false")) }
+        if let created = signal.created {
+            environment.append(Variable(name: "FILESIGNALS_CREATED", value: Array((created ? "true" : "false").utf8)))
+        }
+        if let movedFrom = signal.movedFrom { environment.append(Variable(name: "FILESIGNALS_MOVED_FROM", value: movedFrom.bytes)) }
+        if let movedTo = signal.movedTo { environment.append(Variable(name: "FILESIGNALS_MOVED_TO", value: movedTo.bytes)) }
         environment += [
-            ("FILESIGNALS_SOURCE", signal.source.rawValue),
-            ("FILESIGNALS_SEQ", String(signal.seq)),
-            ("FILESIGNALS_ROOT", root.description),
+            Variable(name: "FILESIGNALS_SOURCE", value: Array(signal.source.rawValue.utf8)),
+            Variable(name: "FILESIGNALS_SEQ", value: Array(String(signal.seq).utf8)),
+            Variable(name: "FILESIGNALS_ROOT", value: root.bytes),
         ]
-        environment += receiver.environment.map { ($0.name, $0.value) }
+        for (key, value) in signal.arguments.sorted(by: { $0.key < $1.key }) {
+            environment.append(Variable(name: "FILESIGNALS_ARG_" + key.uppercased(), value: Array(value.utf8)))
+        }
+        environment += receiver.environment.map { Variable(name: $0.name, value: Array($0.value.utf8)) }
         self.environment = environment
     }
 
     /// The value of each `{placeholder}` of an exec receiver for `signal`.
-    static func placeholderValues(for signal: SignalPayload, root: RawPath) -> [String: String] {
+    static func placeholderValues(for signal: SignalPayload, root: RawPath) -> [String: [UInt8]] {
         [
-            "signal": signal.signal,
-            "sender": signal.sender,
-            "instance": signal.instance.description,
-            "path": signal.path.description,
-            "created": signal.created.map { $0 ? "true" : "false" } ?? "",
-            "moved_from": "",
-            "moved_to": "",
-            "seq": String(signal.seq),
-            "source": signal.source.rawValue,
-            "root": root.description,
+            "signal": Array(signal.signal.utf8),
+            "sender": Array(signal.sender.utf8),
+            "instance": signal.instance.bytes,
+            "path": signal.path.bytes,
+            "created": Array((signal.created.map { $0 ? "true" : "false" } ?? "").utf8),
+            "moved_from": signal.movedFrom?.bytes ?? [],
+            "moved_to": signal.movedTo?.bytes ?? [],
+            "seq": Array(String(signal.seq).utf8),
+            "source": Array(signal.source.rawValue.utf8),
+            "root": root.bytes,
         ]
     }
 }

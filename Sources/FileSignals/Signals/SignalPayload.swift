@@ -34,6 +34,8 @@ public struct SignalPayload: Sendable, Hashable {
     public var movedFrom: RawPath?
     /// On `post_delete` of a renamed instance: the instance it became.
     public var movedTo: RawPath?
+    /// `--arg KEY=VALUE` of `filesignals send`.
+    public var arguments: [String: String] = [:]
 
     public init(
         seq: Int64, time: Timestamp, signal: String, sender: String, instance: RawPath, path: RawPath,

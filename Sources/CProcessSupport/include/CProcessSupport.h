@@ -1,0 +1,21 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Linux calls that Swift's Glibc module does not import: GNU extensions and raw system calls.
+#ifndef FILESIGNALS_PROCESS_SUPPORT_H
+#define FILESIGNALS_PROCESS_SUPPORT_H
+
+#include <spawn.h>
+#include <sys/types.h>
+
+/// pidfd_open(2): a descriptor that becomes readable when the process `pid` exits. -1 and errno on failure.
+int filesignals_pidfd_open(pid_t pid);
+
+/// posix_spawn_file_actions_addchdir_np(3): the child changes to `path` before it runs.
+int filesignals_spawn_add_chdir(posix_spawn_file_actions_t *actions, const char *path);
+
+/// pipe2(2) with O_CLOEXEC: a pipe that no receiver inherits by accident.
+int filesignals_pipe_cloexec(int descriptors[2]);
+
+/// eventfd(2), close-on-exec and non-blocking: written to wake a thread sleeping in poll().
+int filesignals_wakeup_eventfd(void);
+
+#endif

@@ -1,0 +1,332 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import Foundation
+
+/// Runs the receivers of the config for each signal, with Django's dispatch rules.
+///
+/// - Receivers of a signal run one after another, in the order they are declared, each only for the senders
+///   it names. A failure is reported and the next receiver still runs (`send_robust`), unless the failing
+///   receiver says `robust = no`, which stops the ones after it for that signal (`send`).
+/// - Signals of one instance are dispatched strictly in order: every receiver of a `pre_save` has finished
+///   before a receiver of the matching `post_save` starts. Different instances are dispatched at the same
+///   time, with at most `jobs` receiver runs going at once.
+/// - `on_busy` says what happens when a run of the same receiver (for any instance) is still going: `queue`
+///   waits for it, `restart` stops it, `skip` drops the new signal, `parallel` runs anyway.
+/// - Loops: a `post_save` whose content is what a receiver's own run left in that instance does not run that
+///   receiver again; a receiver run for one instance more than `loop_limit` times in 10 seconds is paused
+///   for that instance until the 10 seconds have passed.
+public actor Dispatcher {
+    /// What the dispatcher reports: each run's result, and the receiver's output for the log.
+    public struct Report: Sendable {
+        public var result: ReceiverResult
+        /// What the run printed, bounded; empty for handlers and skipped runs.
+        public var standardOutput: [UInt8] = []
+        public var standardError: [UInt8] = []
+        public var droppedBytes = 0
+    }
+
+    /// Settings that come from `[filesignals]` and the command line.
+    public struct Settings: Sendable {
+        public var root: RawPath
+        public var jobs: Int
+        public var loopLimit: Int
+        /// The bridge's own environment, which receivers inherit (`NAME=VALUE` each).
+        public var baseEnvironment: [[UInt8]]
+        /// Between SIGTERM and SIGKILL when a run is stopped.
+        public var grace: Duration
+
+        public init(root: RawPath, jobs: Int = 4, loopLimit: Int = 10, baseEnvironment: [[UInt8]]? = nil, grace: Duration = .seconds(2)) {
+            self.root = root
+            self.jobs = jobs
+            self.loopLimit = loopLimit
+            self.baseEnvironment = baseEnvironment ?? ProcessInfo.processInfo.environment
+                .filter { !$0.key.hasPrefix("FILESIGNALS_") }
+                .sorted { $0.key < $1.key }
+                .map { Array("\($0.key)=\($0.value)".utf8) }
+            self.grace = grace
+        }
+    }
+
+    private var receivers: [ReceiverDeclaration]
+    private let handlers: HandlerRegistry
+    private let settings: Settings
+    private let report: @Sendable (Report) -> Void
+    private let slots: JobSlots
+    private var gates: [String: ReceiverGate] = [:]
+    /// Signals waiting per instance, and whether a task is working through them.
+    private var lanes: [RawPath: Lane] = [:]
+    private var isClosed = false
+    private var idleWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Content each receiver's last run left in each instance, for loop protection.
+    private var contentAfterRun: [RunKey: [UInt8]] = [:]
+    private var recentRuns: [RunKey: [ContinuousClock.Instant]] = [:]
+    private var pausedWarned: Set<RunKey> = []
+
+    private struct Lane {
+        var queue: [(signal: SignalPayload, done: @Sendable () -> Void)] = []
+        var isWorking = false
+    }
+
+    private struct RunKey: Hashable {
+        var receiver: String
+        var instance: RawPath
+    }
+
+    /// - Parameters:
+    ///   - receivers: in declaration order.
+    ///   - report: called for each run, from any thread.
+    public init(
+        receivers: [ReceiverDeclaration], handlers: HandlerRegistry = .builtIn, settings: Settings,
+        report: @escaping @Sendable (Report) -> Void
+    ) {
+        self.receivers = receivers
+        self.handlers = handlers
+        self.settings = settings
+        self.report = report
+        self.slots = JobSlots(count: settings.jobs)
+    }
+
+    /// Whether any receiver listens to `signal` from `sender`.
+    public func hasReceivers(for signal: String, sender: String) -> Bool {
+        receivers.contains { $0.signals.contains(signal) && $0.listens(to: sender) }
+    }
+
+    /// Replaces the receivers (a reloaded config). A receiver whose `dispatch_uid` (or, without one, name)
+    /// is unchanged keeps its busy state; the change applies from the next signal.
+    public func replaceReceivers(_ new: [ReceiverDeclaration]) {
+        receivers = new
+        let keys = Set(new.map(Self.gateKey))
+        gates = gates.filter { keys.contains($0.key) }
+    }
+
+    /// Queues `signal` behind the earlier signals of its instance; `done` is called once every receiver
+    /// has finished with it (not when the dispatcher is closed before its turn came).
+    public func dispatch(_ signal: SignalPayload, done: @escaping @Sendable () -> Void = {}) {
+        guard !isClosed else { return }
+        let key = signal.path
+        lanes[key, default: Lane()].queue.append((signal, done))
+        guard !lanes[key]!.isWorking else { return }
+        lanes[key]!.isWorking = true
+        Task { await self.work(on: key) }
+    }
+
+    /// Stops taking signals: those not started are dropped (they stay unfinished in the journal and are
+    /// dispatched again on the next start); running ones get `grace` to finish, then are stopped.
+    public func close(grace: Duration) async {
+        isClosed = true
+        for key in lanes.keys { lanes[key]!.queue.removeAll() }
+        let deadline = ContinuousClock.now + grace
+        let stopper = Task {
+            try? await Task.sleep(until: deadline, clock: .continuous)
+            if Task.isCancelled { return }
+            for gate in self.allGates() { await gate.stopAll() }
+        }
+        await waitUntilIdle()
+        stopper.cancel()
+    }
+
+    /// Waits until no signal is queued or being dispatched.
+    public func waitUntilIdle() async {
+        if lanes.isEmpty { return }
+        await withCheckedContinuation { idleWaiters.append($0) }
+    }
+
+    private func allGates() -> [ReceiverGate] { Array(gates.values) }
+
+    private func work(on key: RawPath) async {
+        while let next = lanes[key]?.queue.first {
+            lanes[key]!.queue.removeFirst()
+            if await dispatchNow(next.signal) { next.done() }
+        }
+        lanes[key] = nil
+        if lanes.isEmpty {
+            let waiters = idleWaiters
+            idleWaiters.removeAll()
+            waiters.forEach { $0.resume() }
+        }
+    }
+
+    /// Runs the receivers of one signal, in order.
+    /// - Returns: false when the dispatcher was closed before every receiver had its turn.
+    private func dispatchNow(_ signal: SignalPayload) async -> Bool {
+        let connected = receivers.filter { $0.signals.contains(signal.signal) && $0.listens(to: signal.sender) }
+        for receiver in connected where applies(receiver, to: signal) {
+            if isClosed { return false }
+            let result = await runOrSkip(receiver, signal)
+            if result.isFailure && !receiver.robust { return true }
+        }
+        return true
+    }
+
+    /// `when`: created and content-changed only filter `post_save`.
+    private func applies(_ receiver: ReceiverDeclaration, to signal: SignalPayload) -> Bool {
+        guard signal.signal == ModelSignal.postSave.rawValue else { return true }
+        switch receiver.when {
+        case .always: return true
+        case .created: return signal.created == true
+        case .contentChanged: return signal.changes.map { $0.contains(.content) } ?? true
+        }
+    }
+
+    private func runOrSkip(_ receiver: ReceiverDeclaration, _ signal: SignalPayload) async -> ReceiverResult {
+        if let reason = loopReason(receiver, signal) {
+            let result = ReceiverResult(
+                seq: signal.seq, receiver: receiver.name, signal: signal.signal, instance: signal.instance,
+                status: .skipped, code: nil, milliseconds: 0, message: reason)
+            report(Report(result: result))
+            return result
+        }
+        let gate = gate(for: receiver)
+        let stop = ProcessRunner.StopHandle()
+        let ticket: Int
+        switch receiver.onBusy {
+        case .queue: ticket = await gate.enterWhenFree(stop)
+        case .restart: ticket = await gate.enterStoppingOthers(stop)
+        case .parallel: ticket = await gate.enter(stop)
+        case .skip:
+            guard let entered = await gate.enterIfFree(stop) else {
+                let result = ReceiverResult(
+                    seq: signal.seq, receiver: receiver.name, signal: signal.signal, instance: signal.instance,
+                    status: .skipped, code: nil, milliseconds: 0, message: "a run is still going (on_busy = skip)")
+                report(Report(result: result))
+                return result
+            }
+            ticket = entered
+        }
+        await slots.acquire()
+        let outcome = await run(receiver, signal, stop: stop)
+        await slots.release()
+        await gate.leave(ticket)
+        noteRunEnded(receiver, signal)
+        report(outcome)
+        return outcome.result
+    }
+
+    private func gate(for receiver: ReceiverDeclaration) -> ReceiverGate {
+        let key = Self.gateKey(receiver)
+        if let gate = gates[key] { return gate }
+        let gate = ReceiverGate()
+        gates[key] = gate
+        return gate
+    }
+
+    private static func gateKey(_ receiver: ReceiverDeclaration) -> String {
+        receiver.dispatchUID.map { "uid:" + $0 } ?? "name:" + receiver.name
+    }
+
+    /// Runs one receiver for one signal (a process, or a Swift handler).
+    private func run(_ receiver: ReceiverDeclaration, _ signal: SignalPayload, stop: ProcessRunner.StopHandle) async -> Report {
+        let invocation = ReceiverInvocation(receiver: receiver, signal: signal, root: settings.root)
+        var result = ReceiverResult(
+            seq: signal.seq, receiver: receiver.name, signal: signal.signal, instance: signal.instance,
+            status: .exited, code: 0, milliseconds: 0, message: nil)
+        switch invocation.program {
+        case .process(let arguments):
+            var request = ProcessRunner.Request(
+                arguments: arguments,
+                environment: settings.baseEnvironment.filter { entry in
+                    !invocation.environment.contains { entry.starts(with: Array(($0.name + "=").utf8)) }
+                } + invocation.environment.map(\.entry),
+                workingFolder: invocation.workingFolder, input: signal.jsonLine(), timeout: receiver.timeout)
+            request.grace = settings.grace
+            let outcome = await ProcessRunner.run(request, stop: stop)
+            result.milliseconds = Self.milliseconds(outcome.duration)
+            switch outcome.status {
+            case .exited(let code): result.code = code
+            case .signaled(let number): result.status = .signaled; result.code = number
+            case .timedOut:
+                result.status = .timeout; result.code = nil
+                result.message = "stopped after \(DurationText.format(receiver.timeout ?? .zero))"
+            case .stopped:
+                result.status = .signaled; result.code = SIGTERM
+                result.message = "stopped by filesignals"
+            case .failedToStart(let code):
+                result.status = .error; result.code = nil
+                result.message = "cannot start: \(String(cString: strerror(code)))"
+            }
+            return Report(result: result, standardOutput: outcome.standardOutput, standardError: outcome.standardError, droppedBytes: outcome.droppedBytes)
+        case .handler(let name, let options):
+            let started = ContinuousClock.now
+            guard let handler = handlers.handler(named: name) else {
+                result.status = .error; result.code = nil; result.message = "no handler named \(name)"
+                return Report(result: result)
+            }
+            let context = HandlerRegistry.Context(options: options, root: settings.root, receiver: receiver.name)
+            let outcome = await Self.callHandler(handler, signal, context, timeout: receiver.timeout)
+            result.milliseconds = Self.milliseconds(ContinuousClock.now - started)
+            switch outcome {
+            case .success: break
+            case .failure(let error as HandlerTimeout):
+                result.status = .timeout; result.code = nil; result.message = "\(error)"
+            case .failure(let error):
+                result.status = .error; result.code = nil; result.message = "\(error)"
+            }
+            return Report(result: result)
+        }
+    }
+
+    private struct HandlerTimeout: Error, CustomStringConvertible {
+        let timeout: Duration
+        var description: String { "stopped after \(DurationText.format(timeout))" }
+    }
+
+    private static func callHandler(
+        _ handler: @escaping HandlerRegistry.Handler, _ signal: SignalPayload, _ context: HandlerRegistry.Context, timeout: Duration?
+    ) async -> Result<Void, any Error> {
+        await withTaskGroup(of: Result<Void, any Error>.self) { group in
+            group.addTask {
+                do {
+                    try await handler(signal, context)
+                    return .success(())
+                } catch {
+                    return .failure(error)
+                }
+            }
+            if let timeout {
+                group.addTask {
+                    do {
+                        try await Task.sleep(for: timeout)
+                        return .failure(HandlerTimeout(timeout: timeout))
+                    } catch {
+                        return .success(())   // cancelled: the handler finished first
+                    }
+                }
+            }
+            let first = await group.next() ?? .success(())
+            group.cancelAll()
+            return first
+        }
+    }
+
+    private static func milliseconds(_ duration: Duration) -> Int {
+        Int(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
+    }
+
+    // MARK: Loop protection
+
+    /// Why `receiver` must not run for `signal`, or nil.
+    private func loopReason(_ receiver: ReceiverDeclaration, _ signal: SignalPayload) -> String? {
+        let key = RunKey(receiver: Self.gateKey(receiver), instance: signal.path)
+        if signal.signal == ModelSignal.postSave.rawValue, let digest = signal.sha256, contentAfterRun[key] == digest {
+            return "this save is the receiver's own write"
+        }
+        let now = ContinuousClock.now
+        var runs = (recentRuns[key] ?? []).filter { now - $0 < .seconds(10) }
+        guard runs.count < settings.loopLimit else {
+            recentRuns[key] = runs
+            if pausedWarned.insert(key).inserted {
+                return "run \(runs.count) times for this instance in 10 s (loop_limit); paused for it"
+            }
+            return "paused for this instance (loop_limit)"
+        }
+        pausedWarned.remove(key)
+        runs.append(now)
+        recentRuns[key] = runs
+        return nil
+    }
+
+    /// Remembers what the run left in the instance: a save with exactly that content is its own write.
+    private func noteRunEnded(_ receiver: ReceiverDeclaration, _ signal: SignalPayload) {
+        let key = RunKey(receiver: Self.gateKey(receiver), instance: signal.path)
+        contentAfterRun[key] = ContentHash.sha256(of: signal.path)
+    }
+}

@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import CProcessSupport
+import Foundation
+import Glibc
+import Synchronization
+
+/// Runs one receiver process to its end, on a thread of its own, and leaves nothing behind.
+///
+/// The child gets a process group of its own (`posix_spawn` with `POSIX_SPAWN_SETPGROUP`), default signal
+/// dispositions (the bridge ignores SIGPIPE; its children must not), the signal's JSON on stdin, and pipes
+/// for stdout and stderr. One thread waits in `poll()` on the pipes, a pidfd (readable when the child
+/// exits) and an eventfd (to stop the run early). On timeout or stop, the whole group gets SIGTERM, then
+/// SIGKILL after the grace period. When the child has exited, the group gets SIGKILL, so that a background
+/// job it started (`sleep 1000 &`) does not outlive it, and the child is reaped: no zombie.
+public enum ProcessRunner {
+    /// What to run.
+    public struct Request: Sendable {
+        /// `argv`, as bytes: a file name that is not UTF-8 reaches the program exactly.
+        public var arguments: [[UInt8]]
+        /// The whole environment, `NAME=VALUE` each.
+        public var environment: [[UInt8]]
+        public var workingFolder: String
+        /// Written to the child's stdin, which is then closed. A child that never reads it is not an error.
+        public var input: [UInt8]
+        /// Nil for no limit.
+        public var timeout: Duration?
+        /// Between SIGTERM and SIGKILL.
+        public var grace: Duration = .seconds(2)
+        /// Bytes of stdout and of stderr kept for the log; the rest is read and counted, not kept.
+        public var outputLimit = 64 * 1024
+
+        public init(arguments: [[UInt8]], environment: [[UInt8]], workingFolder: String, input: [UInt8], timeout: Duration?) {
+            self.arguments = arguments
+            self.environment = environment
+            self.workingFolder = workingFolder
+            self.input = input
+            self.timeout = timeout
+        }
+    }
+
+    /// How a run ended.
+    public enum Status: Sendable, Hashable {
+        case exited(Int32)
+        case signaled(Int32)
+        /// Stopped at its timeout (after SIGTERM, and SIGKILL if it had to).
+        case timedOut
+        /// Stopped by the bridge (`on_busy = restart`, or shutdown).
+        case stopped
+        /// Could not be started; the `errno`.
+        case failedToStart(Int32)
+    }
+
+    /// What a run gave.
+    public struct Outcome: Sendable {
+        public var status: Status
+        /// The first `outputLimit` bytes of stdout and stderr.
+        public var standardOutput: [UInt8]
+        public var standardError: [UInt8]
+        /// Bytes read but not kept, past the limit.
+        public var droppedBytes: Int
+        public var duration: Duration
+    }
+
+    /// Stops a run early: the group gets SIGTERM, then SIGKILL after the grace period.
+    public final class StopHandle: Sendable {
+        let descriptor: Int32 = filesignals_wakeup_eventfd()
+        private let closed = Mutex(false)
+
+        public init() {}
+
+        public func stop() {
+            closed.withLock { isClosed in
+                guard !isClosed else { return }
+                var one: UInt64 = 1
+                _ = write(descriptor, &one, 8)
+            }
+        }
+
+        func close() {
+            closed.withLock { isClosed in
+                guard !isClosed else { return }
+                isClosed = true
+                _ = Glibc.close(descriptor)
+            }
+        }
+
+        deinit { close() }
+    }
+
+    /// Runs `request` and returns when the child and its group are gone.
+    public static func run(_ request: Request, stop: StopHandle = StopHandle()) async -> Outcome {
+        await withCheckedContinuation { continuation in
+            let thread = Thread { continuation.resume(returning: runBlocking(request, stop: stop)) }
+            thread.name = "filesignals-receiver"
+            thread.start()
+        }
+    }
+
+    private static func runBlocking(_ request: Request, stop: StopHandle) -> Outcome {
+        let started = ContinuousClock.now
+        var failed: Outcome { Outcome(status: .failedToStart(errno), standardOutput: [], standardError: [], droppedBytes: 0, duration: .zero) }
+        var input: [Int32] = [-1, -1], output: [Int32] = [-1, -1], errors: [Int32] = [-1, -1]
+        guard filesignals_pipe_cloexec(&input) == 0, filesignals_pipe_cloexec(&output) == 0, filesignals_pipe_cloexec(&errors) == 0 else {
+            let outcome = failed
+            for fd in input + output + errors where fd >= 0 { close(fd) }
+            return outcome
+        }
+        guard let pid = spawn(request, stdin: input[0], stdout: output[1], stderr: errors[1]) else {
+            let outcome = failed
+            for fd in input + output + errors { close(fd) }
+            return outcome
+        }
+        close(input[0]); close(output[1]); close(errors[1])
+        var collector = OutputCollector(limit: request.outputLimit)
+        let status = supervise(
+            pid: pid, request: request, stop: stop, stdin: input[1], stdout: output[0], stderr: errors[0],
+            collector: &collector)
+        return Outcome(
+            status: status, standardOutput: collector.kept[0], standardError: collector.kept[1],
+            droppedBytes: collector.dropped, duration: ContinuousClock.now - started)
+    }
+
+    /// `posix_spawn` with its own process group, default signals, and the pipes as 0, 1 and 2.
+    private static func spawn(_ request: Request, stdin: Int32, stdout: Int32, stderr: Int32) -> pid_t? {
+        var attributes = posix_spawnattr_t()
+        var actions = posix_spawn_file_actions_t()
+        posix_spawnattr_init(&attributes)
+        posix_spawn_file_actions_init(&actions)
+        defer {
+            posix_spawnattr_destroy(&attributes)
+            posix_spawn_file_actions_destroy(&actions)
+        }
+        var everySignal = sigset_t()
+        var noSignal = sigset_t()
+        sigfillset(&everySignal)
+        sigemptyset(&noSignal)
+        posix_spawnattr_setsigdefault(&attributes, &everySignal)
+        posix_spawnattr_setsigmask(&attributes, &noSignal)
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        posix_spawn_file_actions_adddup2(&actions, stdin, 0)
+        posix_spawn_file_actions_adddup2(&actions, stdout, 1)
+        posix_spawn_file_actions_adddup2(&actions, stderr, 2)
+        guard filesignals_spawn_add_chdir(&actions, request.workingFolder) == 0 else { return nil }
+
+        let argv = CStringArray(request.arguments)
+        let envp = CStringArray(request.environment)
+        var pid: pid_t = 0
+        // A program name with `/` is run as it is; otherwise it is looked up on PATH.
+        let result = argv.pointers[0].map { program in
+            request.arguments[0].contains(UInt8(ascii: "/"))
+                ? posix_spawn(&pid, program, &actions, &attributes, argv.pointers, envp.pointers)
+                : posix_spawnp(&pid, program, &actions, &attributes, argv.pointers, envp.pointers)
+        } ?? EINVAL
+        guard result == 0 else {
+            errno = result
+            return nil
+        }
+        return pid
+    }
+
+    /// Feeds stdin, collects stdout and stderr, enforces the timeout, and reaps the child.
+    private static func supervise(
+        pid: pid_t, request: Request, stop: StopHandle, stdin: Int32, stdout: Int32, stderr: Int32,
+        collector: inout OutputCollector
+    ) -> Status {
+        let processDescriptor = filesignals_pidfd_open(pid)
+        defer { if processDescriptor >= 0 { close(processDescriptor) } }
+        var stdinOpen = true
+        _ = fcntl(stdin, F_SETFL, fcntl(stdin, F_GETFL) | O_NONBLOCK)
+        var written = 0
+        if request.input.isEmpty { close(stdin); stdinOpen = false }
+        var open = [stdout, stderr]
+        let started = ContinuousClock.now
+        var terminatedAt: ContinuousClock.Instant?
+        var killed = false
+        var reason: Status?
+        var exitStatus: Int32?
+
+        while exitStatus == nil || !open.isEmpty {
+            // After the child has exited, its pipes get a short while to drain: something outside its group
+            // (a program that started its own session) may still hold them.
+            if let exitTime = terminatedAt, exitStatus != nil, ContinuousClock.now - exitTime > .seconds(1) { break }
+            var fds: [pollfd] = open.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            if stdinOpen { fds.append(pollfd(fd: stdin, events: Int16(POLLOUT), revents: 0)) }
+            if exitStatus == nil {
+                fds.append(pollfd(fd: processDescriptor, events: Int16(POLLIN), revents: 0))
+                // Once asked to stop, the eventfd stays readable: it is not polled again.
+                if reason == nil { fds.append(pollfd(fd: stop.descriptor, events: Int16(POLLIN), revents: 0)) }
+            }
+            let wait = nextWakeUp(started: started, timeout: request.timeout, terminatedAt: terminatedAt, grace: request.grace, exited: exitStatus != nil)
+            let ready = poll(&fds, nfds_t(fds.count), wait)
+            if ready < 0 && errno != EINTR { break }
+
+            for entry in fds where entry.revents != 0 {
+                if entry.fd == stdout || entry.fd == stderr {
+                    if !collector.read(entry.fd, stream: entry.fd == stdout ? 0 : 1) { open.removeAll { $0 == entry.fd }; close(entry.fd) }
+                } else if entry.fd == stdin {
+                    let count = request.input.withUnsafeBytes { write(stdin, $0.baseAddress! + written, $0.count - written) }
+                    if count > 0 { written += count }
+                    // Done, or the child closed its stdin without reading (EPIPE): either way, stdin is finished.
+                    if written >= request.input.count || (count < 0 && errno != EAGAIN && errno != EINTR) {
+                        close(stdin)
+                        stdinOpen = false
+                    }
+                } else if entry.fd == processDescriptor {
+                    exitStatus = reap(pid)
+                    terminatedAt = terminatedAt ?? .now
+                    // Whatever the child left running in its group goes with it.
+                    kill(-pid, SIGKILL)
+                } else if entry.fd == stop.descriptor, reason == nil {
+                    reason = .stopped
+                    terminatedAt = .now
+                    kill(-pid, SIGTERM)
+                }
+            }
+            guard exitStatus == nil else { continue }
+            let now = ContinuousClock.now
+            if reason == nil, let timeout = request.timeout, now - started >= timeout {
+                reason = .timedOut
+                terminatedAt = now
+                kill(-pid, SIGTERM)
+            }
+            if let terminatedAt, !killed, now - terminatedAt >= request.grace {
+                killed = true
+                kill(-pid, SIGKILL)
+            }
+        }
+        if stdinOpen { close(stdin) }
+        for fd in open { close(fd) }
+        if exitStatus == nil {
+            kill(-pid, SIGKILL)
+            exitStatus = reap(pid)
+        }
+        if let reason { return reason }
+        let raw = exitStatus ?? 0
+        if raw & 0x7f == 0 { return .exited((raw >> 8) & 0xff) }
+        return .signaled(raw & 0x7f)
+    }
+
+    /// Milliseconds until the next deadline the loop must act on, or -1 for none.
+    private static func nextWakeUp(
+        started: ContinuousClock.Instant, timeout: Duration?, terminatedAt: ContinuousClock.Instant?, grace: Duration, exited: Bool
+    ) -> Int32 {
+        var deadlines: [ContinuousClock.Instant] = []
+        if exited, let terminatedAt { deadlines.append(terminatedAt + .seconds(1)) }
+        if !exited {
+            if terminatedAt == nil, let timeout { deadlines.append(started + timeout) }
+            if let terminatedAt { deadlines.append(terminatedAt + grace) }
+        }
+        guard let next = deadlines.min() else { return -1 }
+        let left = next - .now
+        let milliseconds = left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000 + 1
+        return Int32(clamping: max(0, milliseconds))
+    }
+
+    /// Waits for the child and returns its raw wait status.
+    private static func reap(_ pid: pid_t) -> Int32 {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        return status
+    }
+}
+
+/// Keeps the first bytes of each stream and counts the rest.
+private struct OutputCollector {
+    let limit: Int
+    var kept: [[UInt8]] = [[], []]
+    var dropped = 0
+    private var buffer = [UInt8](repeating: 0, count: 65536)
+
+    init(limit: Int) { self.limit = limit }
+
+    /// Reads what is there; false at end of file.
+    mutating func read(_ descriptor: Int32, stream: Int) -> Bool {
+        let count = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+        if count < 0 { return errno == EINTR || errno == EAGAIN }
+        if count == 0 { return false }
+        let room = max(0, limit - kept[stream].count)
+        kept[stream] += buffer[0..<min(count, room)]
+        dropped += max(0, count - room)
+        return true
+    }
+}
+
+/// A NULL-terminated array of C strings that lives as long as the value.
+private final class CStringArray {
+    let pointers: [UnsafeMutablePointer<CChar>?]
+
+    init(_ strings: [[UInt8]]) {
+        pointers = strings.map { bytes in
+            let pointer = UnsafeMutablePointer<CChar>.allocate(capacity: bytes.count + 1)
+            bytes.withUnsafeBytes { raw in
+                for (index, byte) in raw.enumerated() { pointer[index] = CChar(bitPattern: byte) }
+            }
+            pointer[bytes.count] = 0
+            return pointer
+        } + [nil]
+    }
+
+    deinit { pointers.forEach { $0?.deallocate() } }
+}
