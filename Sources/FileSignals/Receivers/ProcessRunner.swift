@@ -90,7 +90,15 @@ public enum ProcessRunner {
     /// Runs `request` and returns when the child and its group are gone.
     public static func run(_ request: Request, stop: StopHandle = StopHandle()) async -> Outcome {
         await withCheckedContinuation { continuation in
-            let thread = Thread { continuation.resume(returning: runBlocking(request, stop: stop)) }
+            let thread = Thread {
+                // Writing stdin to a child that has exited raises SIGPIPE on this thread; blocked here, it
+                // becomes an EPIPE from write, whatever the embedding program does with SIGPIPE.
+                var pipeSignal = sigset_t()
+                sigemptyset(&pipeSignal)
+                sigaddset(&pipeSignal, SIGPIPE)
+                pthread_sigmask(SIG_BLOCK, &pipeSignal, nil)
+                continuation.resume(returning: runBlocking(request, stop: stop))
+            }
             thread.name = "filesignals-receiver"
             thread.start()
         }

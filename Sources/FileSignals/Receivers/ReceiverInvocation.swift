@@ -64,7 +64,9 @@ public struct ReceiverInvocation: Sendable, Hashable {
             Variable(name: "FILESIGNALS_SEQ", value: Array(String(signal.seq).utf8)),
             Variable(name: "FILESIGNALS_ROOT", value: root.bytes),
         ]
-        for (key, value) in signal.arguments.sorted(by: { $0.key < $1.key }) {
+        // Linux refuses a single environment string over 128 KiB (E2BIG): a longer argument is only in the
+        // JSON on stdin.
+        for (key, value) in signal.arguments.sorted(by: { $0.key < $1.key }) where value.utf8.count <= 65536 {
             environment.append(Variable(name: "FILESIGNALS_ARG_" + key.uppercased(), value: Array(value.utf8)))
         }
         environment += receiver.environment.map { Variable(name: $0.name, value: Array($0.value.utf8)) }

@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+@testable import FileSignals
+import Foundation
+import Glibc
+import Testing
+
+/// Django's dispatch rules with real processes: robust and fail-fast, on_busy, order per instance, loops.
+@Suite("Dispatch rules", .timeLimit(.minutes(2)))
+struct DispatchRulesTests {
+    @Test("robust (the default): a failing receiver is reported and the next one runs")
+    func robust() async throws {
+        let harness = try DispatcherHarness([receiver("fails", command: "exit 1"), receiver("next", command: "touch ran")])
+        await harness.dispatchAndWait([try harness.signal("a.md")])
+        #expect(harness.results.map(\.receiver) == ["fails", "next"])
+        #expect(access(harness.folder.path + "/ran", F_OK) == 0)
+    }
+
+    @Test("robust = no: a failing receiver stops the ones after it, for that signal only")
+    func failFast() async throws {
+        let harness = try DispatcherHarness([receiver("fails", command: "exit 1", robust: false), receiver("next", command: "touch ran")])
+        await harness.dispatchAndWait([try harness.signal("a.md", seq: 1), try harness.signal("b.md", seq: 2)])
+        #expect(harness.results.map(\.receiver) == ["fails", "fails"])
+        #expect(access(harness.folder.path + "/ran", F_OK) != 0)
+    }
+
+    /// A receiver that logs when it starts and ends, taking 300 ms, for two instances whose signals come
+    /// while the first run is still going.
+    private func busyRun(_ policy: ReceiverDeclaration.BusyPolicy) async throws -> (log: [String], results: [ReceiverResult]) {
+        let harness = try DispatcherHarness([
+            receiver("slow", command: "echo start $FILESIGNALS_INSTANCE >> log; sleep 0.3; echo end $FILESIGNALS_INSTANCE >> log", onBusy: policy),
+        ])
+        await harness.dispatcher.dispatch(try harness.signal("a.md", seq: 1))
+        #expect(await harness.waitFor { harness.read("log").contains("start a.md") })
+        await harness.dispatcher.dispatch(try harness.signal("b.md", seq: 2))
+        await harness.dispatcher.waitUntilIdle()
+        return (harness.read("log").split(separator: "\n").map(String.init), harness.results)
+    }
+
+    @Test("on_busy = queue: one run at a time, the next waits")
+    func queue() async throws {
+        let (log, _) = try await busyRun(.queue)
+        #expect(log == ["start a.md", "end a.md", "start b.md", "end b.md"])
+    }
+
+    @Test("on_busy = parallel: runs for different instances overlap")
+    func parallel() async throws {
+        let (log, _) = try await busyRun(.parallel)
+        #expect(Array(log.prefix(2)) == ["start a.md", "start b.md"])
+        #expect(Set(log.suffix(2)) == ["end a.md", "end b.md"])
+    }
+
+    @Test("on_busy = skip: the new signal is dropped and reported skipped")
+    func skip() async throws {
+        let (log, results) = try await busyRun(.skip)
+        #expect(log == ["start a.md", "end a.md"])
+        #expect(results.map(\.status).sorted { $0.rawValue < $1.rawValue } == [.exited, .skipped])
+    }
+
+    @Test("on_busy = restart: the running one is stopped and the new one runs")
+    func restart() async throws {
+        let (log, results) = try await busyRun(.restart)
+        #expect(log == ["start a.md", "start b.md", "end b.md"])
+        #expect(results.first { $0.instance == RawPath("a.md") }?.status == .signaled)
+        #expect(results.first { $0.instance == RawPath("b.md") }?.status == .exited)
+    }
+
+    @Test("under jobs = 4, every pre_save receiver of an instance ends before its post_save receiver starts")
+    func orderPerInstance() async throws {
+        let script = "echo \"$(date +%s%N) start $FILESIGNALS_SIGNAL $FILESIGNALS_INSTANCE\" >> log; sleep 0.1; echo \"$(date +%s%N) end $FILESIGNALS_SIGNAL $FILESIGNALS_INSTANCE\" >> log"
+        let harness = try DispatcherHarness(
+            [receiver("pre", command: script, signals: [.preSave], onBusy: .parallel),
+             receiver("post", command: script, signals: [.postSave], onBusy: .parallel)],
+            jobs: 4)
+        var signals: [SignalPayload] = []
+        for index in 0..<8 {
+            signals.append(try harness.signal("f\(index).md", .preSave, seq: Int64(2 * index)))
+            signals.append(try harness.signal("f\(index).md", .postSave, seq: Int64(2 * index + 1)))
+        }
+        await harness.dispatchAndWait(signals)
+        let events = harness.read("log").split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+            .sorted { (Int($0[0]) ?? 0) < (Int($1[0]) ?? 0) }
+        for index in 0..<8 {
+            let name = "f\(index).md"
+            let preEnd = events.firstIndex { $0[1] == "end" && $0[2] == "pre_save" && $0[3] == name }
+            let postStart = events.firstIndex { $0[1] == "start" && $0[2] == "post_save" && $0[3] == name }
+            #expect(preEnd != nil && postStart != nil && preEnd! < postStart!, "\(name): post_save started before pre_save ended")
+        }
+        var running = 0, most = 0
+        for event in events {
+            running += event[1] == "start" ? 1 : -1
+            most = max(most, running)
+        }
+        #expect(most > 1, "instances were dispatched one at a time")
+        #expect(most <= 4, "more than jobs = 4 runs at once")
+    }
+
+    @Test("when = created and when = content-changed filter post_save")
+    func when() async throws {
+        var created = receiver("created", command: "echo $FILESIGNALS_INSTANCE >> created.log")
+        created.when = .created
+        var changed = receiver("changed", command: "echo $FILESIGNALS_INSTANCE >> changed.log")
+        changed.when = .contentChanged
+        let harness = try DispatcherHarness([created, changed])
+        var new = try harness.signal("new.md", seq: 1)
+        new.created = true
+        var touched = try harness.signal("touched.md", seq: 2)
+        touched.created = false
+        touched.changes = [.mtime]
+        var edited = try harness.signal("edited.md", seq: 3)
+        edited.created = false
+        edited.changes = [.content, .mtime]
+        await harness.dispatchAndWait([new, touched, edited])
+        #expect(harness.read("created.log") == "new.md\n")
+        #expect(Set(harness.read("changed.log").split(separator: "\n")) == ["new.md", "edited.md"])
+    }
+
+    @Test("a save that is the receiver's own write does not run it again")
+    func ownWrite() async throws {
+        let harness = try DispatcherHarness([receiver("stamp", command: "echo stamped >> \"$FILESIGNALS_PATH\"")])
+        await harness.dispatchAndWait([try harness.signal("a.md", seq: 1)])
+        // What inotify would report next: a save whose content is what the receiver left.
+        await harness.dispatchAndWait([try harness.signal("a.md", seq: 2, create: false)])
+        #expect(harness.results.map(\.status) == [.exited, .skipped])
+        #expect(harness.results.last?.message == "this save is the receiver's own write")
+        #expect(harness.read("a.md") == "stamped\n")
+    }
+
+    @Test("a receiver run more than loop_limit times in 10 s for one instance is paused for it")
+    func loopLimit() async throws {
+        let harness = try DispatcherHarness([receiver("count", command: "echo run >> runs.log")], loopLimit: 3)
+        var signals: [SignalPayload] = []
+        for seq in 1...5 {
+            var signal = try harness.signal("a.md", seq: Int64(seq))
+            signal.sha256 = [UInt8(seq)]   // five different saves
+            signals.append(signal)
+        }
+        await harness.dispatchAndWait(signals + [try harness.signal("other.md", seq: 6)])
+        #expect(harness.results.map(\.status) == [.exited, .exited, .exited, .skipped, .skipped, .exited])
+        #expect(harness.results[3].message?.contains("loop_limit") == true)
+    }
+
+    @Test("a Swift handler runs in process, and its error is reported without stopping the others")
+    func swiftHandler() async throws {
+        var handlers = HandlerRegistry.builtIn
+        handlers.register("fails") { _ in throw CocoaError(.fileNoSuchFile) }
+        var first = receiver("swift")
+        first.action = .handler(name: "fails", options: [:])
+        var second = receiver("log")
+        second.action = .handler(name: "log", options: ["file": "signals.jsonl"])
+        let harness = try DispatcherHarness([first, second], handlers: handlers)
+        let signal = try harness.signal("a.md")
+        await harness.dispatchAndWait([signal])
+        #expect(harness.results.map(\.status) == [.error, .exited])
+        #expect(harness.read("signals.jsonl") == String(decoding: signal.jsonLine(), as: UTF8.self))
+    }
+}
