@@ -19,12 +19,7 @@ struct SaveStyle: CustomTestStringConvertible, Sendable {
     var changes: [String]?
 
     var testDescription: String { name }
-    var isAvailable: Bool { SaveStyle.isInstalled(tool) }
-
-    static func isInstalled(_ tool: String) -> Bool {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        return path.split(separator: ":").contains { access("\($0)/\(tool)", X_OK) == 0 }
-    }
+    var isAvailable: Bool { CommandLookup.find(tool) != nil }
 
     static let vim = "vim -u NONE -i NONE -N -n -es -c 'set backupskip= writebackup"
     static let python = "python3 -c"

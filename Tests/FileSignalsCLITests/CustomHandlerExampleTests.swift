@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import Foundation
+import Testing
+import TestSupport
+
+/// `examples/custom-handler` is a package of its own that depends on this one by path: it is built here, as
+/// a user would build it, and its handler is run.
+@Suite("The custom-handler example", .serialized, .timeLimit(.minutes(15)))
+struct CustomHandlerExampleTests {
+    static let example = Repository.examples.appendingPathComponent("custom-handler")
+    /// A build folder of its own (ignored by git like every `.build*`), so that this build does not wait
+    /// for the lock of the one running the tests.
+    static let scratch = Repository.root.appendingPathComponent(".build-example")
+
+    @Test("it builds, knows its own handler, and runs it for `send`")
+    func buildAndRun() throws {
+        let swift = try #require(CommandLookup.find("swift"))
+        let build = try RunningCommand(
+            ["build", "--package-path", Self.example.path, "--scratch-path", Self.scratch.path, "--product", "site-signals"],
+            executable: swift)
+        let built = build.waitForExit(upTo: .seconds(900))
+        try #require(built.exitStatus == 0, "\(built.stdout.suffix(20)) \(built.stderr.suffix(20))")
+        let program = Self.scratch.appendingPathComponent("debug/site-signals")
+
+        let folder = try TemporaryFolder()
+        try folder.shell("cp -R '\(Self.example.path)/notes' '\(Self.example.path)/filesignals.ini' . && chmod -R go-w .")
+        let check = try RunningCommand(["check"], executable: program, in: folder.url).waitForExit()
+        #expect(check.exitStatus == 0, "\(check.stderr)")
+        let send = try RunningCommand(["send", "post_save", "notes/hello.md"], executable: program, in: folder.url).waitForExit()
+        #expect(send.exitStatus == 0, "\(send.stderr)")
+        #expect(send.stdout.first?.hasPrefix("count-words: post_save notes/hello.md: exited 0") == true, "\(send.stdout)")
+        #expect((try? String(contentsOfFile: folder.path + "/wordcounts.txt", encoding: .utf8)) == "notes/hello.md 3\n")
+
+        // The plain filesignals does not know the handler, and says which ones it knows.
+        let plain = try RunningCommand(["check"], in: folder.url).waitForExit()
+        #expect(plain.exitStatus == 78)
+        #expect(plain.stderr.contains { $0.contains("unknown handler `wordcount`") })
+    }
+}
