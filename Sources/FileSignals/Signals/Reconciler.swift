@@ -87,11 +87,18 @@ public struct Reconciler: Sendable {
     public let options: Options
     public private(set) var table: InstanceTable
     private var pending: [RawPath: PendingChange] = [:]
+    /// When each pending path is due; see ``DeadlineQueue``.
+    private var due = DeadlineQueue()
+    /// Pending paths that came due during a scan but must wait for its end.
+    private var waitingForScan: [RawPath] = []
     private var moveSources: [UInt32: MoveSource] = [:]
     private var scan: ScanPass?
     private var tableChanges: [TableChange] = []
     /// Instances known without a content hash, to be hashed off the event path.
     private var unhashed: [RawPath] = []
+    /// Files of the first walk hashed on the spot: a small tree is fully known when watching starts; a large
+    /// one is hashed in the background after this many, so that start-up stays fast.
+    private var hashesAtStart = 2000
     public private(set) var nextSeq: Int64
 
     /// - Parameters:
@@ -111,9 +118,7 @@ public struct Reconciler: Sendable {
     }
 
     /// The earliest time at which ``flushDue(now:)`` has something to decide, or nil when nothing is pending.
-    public var nextDeadline: Instant? {
-        pending.values.lazy.filter { self.isDecidable($0) }.map { self.deadline(of: $0) }.min()
-    }
+    public var nextDeadline: Instant? { due.earliest }
 
     /// While a scan runs, its deletions cannot be told from files it has not reached yet: only live
     /// changes are decided until it ends.
@@ -175,8 +180,13 @@ public struct Reconciler: Sendable {
             guard var pass = scan else {
                 // No saved state: the files that exist at start-up become the table silently.
                 if table[path] == nil, let state = InstanceState.read(at: path) {
-                    setRecord(InstanceRecord(sender: model.name, instance: location.instanceName, state: state), at: path)
-                    unhashed.append(path)
+                    var record = InstanceRecord(sender: model.name, instance: location.instanceName, state: state)
+                    if hashesAtStart > 0 {
+                        hashesAtStart -= 1
+                        record.sha256 = ContentHash.sha256(of: path)
+                    }
+                    setRecord(record, at: path)
+                    if record.sha256 == nil { unhashed.append(path) }
                 }
                 return
             }
@@ -207,15 +217,20 @@ public struct Reconciler: Sendable {
         if mask.contains(.movedTo), let source = moveSources.removeValue(forKey: cookie), !source.isFolder {
             link(from: source.path, to: path, now: now)
         }
+        let wasBeingWritten = pending[path]!.isBeingWritten
         if mask.contains(.create) || mask.contains(.modify) { pending[path]!.isBeingWritten = true }
         if mask.contains(.closeWrite) || mask.contains(.delete) || mask.contains(.movedFrom) || mask.contains(.movedTo) {
             pending[path]!.isBeingWritten = false
         }
+        if pending[path]!.isBeingWritten != wasBeingWritten { due.push(deadline(of: pending[path]!), path) }
         let isWrite = !mask.isDisjoint(with: [.create, .modify, .attrib])
         guard isWrite, !pending[path]!.preSaveSent, let previous = table[path] else { return [] }
+        // An event read late (the reader was busy) about a change already decided changes nothing.
+        let state = InstanceState.read(at: path)
+        guard state != previous.state else { return [] }
         // The earliest moment a save of an existing instance can be seen: tell pre_save receivers now.
         pending[path]!.preSaveSent = true
-        var signal = makeSignal(.preSave, path: path, pending[path]!, state: InstanceState.read(at: path))
+        var signal = makeSignal(.preSave, path: path, pending[path]!, state: state)
         signal.previous = previous.state
         signal.previousSHA256 = previous.sha256
         return [signal]
@@ -258,6 +273,10 @@ public struct Reconciler: Sendable {
     private mutating func finishScan(now: Instant) {
         guard let pass = scan else { return }
         scan = nil
+        for path in waitingForScan {
+            if let change = pending[path] { due.push(deadline(of: change), path) }
+        }
+        waitingForScan.removeAll()
         for path in table.paths where !pass.seen.contains(path) && pending[path] == nil {
             markInstancePending(path, now: now, source: pass.source == .initial ? .catchUp : pass.source)
         }
@@ -268,9 +287,23 @@ public struct Reconciler: Sendable {
     /// - Returns: the signals, in the order the paths became quiet; for a rename, the old instance's delete
     ///   before the new one's save.
     public mutating func flushDue(now: Instant) -> [SignalPayload] {
-        let due = pending.filter { deadline(of: $0.value) <= now && isDecidable($0.value) }
-            .sorted { ($0.value.lastEvent, $0.key) < ($1.value.lastEvent, $1.key) }
-        guard !due.isEmpty else { return [] }
+        var ready: [(path: RawPath, change: PendingChange)] = []
+        var taken = Set<RawPath>()
+        while let entry = due.popDue(at: now) {
+            // Stale (the path's deadline moved, or it was decided), or a second entry for the same deadline.
+            guard let change = pending[entry.path], deadline(of: change) == entry.deadline, !taken.contains(entry.path) else { continue }
+            taken.insert(entry.path)
+            guard isDecidable(change) else {
+                waitingForScan.append(entry.path)
+                continue
+            }
+            ready.append((entry.path, change))
+        }
+        let due = ready.sorted { ($0.change.lastEvent, $0.path) < ($1.change.lastEvent, $1.path) }
+        guard !due.isEmpty else {
+            if pending.isEmpty { moveSources.removeAll() }
+            return []
+        }
         // A MOVED_FROM whose MOVED_TO never came (moved out of the tree) is forgotten once all is settled.
         defer { if pending.isEmpty { moveSources.removeAll() } }
         var decisions: [(path: RawPath, change: PendingChange, decision: Decision)] = []
@@ -396,6 +429,7 @@ public struct Reconciler: Sendable {
         } else {
             pending[path]!.lastEvent = now
         }
+        due.push(deadline(of: pending[path]!), path)
     }
 
     /// Marks an instance of the table pending, whether or not a model still owns its path.

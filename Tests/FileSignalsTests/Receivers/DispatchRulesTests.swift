@@ -3,6 +3,7 @@
 import Foundation
 import Glibc
 import Testing
+import TestSupport
 
 /// Django's dispatch rules with real processes: robust and fail-fast, on_busy, order per instance, loops.
 @Suite("Dispatch rules", .timeLimit(.minutes(2)))
@@ -23,15 +24,24 @@ struct DispatchRulesTests {
         #expect(access(harness.folder.path + "/ran", F_OK) != 0)
     }
 
-    /// A receiver that logs when it starts and ends, taking 300 ms, for two instances whose signals come
-    /// while the first run is still going.
+    /// A receiver that logs when it starts, waits until the test creates `release`, and logs when it ends;
+    /// the second instance's signal comes while the first run is still going.
     private func busyRun(_ policy: ReceiverDeclaration.BusyPolicy) async throws -> (log: [String], results: [ReceiverResult]) {
         let harness = try DispatcherHarness([
-            receiver("slow", command: "echo start $FILESIGNALS_INSTANCE >> log; sleep 0.3; echo end $FILESIGNALS_INSTANCE >> log", onBusy: policy),
+            receiver("slow", command: "echo start $FILESIGNALS_INSTANCE >> log; while [ ! -e release ]; do sleep 0.01; done; echo end $FILESIGNALS_INSTANCE >> log", onBusy: policy),
         ])
         await harness.dispatcher.dispatch(try harness.signal("a.md", seq: 1))
         #expect(await harness.waitFor { harness.read("log").contains("start a.md") })
         await harness.dispatcher.dispatch(try harness.signal("b.md", seq: 2))
+        switch policy {
+        case .parallel, .restart:
+            #expect(await harness.waitFor { harness.read("log").contains("start b.md") })
+        case .skip:
+            #expect(await harness.waitFor { harness.results.contains { $0.status == .skipped } })
+        case .queue:
+            break   // b cannot start before a ends, whenever `release` comes
+        }
+        try harness.folder.shell("touch release")
         await harness.dispatcher.waitUntilIdle()
         return (harness.read("log").split(separator: "\n").map(String.init), harness.results)
     }

@@ -1,0 +1,315 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""FileSignals benchmark: `filesignals watch --json` next to `inotifywait -m -r` on the same workloads, in the
+same run, printing each figure for both and their ratio.
+
+  latency   200 single-file writes 20 ms apart: close() returning -> the matching line (p50/p95/p99),
+            at --settle 0 and at the default settle
+  burst     1,000 / 10,000 / 50,000 files created as fast as possible in one folder: how many were
+            reported, time from the last write to the last line, the watcher's CPU seconds
+  startup   a tree of 10,000 folders and 100,000 files: time from process start until a change in it is
+            reported, and resident memory (VmHWM) then; then CPU used while idle for 10 s
+  dispatch  signals per second through a shell receiver running `true`, with jobs = 1 and 4
+
+Usage: python3 bench/bench.py [--only latency,burst,startup,dispatch] [--binary PATH]
+Builds the release binary unless --binary is given. Needs Debian's inotify-tools. Everything happens in a
+temporary folder that is removed at the end; every wait has a deadline.
+"""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+class LineReader(threading.Thread):
+    """Reads a pipe as raw bytes and stamps every line with the monotonic time at which it arrived."""
+
+    def __init__(self, fd, keep=True):
+        super().__init__(daemon=True)
+        self.fd = fd
+        self.keep = keep
+        self.lines = []  # (monotonic_ns, bytes)
+        self.count = 0
+        self.last = 0
+        self.cond = threading.Condition()
+
+    def run(self):
+        pending = b""
+        while True:
+            chunk = os.read(self.fd, 1 << 20)
+            now = time.monotonic_ns()
+            if not chunk:
+                break
+            pending += chunk
+            *complete, pending = pending.split(b"\n")
+            with self.cond:
+                if self.keep:
+                    self.lines.extend((now, line) for line in complete)
+                self.count += len(complete)
+                if complete:
+                    self.last = now
+                self.cond.notify_all()
+        with self.cond:
+            self.cond.notify_all()
+
+    def wait_for(self, predicate, timeout):
+        """Waits until some line satisfies predicate; returns (time, line) or None at the deadline."""
+        deadline = time.monotonic() + timeout
+        start = 0
+        with self.cond:
+            while True:
+                for index in range(start, len(self.lines)):
+                    if predicate(self.lines[index][1]):
+                        return self.lines[index]
+                start = len(self.lines)
+                left = deadline - time.monotonic()
+                if left <= 0 or not self.is_alive():
+                    return None
+                self.cond.wait(left)
+
+
+class Watcher:
+    """One watcher process with its stdout and stderr read on threads."""
+
+    def __init__(self, argv, ready_marker, keep=True, cwd=None):
+        self.started = time.monotonic_ns()
+        self.process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd)
+        self.out = LineReader(self.process.stdout.fileno(), keep)
+        self.err = LineReader(self.process.stderr.fileno())
+        self.out.start()
+        self.err.start()
+        self.ready_marker = ready_marker
+
+    def wait_ready(self, timeout=120):
+        if self.err.wait_for(lambda line: self.ready_marker in line, timeout) is None:
+            self.stop()
+            sys.exit(f"never became ready: {self.process.args}")
+
+    def cpu_seconds(self):
+        fields = open(f"/proc/{self.process.pid}/stat").read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICKS
+
+    def memory_high_water_mb(self):
+        for line in open(f"/proc/{self.process.pid}/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def percentile(values, fraction):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+def ratio(ours, theirs):
+    return f"{ours / theirs:.2f}x" if theirs else "-"
+
+
+def table(title, header, rows):
+    print(f"\n{title}")
+    widths = [max(len(str(row[i])) for row in [header] + rows) for i in range(len(header))]
+    for row in [header] + rows:
+        print("  " + "  ".join(str(cell).rjust(width) if i else str(cell).ljust(width) for i, (cell, width) in enumerate(zip(row, widths))))
+
+
+def inotifywait(folder):
+    return Watcher(["inotifywait", "-m", "-r", "--format", "%e %w%f", folder], b"Watches established")
+
+
+def filesignals(binary, folder, *extra, keep=True):
+    return Watcher([binary, "watch", folder, "--json", "--no-state", *extra], b"; ready", keep)
+
+
+def is_post_save(name):
+    needle = b'"instance":"' + name + b'"'
+    return lambda line: b'"signal":"post_save"' in line and needle in line
+
+
+def is_close_write(name):
+    return lambda line: line.startswith(b"CLOSE_WRITE") and line.endswith(b"/" + name)
+
+
+def bench_latency(binary, writes=200, gap=0.020):
+    rows = []
+    results = {}
+    for name, make, matcher in [
+        ("inotifywait", lambda d: inotifywait(d), is_close_write),
+        ("filesignals --settle 0", lambda d: filesignals(binary, d, "--settle", "0"), is_post_save),
+        ("filesignals (50ms)", lambda d: filesignals(binary, d), is_post_save),
+    ]:
+        with tempfile.TemporaryDirectory(prefix="fs-bench-") as folder:
+            watcher = make(folder)
+            watcher.wait_ready()
+            latencies, missed = [], 0
+            for index in range(writes):
+                file_name = f"w{index}.md"
+                descriptor = os.open(os.path.join(folder, file_name), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+                os.write(descriptor, b"hello\n")
+                os.close(descriptor)
+                closed = time.monotonic_ns()
+                found = watcher.out.wait_for(matcher(file_name.encode()), 5)
+                if found is None:
+                    missed += 1
+                else:
+                    latencies.append((found[0] - closed) / 1e6)
+                time.sleep(gap)  # the workload's pacing, not a wait for a result
+            watcher.stop()
+            results[name] = latencies
+            p = [percentile(latencies, f) for f in (0.50, 0.95, 0.99)] if latencies else [float("nan")] * 3
+            rows.append([name, f"{p[0]:.2f}", f"{p[1]:.2f}", f"{p[2]:.2f}", missed])
+    base = percentile(results["inotifywait"], 0.5)
+    for row, name in zip(rows, results):
+        row.append(f"{percentile(results[name], 0.5) - base:+.2f}")
+    table(f"latency: close() -> line, {writes} writes {gap * 1000:g} ms apart (ms)",
+          ["tool", "p50", "p95", "p99", "missed", "p50 - inotifywait"], rows)
+
+
+def bench_burst(binary, sizes=(1000, 10000, 50000)):
+    rows = []
+    for size in sizes:
+        figures = {}
+        for name in ["inotifywait", "filesignals"]:
+            with tempfile.TemporaryDirectory(prefix="fs-bench-") as folder:
+                watcher = inotifywait(folder) if name == "inotifywait" else filesignals(binary, folder, keep=False)
+                watcher.out.keep = False
+                watcher.wait_ready()
+                for index in range(size):
+                    with open(os.path.join(folder, f"b{index}.md"), "w") as handle:
+                        handle.write("x")
+                written = time.monotonic_ns()
+                # Each file gives 3 lines from inotifywait (CREATE, MODIFY, CLOSE_WRITE) and 2 from filesignals.
+                expected = size * (3 if name == "inotifywait" else 2)
+                deadline = time.monotonic() + 60
+                quiet_since = time.monotonic()
+                last_count = -1
+                while time.monotonic() < deadline:
+                    count = watcher.out.count
+                    if count >= expected:
+                        break
+                    if count != last_count:
+                        last_count, quiet_since = count, time.monotonic()
+                    elif time.monotonic() - quiet_since > 3:
+                        break  # nothing more is coming
+                    time.sleep(0.01)  # polling a counter, with a deadline
+                cpu = watcher.cpu_seconds()
+                reported = watcher.out.count // (3 if name == "inotifywait" else 2)
+                delay = max(0, (watcher.out.last - written) / 1e6)
+                watcher.stop()
+                figures[name] = (reported, delay, cpu)
+        (ir, idelay, icpu), (fr, fdelay, fcpu) = figures["inotifywait"], figures["filesignals"]
+        rows.append([f"{size:,}", f"{ir:,}", f"{fr:,}", f"{idelay:.0f}", f"{fdelay:.0f}", f"{icpu:.2f}", f"{fcpu:.2f}", ratio(fcpu, icpu)])
+    table("burst: files created as fast as possible in one folder",
+          ["files", "reported (iw)", "reported (fs)", "last line after last write ms (iw)", "(fs)", "CPU s (iw)", "CPU s (fs)", "CPU fs/iw"], rows)
+    print("  (inotifywait counts a file as reported when its three events came; it has no rescan after an overflow)")
+
+
+def make_tree(folder, folders=10000, files=100000):
+    per_folder = files // folders
+    for index in range(folders):
+        path = os.path.join(folder, f"d{index // 100}", f"e{index % 100}")
+        os.makedirs(path, exist_ok=True)
+        for item in range(per_folder):
+            with open(os.path.join(path, f"f{item}.md"), "w") as handle:
+                handle.write("t")
+
+
+def bench_startup(binary):
+    rows = []
+    idle_rows = []
+    with tempfile.TemporaryDirectory(prefix="fs-bench-tree-") as folder:
+        make_tree(folder)
+        os.system("sync")
+        probe_folder = os.path.join(folder, "d99", "e99")
+        for name in ["inotifywait", "filesignals"]:
+            started = time.monotonic()
+            watcher = inotifywait(folder) if name == "inotifywait" else filesignals(binary, folder)
+            # Touch a probe file every 10 ms until the watcher reports it: the time until changes are seen.
+            probe = f"probe-{name}.md".encode()
+            matcher = is_close_write(probe) if name == "inotifywait" else is_post_save(b"d99/e99/" + probe)
+            seen = None
+            deadline = time.monotonic() + 120
+            while seen is None and time.monotonic() < deadline:
+                with open(os.path.join(probe_folder, probe.decode()), "w") as handle:
+                    handle.write("p")
+                seen = watcher.out.wait_for(matcher, 0.01)
+            elapsed = (seen[0] / 1e9 - started) if seen else float("nan")
+            memory = watcher.memory_high_water_mb()
+            before = watcher.cpu_seconds()
+            time.sleep(10)  # the idle period being measured
+            idle = watcher.cpu_seconds() - before
+            watcher.stop()
+            rows.append([name, f"{elapsed:.2f}", f"{memory:.1f}"])
+            idle_rows.append([name, f"{idle:.2f}"])
+    rows[1].append(ratio(float(rows[1][1]), float(rows[0][1])))
+    rows[0].append("")
+    table("startup: 10,000 folders and 100,000 files (no state)", ["tool", "s until a change is seen", "VmHWM MB", "time fs/iw"], rows)
+    table("idle: CPU seconds used in 10 s on that tree", ["tool", "CPU s"], idle_rows)
+
+
+def bench_dispatch(binary, signals=600):
+    rows = []
+    for jobs in (1, 4):
+        with tempfile.TemporaryDirectory(prefix="fs-bench-") as folder:
+            os.mkdir(os.path.join(folder, "notes"))
+            config = os.path.join(folder, "filesignals.ini")
+            with open(config, "w") as handle:
+                handle.write(f"[filesignals]\njobs = {jobs}\nstate = none\n[model Note]\npath = notes\n"
+                             f"[receiver noop]\nsignal = post_save\ncommand = true\non_busy = parallel\n")
+            os.chmod(config, 0o644)
+            watcher = Watcher([binary, "watch", "--json", "--results"], b"; ready", cwd=folder)
+            watcher.wait_ready()
+            for index in range(signals):
+                with open(os.path.join(folder, "notes", f"n{index}.md"), "w") as handle:
+                    handle.write("x")
+            first = None
+            results = 0
+            deadline = time.monotonic() + 120
+            while results < signals and time.monotonic() < deadline:
+                with watcher.out.cond:
+                    lines = list(watcher.out.lines)
+                results = sum(1 for _, line in lines if line.startswith(b'{"type":"result"'))
+                saves = [t for t, line in lines if b'"signal":"post_save"' in line]
+                first = saves[0] if saves else None
+                time.sleep(0.02)  # polling the collected lines, with a deadline
+            last = max(t for t, line in lines if line.startswith(b'{"type":"result"'))
+            watcher.stop()
+            rate = results / ((last - first) / 1e9) if first and last > first else float("nan")
+            rows.append([jobs, results, f"{rate:.0f}"])
+    table(f"dispatch: {signals} post_save through a shell receiver running `true` (inotifywait has no receivers)",
+          ["jobs", "runs", "runs per second"], rows)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", default="latency,burst,startup,dispatch")
+    parser.add_argument("--binary")
+    args = parser.parse_args()
+    binary = args.binary
+    if binary is None:
+        subprocess.run(["swift", "build", "-c", "release", "--product", "filesignals"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        binary = os.path.join(ROOT, ".build", "release", "filesignals")
+    if shutil.which("inotifywait") is None:
+        sys.exit("inotifywait is missing: sudo apt-get install inotify-tools")
+    print(f"filesignals: {binary}; inotifywait: {subprocess.run(['inotifywait', '--help'], capture_output=True, text=True).stdout.splitlines()[0]}")
+    print(f"machine: {os.cpu_count()} cores; max_queued_events {open('/proc/sys/fs/inotify/max_queued_events').read().strip()}")
+    benches = {"latency": bench_latency, "burst": bench_burst, "startup": bench_startup, "dispatch": bench_dispatch}
+    for name in args.only.split(","):
+        benches[name](binary)
+
+
+if __name__ == "__main__":
+    main()
