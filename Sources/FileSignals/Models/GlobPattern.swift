@@ -13,6 +13,15 @@ public struct GlobPattern: Hashable, Sendable, CustomStringConvertible {
     /// component.
     public let isAnchored: Bool
     private let tokens: [Token]
+    /// A shortcut for the commonest patterns (`*.md`, `4913`, `.#*`, `#*#`), which need no backtracking.
+    private let shape: Shape
+
+    /// Literal bytes around at most one `*` that stays within a name.
+    private enum Shape: Hashable, Sendable {
+        case literal([UInt8])
+        case prefixAndSuffix(prefix: [UInt8], suffix: [UInt8])
+        case general
+    }
 
     private enum Token: Hashable, Sendable {
         case literal(UInt8)
@@ -33,6 +42,23 @@ public struct GlobPattern: Hashable, Sendable, CustomStringConvertible {
         if bytes.first == UInt8(ascii: "/") { bytes.removeFirst() }
         self.isAnchored = bytes.contains(UInt8(ascii: "/")) || text.hasPrefix("/")
         self.tokens = try Self.tokenize(bytes, text: text)
+        self.shape = Self.shape(of: tokens)
+    }
+
+    private static func shape(of tokens: [Token]) -> Shape {
+        var prefix: [UInt8] = [], suffix: [UInt8] = []
+        var sawStar = false
+        for token in tokens {
+            switch token {
+            case .literal(let byte):
+                if sawStar { suffix.append(byte) } else { prefix.append(byte) }
+            case .star where !sawStar:
+                sawStar = true
+            default:
+                return .general
+            }
+        }
+        return sawStar ? .prefixAndSuffix(prefix: prefix, suffix: suffix) : .literal(prefix)
     }
 
     public var description: String { text }
@@ -47,8 +73,18 @@ public struct GlobPattern: Hashable, Sendable, CustomStringConvertible {
         } else {
             subject = path.bytes[...]
         }
-        var matcher = Matcher(tokens: tokens, subject: Array(subject))
-        return matcher.match(token: 0, at: 0)
+        switch shape {
+        case .literal(let literal):
+            return subject.elementsEqual(literal)
+        case .prefixAndSuffix(let prefix, let suffix):
+            // `*` never crosses a `/`.
+            return subject.count >= prefix.count + suffix.count && subject.starts(with: prefix)
+                && subject.suffix(suffix.count).elementsEqual(suffix)
+                && !subject.dropFirst(prefix.count).dropLast(suffix.count).contains(UInt8(ascii: "/"))
+        case .general:
+            var matcher = Matcher(tokens: tokens, subject: Array(subject))
+            return matcher.match(token: 0, at: 0)
+        }
     }
 
     private static func tokenize(_ bytes: [UInt8], text: String) throws(GlobPatternError) -> [Token] {

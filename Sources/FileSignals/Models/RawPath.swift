@@ -67,5 +67,12 @@ public struct RawPath: Hashable, Sendable, Comparable, CustomStringConvertible {
         }
     }
 
+    public func hash(into hasher: inout Hasher) {
+        // All bytes at once: the synthesized hash feeds them one by one, and paths are hashed on every event.
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
+
+    public static func == (lhs: RawPath, rhs: RawPath) -> Bool { lhs.bytes == rhs.bytes }
+
     public static func < (lhs: RawPath, rhs: RawPath) -> Bool { lhs.bytes.lexicographicallyPrecedes(rhs.bytes) }
 }

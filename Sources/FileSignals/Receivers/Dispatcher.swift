@@ -33,6 +33,8 @@ public actor Dispatcher {
         public var baseEnvironment: [[UInt8]]
         /// Between SIGTERM and SIGKILL when a run is stopped.
         public var grace: Duration
+        /// The window `loopLimit` counts runs in.
+        public var loopWindow: Duration = .seconds(10)
 
         public init(root: RawPath, jobs: Int = 4, loopLimit: Int = 10, baseEnvironment: [[UInt8]]? = nil, grace: Duration = .seconds(2)) {
             self.root = root
@@ -310,7 +312,7 @@ public actor Dispatcher {
             return "this save is the receiver's own write"
         }
         let now = ContinuousClock.now
-        var runs = (recentRuns[key] ?? []).filter { now - $0 < .seconds(10) }
+        var runs = (recentRuns[key] ?? []).filter { now - $0 < settings.loopWindow }
         guard runs.count < settings.loopLimit else {
             recentRuns[key] = runs
             if pausedWarned.insert(key).inserted {

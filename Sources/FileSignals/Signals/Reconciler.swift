@@ -209,11 +209,16 @@ public struct Reconciler: Sendable {
         if mask.contains(.movedFrom), table[path] != nil {
             moveSources[cookie] = MoveSource(path: path, isFolder: false)
         }
-        guard let (model, location) = owner(of: path) else {
-            if mask.contains(.movedTo) { moveSources[cookie] = nil }
-            return []
+        // A path already pending keeps its owner: the patterns are matched once per change, not per event.
+        if let change = pending[path] {
+            markPending(path, sender: change.sender, instance: change.instance, source: .live, now: now)
+        } else {
+            guard let (model, location) = owner(of: path) else {
+                if mask.contains(.movedTo) { moveSources[cookie] = nil }
+                return []
+            }
+            markPending(path, sender: model.name, instance: location.instanceName, source: .live, now: now)
         }
-        markPending(path, sender: model.name, instance: location.instanceName, source: .live, now: now)
         if mask.contains(.movedTo), let source = moveSources.removeValue(forKey: cookie), !source.isFolder {
             link(from: source.path, to: path, now: now)
         }
@@ -222,7 +227,7 @@ public struct Reconciler: Sendable {
         if mask.contains(.closeWrite) || mask.contains(.delete) || mask.contains(.movedFrom) || mask.contains(.movedTo) {
             pending[path]!.isBeingWritten = false
         }
-        if pending[path]!.isBeingWritten != wasBeingWritten { due.push(deadline(of: pending[path]!), path) }
+        if wasBeingWritten && !pending[path]!.isBeingWritten { due.push(deadline(of: pending[path]!), path) }
         let isWrite = !mask.isDisjoint(with: [.create, .modify, .attrib])
         guard isWrite, !pending[path]!.preSaveSent, let previous = table[path] else { return [] }
         // An event read late (the reader was busy) about a change already decided changes nothing.
@@ -290,8 +295,13 @@ public struct Reconciler: Sendable {
         var ready: [(path: RawPath, change: PendingChange)] = []
         var taken = Set<RawPath>()
         while let entry = due.popDue(at: now) {
-            // Stale (the path's deadline moved, or it was decided), or a second entry for the same deadline.
-            guard let change = pending[entry.path], deadline(of: change) == entry.deadline, !taken.contains(entry.path) else { continue }
+            // Decided already, or a second entry of a path taken in this flush: stale.
+            guard let change = pending[entry.path], !taken.contains(entry.path) else { continue }
+            let current = deadline(of: change)
+            if current > now {
+                due.push(current, entry.path)   // it changed since: due later
+                continue
+            }
             taken.insert(entry.path)
             guard isDecidable(change) else {
                 waitingForScan.append(entry.path)
@@ -426,10 +436,11 @@ public struct Reconciler: Sendable {
     private mutating func markPending(_ path: RawPath, sender: String, instance: RawPath, source: SignalSource, now: Instant) {
         if pending[path] == nil {
             pending[path] = PendingChange(sender: sender, instance: instance, source: source, lastEvent: now)
+            due.push(deadline(of: pending[path]!), path)
         } else {
+            // A later deadline needs no new entry: the old one, when it comes out, is pushed back to it.
             pending[path]!.lastEvent = now
         }
-        due.push(deadline(of: pending[path]!), path)
     }
 
     /// Marks an instance of the table pending, whether or not a model still owns its path.

@@ -16,10 +16,9 @@ final class DispatcherHarness: Sendable {
         self.folder = folder
         let collected = ReportBox()
         self.collected = collected
-        dispatcher = Dispatcher(
-            receivers: receivers, handlers: handlers,
-            settings: .init(root: RawPath(folder.path), jobs: jobs, loopLimit: loopLimit, grace: .milliseconds(300))
-        ) { report in collected.add(report) }
+        var settings = Dispatcher.Settings(root: RawPath(folder.path), jobs: jobs, loopLimit: loopLimit, grace: .milliseconds(300))
+        settings.loopWindow = .seconds(120)   // a loaded machine must not spread the runs out of the window
+        dispatcher = Dispatcher(receivers: receivers, handlers: handlers, settings: settings) { report in collected.add(report) }
     }
 
     var reports: [Dispatcher.Report] { collected.all }
