@@ -241,17 +241,24 @@ def bench_startup(binary):
         for name in ["inotifywait", "filesignals"]:
             started = time.monotonic()
             watcher = inotifywait(folder) if name == "inotifywait" else filesignals(binary, folder)
-            # Touch a probe file every 10 ms until the watcher reports it: the time until changes are seen.
-            probe = f"probe-{name}.md".encode()
-            matcher = is_close_write(probe) if name == "inotifywait" else is_post_save(b"d99/e99/" + probe)
+            # Write a new probe file every 10 ms until the watcher reports one: the time until changes are
+            # seen. A new name each time, so that filesignals' settle window is not kept open by rewrites.
+            marker = b"/probe-" if name == "inotifywait" else b'"instance":"d99/e99/probe-'
+            kind = b"CLOSE_WRITE" if name == "inotifywait" else b'"signal":"post_save"'
+            matcher = lambda line: line.startswith(kind) if name == "inotifywait" and marker in line else (kind in line and marker in line)
             seen = None
             deadline = time.monotonic() + 120
+            attempt = 0
             while seen is None and time.monotonic() < deadline:
-                with open(os.path.join(probe_folder, probe.decode()), "w") as handle:
+                with open(os.path.join(probe_folder, f"probe-{attempt}.md"), "w") as handle:
                     handle.write("p")
+                attempt += 1
                 seen = watcher.out.wait_for(matcher, 0.01)
             elapsed = (seen[0] / 1e9 - started) if seen else float("nan")
             memory = watcher.memory_high_water_mb()
+            if name == "filesignals":
+                # Idle means after the background hashing of the tree has finished.
+                watcher.err.wait_for(lambda line: b"hashed in the background" in line, 120)
             before = watcher.cpu_seconds()
             time.sleep(10)  # the idle period being measured
             idle = watcher.cpu_seconds() - before
@@ -306,6 +313,7 @@ def main():
     if binary is None:
         subprocess.run(["swift", "build", "-c", "release", "--product", "filesignals"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
         binary = os.path.join(ROOT, ".build", "release", "filesignals")
+    binary = os.path.abspath(binary)
     if shutil.which("inotifywait") is None:
         sys.exit("inotifywait is missing: sudo apt-get install inotify-tools")
     print(f"filesignals: {binary}; inotifywait: {subprocess.run(['inotifywait', '--help'], capture_output=True, text=True).stdout.splitlines()[0]}")

@@ -20,6 +20,9 @@ public struct Bridge: Sendable {
         case signals([Emitted])
         /// Something the user should know that does not stop the bridge.
         case warning(String)
+        /// The content of every instance known at start has been hashed in the background (only sent when
+        /// some had to be): from now on an idle bridge does no work at all.
+        case hashed(files: Int)
     }
 
     /// A signal and its JSON line.
@@ -118,6 +121,7 @@ public struct Bridge: Sendable {
         var reconciler = Reconciler(
             models: models, options: options, table: contents.table, hasState: contents.hasState, firstSeq: contents.nextSeq)
         var isReady = false
+        var hashesOutstanding = 0, hashesQueued = 0
         for await input in inputs {
             var signals: [SignalPayload] = []
             var readyEvent: Event?
@@ -143,13 +147,18 @@ public struct Bridge: Sendable {
                 }
             case .tick:
                 timer.fired()
-            case .hashes(let results):
+            case .hashes(let results, let attempted):
                 for result in results { reconciler.recordHash(result.digest, for: result.path, state: result.state) }
+                hashesOutstanding -= attempted
+                if hashesOutstanding == 0 { try await handle(.hashed(files: hashesQueued)) }
             }
             signals += reconciler.flushDue(now: .now)
             try await emit(signals, journal, &reconciler, handle)
             if let readyEvent { try await handle(readyEvent) }
-            hasher.hash(reconciler.takeUnhashed())
+            let unhashed = reconciler.takeUnhashed()
+            hashesOutstanding += unhashed.count
+            hashesQueued += unhashed.count
+            hasher.hash(unhashed)
             if let deadline = reconciler.nextDeadline { timer.schedule(at: deadline) }
             if stopsWhenCaughtUp && isReady && reconciler.isSettled { break }
         }
@@ -186,7 +195,7 @@ public struct Bridge: Sendable {
     enum Input: Sendable {
         case batch([WatcherEvent])
         case tick
-        case hashes([BackgroundHasher.Result])
+        case hashes([BackgroundHasher.Result], attempted: Int)
     }
 }
 

@@ -29,6 +29,8 @@ enum BridgeSession {
                     Log.info("watching \(folders) folder\(folders == 1 ? "" : "s"), \(files) file\(files == 1 ? "" : "s"); ready")
                 case .warning(let message):
                     Log.warning(message)
+                case .hashed(let files):
+                    Log.info("content of \(files) more file\(files == 1 ? "" : "s") hashed in the background")
                 }
             }
         }

@@ -20,17 +20,21 @@ final class BackgroundHasher: Sendable {
         worker = Task.detached(priority: .utility) {
             for await paths in stream {
                 var batch: [Result] = []
+                var attempted = 0
                 for path in paths {
                     if Task.isCancelled { return }
-                    guard let before = InstanceState.read(at: path), let digest = ContentHash.sha256(of: path),
-                          InstanceState.read(at: path) == before else { continue }
-                    batch.append(Result(path: path, state: before, digest: digest))
-                    if batch.count >= batchSize {
-                        results.yield(.hashes(batch))
+                    attempted += 1
+                    if let before = InstanceState.read(at: path), let digest = ContentHash.sha256(of: path),
+                       InstanceState.read(at: path) == before {
+                        batch.append(Result(path: path, state: before, digest: digest))
+                    }
+                    if attempted >= batchSize {
+                        results.yield(.hashes(batch, attempted: attempted))
                         batch.removeAll()
+                        attempted = 0
                     }
                 }
-                if !batch.isEmpty { results.yield(.hashes(batch)) }
+                if attempted > 0 { results.yield(.hashes(batch, attempted: attempted)) }
             }
         }
     }
