@@ -8,17 +8,10 @@ import TestSupport
 @Suite("Signal fidelity", .serialized, .timeLimit(.minutes(5)))
 struct FidelityTests {
     private func startWatching(_ folder: TemporaryFolder, _ extra: [String] = ["--no-state"]) throws -> RunningCommand {
-        let command = try RunningCommand(["watch", folder.path, "--json"] + extra)
-        try #require(command.waitUntilReady(), "never ready: \(command.snapshot.stderr)")
-        return command
+        try RunningCommand.watching(folder, extra)
     }
 
-    private func stop(_ command: RunningCommand) -> RunningCommand.Output {
-        command.send(SIGTERM)
-        let output = command.waitForExit()
-        #expect(output.exitStatus == 0, "stderr: \(output.stderr)")
-        return output
-    }
+    private func stop(_ command: RunningCommand) -> RunningCommand.Output { command.stopCleanly() }
 
     /// `signal instance` with the move fields, for comparisons.
     private func described(_ line: SignalLine) -> String {

@@ -7,21 +7,11 @@ import TestSupport
 /// Acceptance tests: the built `filesignals watch --json` on real temporary folders with real inotify.
 @Suite("filesignals watch", .serialized, .timeLimit(.minutes(2)))
 struct WatchCommandTests {
-    /// Starts `filesignals watch --json` on `folder` and waits until it is ready.
     private func startWatching(_ folder: TemporaryFolder, _ extra: [String] = []) throws -> RunningCommand {
-        let command = try RunningCommand(["watch", folder.path, "--json"] + extra)
-        try #require(command.waitUntilReady(), "never ready: \(command.snapshot.stderr)")
-        return command
+        try RunningCommand.watching(folder, extra)
     }
 
-    /// Stops the watcher with SIGTERM (which reports what is still settling) and returns all it printed.
-    private func stop(_ command: RunningCommand) -> RunningCommand.Output {
-        command.send(SIGTERM)
-        let output = command.waitForExit()
-        #expect(output.exitStatus == 0, "stderr: \(output.stderr)")
-        #expect(SignalLine.all(in: output.stdout) != nil, "a stdout line is not JSON: \(output.stdout)")
-        return output
-    }
+    private func stop(_ command: RunningCommand) -> RunningCommand.Output { command.stopCleanly() }
 
     @Test("a new file gives pre_save then post_save with created true; an append gives created false; rm gives pre_delete then post_delete")
     func createAppendDelete() throws {
