@@ -9,6 +9,9 @@ public struct FileSignalsCommand: AsyncParsableCommand {
         discussion: """
             Watches folders with inotify, groups matching files into models, and turns what happens to \
             them into one signal per save or delete, printed as JSON lines or dispatched to receivers.
+
+            Start with: filesignals watch DIR --json    (no config needed)
+            With a config: filesignals check, then filesignals watch. See filesignals(1) and filesignals.ini(5).
             """,
         version: FileSignalsCommand.version,
         subcommands: [WatchCommand.self, ScanCommand.self, SendCommand.self, LogCommand.self, CheckCommand.self, ExplainCommand.self, LsCommand.self]
