@@ -23,6 +23,8 @@ public struct Bridge: Sendable {
         /// The content of every instance known at start has been hashed in the background (only sent when
         /// some had to be): from now on an idle bridge does no work at all.
         case hashed(files: Int)
+        /// The watcher's events as they come, before folding (only with ``forwardsRawEvents``): for `-v`.
+        case raw([WatcherEvent])
     }
 
     /// A signal and its JSON line.
@@ -44,12 +46,15 @@ public struct Bridge: Sendable {
     public let dispatcher: Dispatcher?
     /// How long running receivers get to finish when the bridge stops.
     public let shutdownGrace: Duration
+    /// Whether the caller also gets the raw events (``Event/raw(_:)``).
+    public let forwardsRawEvents: Bool
 
     public init(
         models: [Model], options: Reconciler.Options = .init(), state: StateStore? = nil,
         journalRetention: Duration = .seconds(7 * 86_400), stopsWhenCaughtUp: Bool = false,
-        dispatcher: Dispatcher? = nil, shutdownGrace: Duration = .seconds(5)
+        dispatcher: Dispatcher? = nil, shutdownGrace: Duration = .seconds(5), forwardsRawEvents: Bool = false
     ) {
+        self.forwardsRawEvents = forwardsRawEvents
         self.models = models
         self.options = options
         self.state = state
@@ -127,6 +132,7 @@ public struct Bridge: Sendable {
             var readyEvent: Event?
             switch input {
             case .batch(let batch):
+                if forwardsRawEvents { try await handle(.raw(batch)) }
                 let now = ContinuousClock.now
                 for event in batch {
                     signals += reconciler.handle(event, now: now)

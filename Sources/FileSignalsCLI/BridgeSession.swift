@@ -22,13 +22,15 @@ enum BridgeSession {
                         if json {
                             try LineOutput.standardOutput.write(signal.line)
                         } else {
-                            Log.info(signal.payload.humanLine())
+                            Log.info(signal.payload.humanLine(), colour: Log.colour(ofSignal: signal.payload.signal))
                         }
                     }
                 case .ready(let folders, let files):
                     Log.info("watching \(folders) folder\(folders == 1 ? "" : "s"), \(files) file\(files == 1 ? "" : "s"); ready")
                 case .warning(let message):
                     Log.warning(message)
+                case .raw(let events):
+                    for event in events { Log.debug(Self.describe(event)) }
                 case .hashed(let files):
                     Log.info("content of \(files) more file\(files == 1 ? "" : "s") hashed in the background")
                 }
@@ -56,6 +58,18 @@ enum BridgeSession {
             throw ExitCodes.status(for: error)
         } catch is LineOutput.Closed {
             // The reader went away (`| head -1`): nothing left to do, and nothing to complain about.
+        }
+    }
+
+    /// One raw event for `-v`: `CLOSE_WRITE /srv/notes/a.md`.
+    static func describe(_ event: WatcherEvent) -> String {
+        switch event {
+        case .changed(let path, let mask, let cookie): return "event \(mask) \(path)" + (cookie != 0 ? " cookie \(cookie)" : "")
+        case .found(let path, let reason): return "found \(path) (\(reason))"
+        case .ready(let folders, let files): return "first walk done: \(folders) folders, \(files) files"
+        case .overflow: return "event Q_OVERFLOW"
+        case .rescanFinished: return "rescan done"
+        case .warning(let message): return "warning \(message)"
         }
     }
 

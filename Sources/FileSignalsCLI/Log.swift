@@ -1,11 +1,67 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 import FileSignals
+import Foundation
+import Glibc
+import Synchronization
 
-/// The human log on standard error: one short line per message, prefixed with the program's name.
+/// The human log on standard error: one short line per message, prefixed with the program's name, coloured
+/// only when standard error is a terminal and `NO_COLOR` is not set (https://no-color.org).
 enum Log {
-    static func info(_ message: String) { write(message) }
-    static func warning(_ message: String) { write("warning: " + message) }
-    static func error(_ message: String) { write("error: " + message) }
+    /// How much is shown: `-q` only errors, `-v` also raw events and settle decisions.
+    enum Level: Int, Sendable, Comparable {
+        case quiet, normal, verbose
+        static func < (lhs: Level, rhs: Level) -> Bool { lhs.rawValue < rhs.rawValue }
+    }
+
+    /// A colour for part of a line.
+    enum Colour: String, Sendable {
+        case red = "31", green = "32", yellow = "33", blue = "34", dim = "2"
+    }
+
+    private static let settings = Mutex((level: Level.normal, colours: Log.coloursWanted()))
+
+    static var level: Level {
+        get { settings.withLock { $0.level } }
+        set { settings.withLock { $0.level = newValue } }
+    }
+
+    /// Whether lines get colours: a terminal on stderr, `NO_COLOR` unset, and not a dumb terminal.
+    static func coloursWanted(environment: [String: String] = ProcessInfo.processInfo.environment) -> Bool {
+        isatty(2) == 1 && (environment["NO_COLOR"] ?? "").isEmpty && environment["TERM"] != "dumb"
+    }
+
+    static func info(_ message: String, colour: Colour? = nil) {
+        guard level >= .normal else { return }
+        write(paint(message, colour))
+    }
+
+    /// Raw events and settle decisions, with `-v` only.
+    static func debug(_ message: String) {
+        guard level >= .verbose else { return }
+        write(paint(message, .dim))
+    }
+
+    static func warning(_ message: String) {
+        guard level >= .normal else { return }
+        write(paint("warning:", .yellow) + " " + message)
+    }
+
+    static func error(_ message: String) { write(paint("error:", .red) + " " + message) }
+
+    /// `text` in `colour` when colours are on.
+    static func paint(_ text: String, _ colour: Colour?) -> String {
+        guard let colour, settings.withLock({ $0.colours }) else { return text }
+        return "\u{1B}[\(colour.rawValue)m\(text)\u{1B}[0m"
+    }
+
+    /// The colour of a signal's line: saves green, deletes red, custom signals blue.
+    static func colour(ofSignal name: String) -> Colour {
+        switch name {
+        case ModelSignal.postSave.rawValue, ModelSignal.preSave.rawValue: return .green
+        case ModelSignal.postDelete.rawValue, ModelSignal.preDelete.rawValue: return .red
+        default: return .blue
+        }
+    }
 
     private static func write(_ message: String) {
         // Standard error going away is no reason to stop watching.

@@ -21,7 +21,7 @@ enum ReceiverLog {
             if report.result.isFailure {
                 Log.warning(report.result.humanLine)
             } else {
-                Log.info(report.result.humanLine)
+                Log.info(report.result.humanLine, colour: .dim)
             }
             if results { try? LineOutput.standardOutput.write(report.result.jsonLine()) }
         }

@@ -22,6 +22,9 @@ struct ScanCommand: AsyncParsableCommand {
     @OptionGroup(title: "State")
     var state: StateOptions
 
+    @OptionGroup(title: "Log")
+    var log: LogOptions
+
     @Flag(help: "Print every signal as a JSON line on standard output.")
     var json = false
 
@@ -31,6 +34,7 @@ struct ScanCommand: AsyncParsableCommand {
     init() {}
 
     func run() async throws {
+        log.apply()
         let bridge: Bridge
         do {
             let target = try WatchTarget.resolve(config: config, folders: model, state: state)

@@ -39,9 +39,13 @@ struct WatchCommand: AsyncParsableCommand {
     @OptionGroup(title: "State")
     var state: StateOptions
 
+    @OptionGroup(title: "Log")
+    var log: LogOptions
+
     init() {}
 
     func run() async throws {
+        log.apply()
         let bridge: Bridge
         let dispatcher: Dispatcher?
         let target: WatchTarget
@@ -50,7 +54,8 @@ struct WatchCommand: AsyncParsableCommand {
             dispatcher = BridgeSession.dispatcher(for: target, enabled: !noReceivers, results: results && json)
             bridge = Bridge(
                 models: target.models, options: .init(settle: settle ?? target.settle, reportInitialFiles: initial),
-                state: try target.openState(), journalRetention: target.journalRetention, dispatcher: dispatcher)
+                state: try target.openState(), journalRetention: target.journalRetention, dispatcher: dispatcher,
+                forwardsRawEvents: log.verbose)
         } catch let error as WatcherError {
             Log.error(error.description)
             throw ExitCodes.status(for: error)
