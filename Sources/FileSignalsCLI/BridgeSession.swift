@@ -2,6 +2,7 @@
 import ArgumentParser
 import FileSignals
 import Foundation
+import Synchronization
 
 /// Runs a bridge for `watch` and `scan`: prints each signal (a JSON line on stdout, or a short line on
 /// stderr), stops on SIGINT or SIGTERM, reloads the receivers on SIGHUP, and stops quietly when the reader
@@ -9,6 +10,13 @@ import Foundation
 enum BridgeSession {
     /// - Parameter reload: reads the config again; nil when there is none to reload.
     static func run(_ bridge: Bridge, json: Bool, reload: (@Sendable () async -> Void)? = nil) async throws {
+        // Signals are caught before anything starts: a SIGTERM right after "ready" must stop, not kill.
+        let stop = StopRequest()
+        var onReload: (@Sendable () -> Void)?
+        if let reload {
+            onReload = { Task { await reload() } }
+        }
+        let stopSignals = StopSignals(onStop: { _ in stop.request() }, onReload: onReload)
         let watching = Task {
             try await bridge.run { event in
                 switch event {
@@ -36,11 +44,7 @@ enum BridgeSession {
                 }
             }
         }
-        var onReload: (@Sendable () -> Void)?
-        if let reload {
-            onReload = { Task { await reload() } }
-        }
-        let stopSignals = StopSignals(onStop: { _ in watching.cancel() }, onReload: onReload)
+        stop.attach(watching)
         defer { withExtendedLifetime(stopSignals) {} }
         if json {
             Thread.detachNewThread {
@@ -94,6 +98,25 @@ enum BridgeSession {
             } catch {
                 Log.warning("\(path) not reloaded; the running config stays")
             }
+        }
+    }
+}
+
+/// A stop asked for by a signal, possibly before the task to stop exists.
+final class StopRequest: Sendable {
+    private let state = Mutex<(requested: Bool, task: Task<Void, any Error>?)>((false, nil))
+
+    func request() {
+        state.withLock { state in
+            state.requested = true
+            state.task?.cancel()
+        }
+    }
+
+    func attach(_ task: Task<Void, any Error>) {
+        state.withLock { state in
+            state.task = task
+            if state.requested { task.cancel() }
         }
     }
 }

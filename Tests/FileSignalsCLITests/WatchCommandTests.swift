@@ -236,3 +236,45 @@ struct WatchCommandTests {
         #expect(output.stderr.contains { $0.contains("post_save") && $0.contains("a.md") }, "\(output.stderr)")
     }
 }
+
+extension WatchCommandTests {
+    @Test("hostile file names: each is reported once, in valid JSON that names it exactly")
+    func hostileNames() throws {
+        let folder = try TemporaryFolder()
+        let command = try RunningCommand.watching(folder, ["--no-state"])
+        for name in HostileNames.all {
+            let path = Array(folder.path.utf8) + [UInt8(ascii: "/")] + name + [0]
+            let descriptor = path.withUnsafeBufferPointer { open(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), O_CREAT | O_WRONLY, 0o644) }
+            try #require(descriptor >= 0, "cannot create \(name)")
+            close(descriptor)
+        }
+        command.wait { $0.signals.filter { $0.signal == "post_save" }.count >= HostileNames.all.count }
+        let output = command.stopCleanly()
+        let reported = output.signals.filter { $0.signal == "post_save" }.map { line -> [UInt8] in
+            if let encoded = line.object["instance_b64"] as? String, let bytes = Data(base64Encoded: encoded) { return Array(bytes) }
+            return Array((line.instance ?? "").utf8)
+        }
+        #expect(reported.count == HostileNames.all.count)
+        #expect(Set(reported) == Set(HostileNames.all))
+        #expect(access(folder.path + "/pwned", F_OK) != 0)
+    }
+
+    @Test("symbolic links are instances of their own and never followed, even in a loop or out of the root")
+    func symbolicLinks() throws {
+        let folder = try TemporaryFolder()
+        let outside = try TemporaryFolder()
+        try outside.shell("mkdir deep && echo secret > deep/secret.md")
+        try folder.shell("mkdir sub && ln -s .. sub/loop && ln -s '\(outside.path)' out")
+        let command = try RunningCommand.watching(folder, ["--no-state"])
+        #expect(command.snapshot.stderr.contains { $0.contains(", 2 files; ready") }, "the two links count, their targets not: \(command.snapshot.stderr)")
+        try folder.shell("ln -s '\(outside.path)/deep/secret.md' link.md")
+        command.wait { $0.signals.contains { $0.signal == "post_save" } }
+        try outside.shell("echo changed >> deep/secret.md")   // outside the root: never reported
+        try folder.shell("echo done > last.md")
+        command.wait { $0.signals.contains { $0.instance == "last.md" && $0.signal == "post_save" } }
+        let output = command.stopCleanly()
+        #expect(Set(output.signals.compactMap(\.instance)) == ["link.md", "last.md"])
+        let link = output.signals.first { $0.instance == "link.md" && $0.signal == "post_save" }
+        #expect(link?.object["size"] as? Int == (outside.path + "/deep/secret.md").utf8.count, "the link's own size, not its target's")
+    }
+}

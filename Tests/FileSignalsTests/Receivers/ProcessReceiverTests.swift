@@ -3,6 +3,7 @@
 import Foundation
 import Glibc
 import Testing
+import TestSupport
 
 /// Shell and exec receivers run as real processes: what they get, and how every way of ending is handled.
 @Suite("Receivers as processes", .timeLimit(.minutes(2)))
@@ -24,10 +25,7 @@ struct ProcessReceiverTests {
         ])
     }
 
-    static let hostileNames: [[UInt8]] = [
-        "with space.md", "quote\"d.md", "single'quote.md", "$(touch pwned).md", "`touch pwned`.md", "semi;touch pwned.md",
-        "new\nline.md", "-leading-dash.md", "--help", "glob*?[x].md", "pipe|amp&.md", "less<more>.md",
-    ].map { Array($0.utf8) } + [Array("caf".utf8) + [0xE9] + Array(".md".utf8), [0xFF, 0xFE] + Array("raw.md".utf8)]
+    static let hostileNames = HostileNames.all
 
     @Test("exec placeholders: each word stays one argument with the file name's exact bytes, and no shell runs it",
           arguments: hostileNames)
