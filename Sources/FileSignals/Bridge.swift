@@ -25,6 +25,8 @@ public struct Bridge: Sendable {
         case hashed(files: Int)
         /// The watcher's events as they come, before folding (only with ``forwardsRawEvents``): for `-v`.
         case raw([WatcherEvent])
+        /// The first walk goes on: this many files found so far (for a progress line).
+        case progress(files: Int)
     }
 
     /// A signal and its JSON line.
@@ -126,6 +128,7 @@ public struct Bridge: Sendable {
         var reconciler = Reconciler(
             models: models, options: options, table: contents.table, hasState: contents.hasState, firstSeq: contents.nextSeq)
         var isReady = false
+        var filesFound = 0
         var hashesOutstanding = 0, hashesQueued = 0
         for await input in inputs {
             var signals: [SignalPayload] = []
@@ -133,6 +136,13 @@ public struct Bridge: Sendable {
             switch input {
             case .batch(let batch):
                 if forwardsRawEvents { try await handle(.raw(batch)) }
+                if !isReady {
+                    let found = batch.reduce(0) { count, event in if case .found = event { count + 1 } else { count } }
+                    if found > 0, !batch.contains(where: { if case .ready = $0 { true } else { false } }) {
+                        filesFound += found
+                        try await handle(.progress(files: filesFound))
+                    }
+                }
                 let now = ContinuousClock.now
                 for event in batch {
                     signals += reconciler.handle(event, now: now)

@@ -37,6 +37,8 @@ enum BridgeSession {
                     Log.info("watching \(folders) folder\(folders == 1 ? "" : "s"), \(files) file\(files == 1 ? "" : "s"); ready")
                 case .warning(let message):
                     Log.warning(message)
+                case .progress(let files):
+                    Log.progress("watching; \(files) files found so far")
                 case .raw(let events):
                     for event in events { Log.debug(Self.describe(event)) }
                 case .hashed(let files):

@@ -18,7 +18,7 @@ enum Log {
         case red = "31", green = "32", yellow = "33", blue = "34", dim = "2"
     }
 
-    private static let settings = Mutex((level: Level.normal, colours: Log.coloursWanted()))
+    private static let settings = Mutex((level: Level.normal, colours: Log.coloursWanted(), progressShown: false))
 
     static var level: Level {
         get { settings.withLock { $0.level } }
@@ -33,6 +33,13 @@ enum Log {
     static func info(_ message: String, colour: Colour? = nil) {
         guard level >= .normal else { return }
         write(paint(message, colour))
+    }
+
+    /// A line that rewrites itself (`scanning: 12000 files`), on a terminal only; the next line replaces it.
+    static func progress(_ message: String) {
+        guard level >= .normal, isatty(2) == 1 else { return }
+        settings.withLock { $0.progressShown = true }
+        try? LineOutput.standardError.write(Array("\rfilesignals: \(message)\u{1B}[K".utf8))
     }
 
     /// Raw events and settle decisions, with `-v` only.
@@ -64,8 +71,13 @@ enum Log {
     }
 
     private static func write(_ message: String) {
+        // A progress line on the screen is cleared first.
+        let clear = settings.withLock { state in
+            defer { state.progressShown = false }
+            return state.progressShown ? "\r\u{1B}[K" : ""
+        }
         // Standard error going away is no reason to stop watching.
-        try? LineOutput.standardError.writeLine("filesignals: " + message)
+        try? LineOutput.standardError.writeLine(clear + "filesignals: " + message)
     }
 }
 

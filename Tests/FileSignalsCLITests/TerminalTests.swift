@@ -55,6 +55,39 @@ struct TerminalTests {
         #expect(!text.contains("\u{1B}[3"), "\(text.debugDescription)")
     }
 
+    @Test("on a terminal, a progress line counts files during the first walk, and the ready line replaces it")
+    func progress() throws {
+        let tmux = try #require(CommandLookup.find("tmux"))
+        let folder = try TemporaryFolder()
+        try folder.shell("python3 -c \"import os\nfor d in range(30):\n    os.mkdir(f'd{d}')\n    [open(f'd{d}/f{i}.md','w').close() for i in range(1000)]\"")
+        let log = try TemporaryFolder()
+        let session = "filesignals-progress-\(getpid())"
+        // The program waits for Enter, so that everything it writes is captured from the start.
+        let watch = "read go; exec env XDG_STATE_HOME='\(TestStateHome.path)' '\(BuiltBinary.url.path)' watch --no-state '\(folder.path)'"
+        func tmuxRun(_ arguments: [String]) throws {
+            let process = Process()
+            process.executableURL = tmux
+            process.arguments = arguments
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+        }
+        try tmuxRun(["new-session", "-d", "-s", session, "-x", "160", "-y", "20", watch])
+        defer { try? tmuxRun(["kill-session", "-t", session]) }
+        try tmuxRun(["pipe-pane", "-o", "-t", session, "cat >> '\(log.path)/screen.raw'"])
+        try tmuxRun(["send-keys", "-t", session, "Enter"])
+        let deadline = Date().addingTimeInterval(30)
+        var raw = ""
+        while Date() < deadline {
+            raw = (try? String(contentsOfFile: log.path + "/screen.raw", encoding: .utf8)) ?? ""
+            if raw.contains("ready") { break }
+            usleep(20_000)   // polling a file tmux writes, with a deadline
+        }
+        #expect(raw.contains("files found so far"), "\(raw.debugDescription)")
+        #expect(raw.contains("\r\u{1B}[Kfilesignals: watching 31 folders, 30000 files; ready"), "\(raw.suffix(300).debugDescription)")
+    }
+
     @Test("piped, nothing is coloured")
     func piped() throws {
         let folder = try TemporaryFolder()
@@ -66,5 +99,6 @@ struct TerminalTests {
         let output = command.waitForExit()
         #expect(output.stderr.contains { $0.contains("post_save") })
         #expect(!output.stderr.joined().contains("\u{1B}"))
+        #expect(!output.stderr.contains { $0.contains("found so far") })
     }
 }
