@@ -10,14 +10,20 @@ bashdir = $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 zshdir = $(DESTDIR)$(PREFIX)/share/zsh/site-functions
 fishdir = $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 
-.PHONY: all install uninstall
+.PHONY: all build install uninstall
 
-all: $(BINARY)
+all: build
 
-.build/release/filesignals:
+# swift build knows what changed; make does not, so the default binary is always brought up to date.
+ifeq ($(BINARY),.build/release/filesignals)
+build:
 	swift build -c release --product filesignals
+else
+build:
+	@test -x $(BINARY)
+endif
 
-install: $(BINARY)
+install: build
 	install -D -m 755 $(BINARY) $(bindir)/filesignals
 	install -D -m 644 man/filesignals.1 $(mandir)/man1/filesignals.1
 	install -D -m 644 man/filesignals.ini.5 $(mandir)/man5/filesignals.ini.5

@@ -25,6 +25,14 @@ struct ManPageTests {
         #expect(output.stderr.isEmpty, "\(output.stderr)")
     }
 
+    @Test("mandoc -T lint accepts it", .enabled(if: CommandLookup.find("mandoc") != nil, "mandoc is not installed"), arguments: pages)
+    func lint(_ page: String) throws {
+        let mandoc = try #require(CommandLookup.find("mandoc"))
+        let output = try RunningCommand(["-T", "lint", Repository.root.appendingPathComponent("man/" + page).path], executable: mandoc).waitForExit()
+        #expect(output.exitStatus == 0)
+        #expect(output.stdout.isEmpty && output.stderr.isEmpty, "\(output.stdout + output.stderr)")
+    }
+
     @Test("every option of every subcommand is in filesignals(1)", arguments: subcommands)
     func options(_ subcommand: String) throws {
         let help = try RunningCommand([subcommand, "--help"]).waitForExit()
