@@ -13,12 +13,12 @@ struct CustomHandlerExampleTests {
     static let scratch = Repository.root.appendingPathComponent(".build-example")
 
     @Test("it builds, knows its own handler, and runs it for `send`")
-    func buildAndRun() throws {
+    func buildAndRun() async throws {
         let swift = try #require(CommandLookup.find("swift"))
         let build = try RunningCommand(
             ["build", "--package-path", Self.example.path, "--scratch-path", Self.scratch.path, "--product", "site-signals"],
             executable: swift)
-        let built = build.waitForExit(upTo: .seconds(900))
+        let built = await build.waitForExitAsync(upTo: .seconds(900))
         try #require(built.exitStatus == 0, "\(built.stdout.suffix(20)) \(built.stderr.suffix(20))")
         let program = Self.scratch.appendingPathComponent("debug/site-signals")
 

@@ -92,6 +92,24 @@ final class RunningCommand: @unchecked Sendable {
         wait(upTo: timeout) { $0.exitStatus != nil && self.openStreams == 0 }
     }
 
+    /// Waits for the end like ``waitForExit(upTo:)``, but sleeping as a task between looks: for long waits
+    /// (a whole `swift build`), which must not hold one of the few threads that async tests run on.
+    func waitForExitAsync(upTo timeout: Duration) async -> Output {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if isFinished { break }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        return snapshot
+    }
+
+    /// Whether the process has exited and both its streams are read to the end.
+    private var isFinished: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return output.exitStatus != nil && openStreams == 0
+    }
+
     /// Sends `signal` to the process.
     func send(_ signal: Int32) { kill(process.processIdentifier, signal) }
 

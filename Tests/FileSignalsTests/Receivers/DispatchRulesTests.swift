@@ -6,7 +6,7 @@ import Testing
 import TestSupport
 
 /// Django's dispatch rules with real processes: robust and fail-fast, on_busy, order per instance, loops.
-@Suite("Dispatch rules", .timeLimit(.minutes(2)))
+@Suite("Dispatch rules", .timeLimit(.minutes(3)))
 struct DispatchRulesTests {
     @Test("robust (the default): a failing receiver is reported and the next one runs")
     func robust() async throws {

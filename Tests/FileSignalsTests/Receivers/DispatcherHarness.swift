@@ -72,7 +72,7 @@ final class DispatcherHarness: Sendable {
 /// A receiver, as the config reader would make it.
 func receiver(
     _ name: String, command: String? = nil, exec: [String]? = nil, signals: [ModelSignal] = [.postSave],
-    timeout: Duration? = .seconds(20), onBusy: ReceiverDeclaration.BusyPolicy = .queue, robust: Bool = true,
+    timeout: Duration? = .seconds(120), onBusy: ReceiverDeclaration.BusyPolicy = .queue, robust: Bool = true,
     environment: [String: String] = [:]
 ) -> ReceiverDeclaration {
     var declaration = ReceiverDeclaration(

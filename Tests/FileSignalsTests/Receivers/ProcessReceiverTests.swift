@@ -6,7 +6,7 @@ import Testing
 import TestSupport
 
 /// Shell and exec receivers run as real processes: what they get, and how every way of ending is handled.
-@Suite("Receivers as processes", .timeLimit(.minutes(2)))
+@Suite("Receivers as processes", .timeLimit(.minutes(3)))
 struct ProcessReceiverTests {
     @Test("a shell receiver gets the spec's environment, its own env, and the signal's JSON line on stdin")
     func environmentAndStdin() async throws {
@@ -76,8 +76,8 @@ struct ProcessReceiverTests {
         let started = ContinuousClock.now
         await harness.dispatchAndWait([try harness.signal("a.md")])
         #expect(harness.results.map(\.status) == [.timeout])
-        // 30 s, not 0.6: a loaded machine is slow, but a receiver that was never killed would run on forever.
-        #expect(ContinuousClock.now - started < .seconds(30), "SIGKILL came after the grace period")
+        // 90 s, not 0.6: a loaded machine is slow, but a receiver that was never killed would run on forever.
+        #expect(ContinuousClock.now - started < .seconds(90), "SIGKILL came after the grace period")
         for file in ["pid", "child"] {
             let pid = pid_t(harness.read(file).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
             #expect(pid > 0)

@@ -93,7 +93,7 @@ extension InotifyWatcherTests {
                 }
             }
             defer { writer.cancel() }
-            let timeout = Task { try await Task.sleep(for: .seconds(20)); received.continuation.finish() }
+            let timeout = Task { try await Task.sleep(for: .seconds(60)); received.continuation.finish() }
             defer { timeout.cancel() }
             var iterator = received.stream.makeAsyncIterator()
             let first = await iterator.next()

@@ -13,7 +13,7 @@ struct InotifyWatcherTests {
         into seen: inout [WatcherEvent], until isDone: ([WatcherEvent]) -> Bool
     ) async {
         let deadline = Task {
-            try await Task.sleep(for: .seconds(15))
+            try await Task.sleep(for: .seconds(60))
             watcher.stop()
         }
         defer { deadline.cancel() }
