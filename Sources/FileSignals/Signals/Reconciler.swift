@@ -231,8 +231,8 @@ public struct Reconciler: Sendable {
         let isWrite = !mask.isDisjoint(with: [.create, .modify, .attrib])
         guard isWrite, !pending[path]!.preSaveSent, let previous = table[path] else { return [] }
         // An event read late (the reader was busy) about a change already decided changes nothing.
-        let state = InstanceState.read(at: path)
-        guard state != previous.state else { return [] }
+        // Nothing there (an event from a folder that moved away, read before its watch went): no save.
+        guard let state = InstanceState.read(at: path), state != previous.state else { return [] }
         // The earliest moment a save of an existing instance can be seen: tell pre_save receivers now.
         pending[path]!.preSaveSent = true
         var signal = makeSignal(.preSave, path: path, pending[path]!, state: state)
