@@ -135,6 +135,7 @@ public struct Bridge: Sendable {
             var readyEvent: Event?
             switch input {
             case .batch(let batch):
+                defer { watcher.batchHandled() }
                 if forwardsRawEvents { try await handle(.raw(batch)) }
                 if !isReady {
                     let found = batch.reduce(0) { count, event in if case .found = event { count + 1 } else { count } }

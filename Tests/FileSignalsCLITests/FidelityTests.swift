@@ -216,3 +216,35 @@ extension FileHandle {
         }
     }
 }
+
+extension FidelityTests {
+    @Test("a reader that stops reading: memory stays bounded, and once it reads again every file is reported once")
+    func stalledReader() throws {
+        let folder = try TemporaryFolder()
+        let scratch = try TemporaryFolder()
+        let count = 60_000
+        // The watcher's stdout goes to a reader that waits for `go` before it reads anything.
+        let script = """
+            { "$0" watch "$1" --json --no-state & echo $! > "$2/pid"; wait; } | { while [ ! -e "$2/go" ]; do sleep 0.05; done; cat; }
+            """
+        let command = try RunningCommand(["-c", script, BuiltBinary.url.path, folder.path, scratch.path], executable: URL(fileURLWithPath: "/bin/bash"))
+        try #require(command.waitUntilReady())
+        try folder.shell("python3 -c \"[open(f'f{i}.md','w').write('x') for i in range(\(count))]\"")
+        let pid = try String(contentsOfFile: scratch.path + "/pid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        func residentMegabytes() -> Int {
+            let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+            let line = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") } ?? ""
+            return (Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) / 1024
+        }
+        let whileStalled = residentMegabytes()
+        try scratch.shell("touch go")
+        command.wait(upTo: .seconds(180)) { $0.stdout.count >= 2 * count }
+        kill(pid_t(pid) ?? 0, SIGTERM)
+        let output = command.waitForExit()
+        let saves = output.stdout.filter { $0.contains(#""signal":"post_save""#) }
+        #expect(saves.count == count, "one post_save per file")
+        #expect(Set(saves.compactMap { SignalLine($0)?.instance }).count == count)
+        // The watcher stopped reading while stdout was full: the queue overflowed and a rescan caught up.
+        #expect(whileStalled < 150, "\(whileStalled) MB while the reader was stalled")
+    }
+}

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 import CInotifyTools
+import CProcessSupport
 import Foundation
 import Glibc
 import Synchronization
@@ -16,6 +17,8 @@ public final class InotifyWatcher: Sendable {
     private let stopDescriptor: Int32
     private let stopped = DispatchSemaphore(value: 0)
     private let isStopping = Mutex(false)
+    /// Batches handed over and not yet handled: bounds the memory between the watcher and a slow consumer.
+    private let backlog: Backlog
 
     /// Whether a watcher is running in this process.
     private static let running = Mutex(false)
@@ -55,6 +58,7 @@ public final class InotifyWatcher: Sendable {
         }
         let (stream, continuation) = AsyncStream.makeStream(of: [WatcherEvent].self)
         let watcher = InotifyWatcher(events: stream, stopDescriptor: stopDescriptor)
+        let backlog = watcher.backlog
         let startup = StartupOutcome()
         let thread = Thread { [stopped = watcher.stopped] in
             defer {
@@ -81,7 +85,7 @@ public final class InotifyWatcher: Sendable {
                 return
             }
             startup.finish(with: nil)
-            Self.run(session, stopDescriptor: stopDescriptor, continuation: continuation)
+            Self.run(session, stopDescriptor: stopDescriptor, backlog: backlog, continuation: continuation)
         }
         thread.name = "filesignals-inotify"
         thread.start()
@@ -95,7 +99,14 @@ public final class InotifyWatcher: Sendable {
     private init(events: AsyncStream<[WatcherEvent]>, stopDescriptor: Int32) {
         self.events = events
         self.stopDescriptor = stopDescriptor
+        self.backlog = Backlog()
     }
+
+    /// Tells the watcher that one batch of ``events`` has been handled. A consumer that calls this lets the
+    /// watcher bound what waits in memory: with `Backlog.limit` batches unhandled, the watcher stops reading,
+    /// the kernel's queue overflows, and a rescan reports what changed meanwhile, so nothing is lost.
+    /// A consumer that never calls it gets every event, with no bound.
+    public func batchHandled() { backlog.handled() }
 
     /// Stops the thread, releases the inotify instance and finishes ``events``; returns once all of that is
     /// done, so that a new watcher can start. Calling it again does nothing.
@@ -110,36 +121,72 @@ public final class InotifyWatcher: Sendable {
         stopped.wait()
     }
 
-    /// The thread's loop: sleep in `poll()` until inotify has events or `stop()` writes the eventfd.
+    /// The thread's loop: sleep in `poll()` until inotify has events or `stop()` writes the eventfd; while
+    /// the consumer is behind, sleep on the stop and wake descriptors only.
     private static func run(
-        _ session: InotifySession, stopDescriptor: Int32, continuation: AsyncStream<[WatcherEvent]>.Continuation
+        _ session: InotifySession, stopDescriptor: Int32, backlog: Backlog, continuation: AsyncStream<[WatcherEvent]>.Continuation
     ) {
-        var descriptors = [
-            pollfd(fd: session.descriptor, events: Int16(POLLIN), revents: 0),
-            pollfd(fd: stopDescriptor, events: Int16(POLLIN), revents: 0),
-        ]
         var batch: [WatcherEvent] = []
         while true {
+            let isBehind = backlog.isFull
+            var descriptors = [
+                pollfd(fd: stopDescriptor, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: backlog.wakeDescriptor, events: Int16(POLLIN), revents: 0),
+            ]
+            if !isBehind { descriptors.append(pollfd(fd: session.descriptor, events: Int16(POLLIN), revents: 0)) }
             let ready = poll(&descriptors, nfds_t(descriptors.count), -1)
             if ready < 0 {
                 if errno == EINTR { continue }
                 continuation.yield([.warning("watching stopped: poll failed: \(String(cString: strerror(errno)))")])
                 return
             }
-            if descriptors[1].revents != 0 { return }
-            guard descriptors[0].revents != 0 else { continue }
+            if descriptors[0].revents != 0 { return }
+            if descriptors[1].revents != 0 { backlog.clearWake() }
+            guard !isBehind, descriptors[2].revents != 0 else { continue }
             // Events the library has already buffered do not make the descriptor readable again: read
-            // until it has none left.
+            // until it has none left, or until the consumer is too far behind.
             var finished = false
-            while !finished {
+            while !finished && !backlog.isFull {
                 finished = session.drain(into: &batch, limit: batchLimit)
                 if !batch.isEmpty {
+                    backlog.handedOver()
                     continuation.yield(batch)
                     batch.removeAll(keepingCapacity: true)
                 }
             }
         }
     }
+}
+
+/// Counts the batches handed to the consumer and not yet handled, and wakes the watcher's thread when the
+/// count falls below the limit again.
+final class Backlog: Sendable {
+    /// Batches (of up to 4,096 events) that may wait in memory.
+    static let limit = 16
+    private let count = Mutex(0)
+    let wakeDescriptor: Int32 = filesignals_wakeup_eventfd()
+
+    var isFull: Bool { count.withLock { $0 >= Self.limit } }
+
+    func handedOver() { count.withLock { $0 += 1 } }
+
+    func handled() {
+        let wasFull = count.withLock { count in
+            defer { count = max(0, count - 1) }
+            return count >= Self.limit
+        }
+        if wasFull {
+            var one: UInt64 = 1
+            _ = write(wakeDescriptor, &one, 8)
+        }
+    }
+
+    func clearWake() {
+        var value: UInt64 = 0
+        _ = read(wakeDescriptor, &value, 8)
+    }
+
+    deinit { close(wakeDescriptor) }
 }
 
 /// How the watcher's thread tells `start` that the first walk is done, or why it failed.
