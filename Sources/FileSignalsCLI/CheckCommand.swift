@@ -29,12 +29,7 @@ struct ConfigSummary {
         func plural(_ count: Int, _ word: String) -> String { "\(count) \(word)\(count == 1 ? "" : "s")" }
         lines.append("\(config.file): ok: \(plural(config.models.count, "model")), \(plural(config.signals.count, "custom signal")), \(plural(config.receivers.count, "receiver"))")
         let general = config.general
-        let state: String
-        switch general.state {
-        case .standard: state = ".filesignals/state.db"
-        case .none: state = "none"
-        case .path(let path): state = path
-        }
+        let state = general.state.path ?? "none"
         lines.append("settings: settle \(DurationText.format(general.settle)), jobs \(general.jobs), state \(state), journal \(DurationText.format(general.journal)), loop_limit \(general.loopLimit)")
         var ignore = general.defaultIgnore ? ["the default list"] : []
         if !general.ignore.isEmpty { ignore.append(general.ignore.joined(separator: " ")) }

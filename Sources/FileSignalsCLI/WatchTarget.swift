@@ -32,12 +32,7 @@ struct WatchTarget {
                 throw ExitCodes.config
             }
             let root = loaded.root.description
-            var statePath: String?
-            switch loaded.general.state {
-            case .standard: statePath = root + "/.filesignals/state.db"
-            case .none: statePath = nil
-            case .path(let path): statePath = path.hasPrefix("/") ? path : root + "/" + path
-            }
+            let statePath = loaded.general.state.path.map { $0.hasPrefix("/") ? $0 : root + "/" + $0 }
             target = WatchTarget(
                 models: loaded.runtimeModels, settle: loaded.general.settle, journalRetention: loaded.general.journal,
                 statePath: statePath, config: loaded, configPath: configPath)

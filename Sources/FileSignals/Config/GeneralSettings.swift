@@ -10,6 +10,15 @@ public struct GeneralSettings: Sendable, Hashable {
         case none
         /// A path, relative to the root when not absolute.
         case path(String)
+
+        /// The database's path as the config means it (relative to the root unless absolute); nil for none.
+        public var path: String? {
+            switch self {
+            case .standard: return ".filesignals/state.db"
+            case .none: return nil
+            case .path(let path): return path
+            }
+        }
     }
 
     /// How long a file must stay quiet before its save is reported. Default 50 ms.

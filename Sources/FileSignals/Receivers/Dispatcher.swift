@@ -151,9 +151,11 @@ public actor Dispatcher {
     /// - Returns: false when the dispatcher was closed before every receiver had its turn.
     private func dispatchNow(_ signal: SignalPayload) async -> Bool {
         let connected = receivers.filter { $0.signals.contains(signal.signal) && $0.listens(to: signal.sender) }
+        // Encoded once for every receiver's stdin.
+        let line = signal.jsonLine()
         for receiver in connected where applies(receiver, to: signal) {
             if isClosed { return false }
-            let result = await runOrSkip(receiver, signal)
+            let result = await runOrSkip(receiver, signal, line: line)
             if result.isFailure && !receiver.robust { return true }
         }
         return true
@@ -169,7 +171,7 @@ public actor Dispatcher {
         }
     }
 
-    private func runOrSkip(_ receiver: ReceiverDeclaration, _ signal: SignalPayload) async -> ReceiverResult {
+    private func runOrSkip(_ receiver: ReceiverDeclaration, _ signal: SignalPayload, line: [UInt8]) async -> ReceiverResult {
         if let reason = loopReason(receiver, signal) {
             let result = ReceiverResult(
                 seq: signal.seq, receiver: receiver.name, signal: signal.signal, instance: signal.instance,
@@ -195,7 +197,7 @@ public actor Dispatcher {
             ticket = entered
         }
         await slots.acquire()
-        let outcome = await run(receiver, signal, stop: stop)
+        let outcome = await run(receiver, signal, line: line, stop: stop)
         await slots.release()
         await gate.leave(ticket)
         noteRunEnded(receiver, signal)
@@ -216,7 +218,7 @@ public actor Dispatcher {
     }
 
     /// Runs one receiver for one signal (a process, or a Swift handler).
-    private func run(_ receiver: ReceiverDeclaration, _ signal: SignalPayload, stop: ProcessRunner.StopHandle) async -> Report {
+    private func run(_ receiver: ReceiverDeclaration, _ signal: SignalPayload, line: [UInt8], stop: ProcessRunner.StopHandle) async -> Report {
         let invocation = ReceiverInvocation(receiver: receiver, signal: signal, root: settings.root)
         var result = ReceiverResult(
             seq: signal.seq, receiver: receiver.name, signal: signal.signal, instance: signal.instance,
@@ -228,7 +230,7 @@ public actor Dispatcher {
                 environment: settings.baseEnvironment.filter { entry in
                     !invocation.environment.contains { entry.starts(with: Array(($0.name + "=").utf8)) }
                 } + invocation.environment.map(\.entry),
-                workingFolder: invocation.workingFolder, input: signal.jsonLine(), timeout: receiver.timeout)
+                workingFolder: invocation.workingFolder, input: line, timeout: receiver.timeout)
             request.grace = settings.grace
             let outcome = await ProcessRunner.run(request, stop: stop)
             result.milliseconds = Self.milliseconds(outcome.duration)

@@ -10,8 +10,6 @@ struct DeadlineQueue: Sendable {
 
     private var heap: [(deadline: Instant, path: RawPath)] = []
 
-    var isEmpty: Bool { heap.isEmpty }
-
     /// The earliest deadline, stale or not.
     var earliest: Instant? { heap.first?.deadline }
 
@@ -45,6 +43,4 @@ struct DeadlineQueue: Sendable {
         }
         return first
     }
-
-    mutating func removeAll() { heap.removeAll() }
 }

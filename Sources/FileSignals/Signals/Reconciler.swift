@@ -309,15 +309,15 @@ public struct Reconciler: Sendable {
             }
             ready.append((entry.path, change))
         }
-        let due = ready.sorted { ($0.change.lastEvent, $0.path) < ($1.change.lastEvent, $1.path) }
-        guard !due.isEmpty else {
+        let quiet = ready.sorted { ($0.change.lastEvent, $0.path) < ($1.change.lastEvent, $1.path) }
+        guard !quiet.isEmpty else {
             if pending.isEmpty { moveSources.removeAll() }
             return []
         }
         // A MOVED_FROM whose MOVED_TO never came (moved out of the tree) is forgotten once all is settled.
         defer { if pending.isEmpty { moveSources.removeAll() } }
         var decisions: [(path: RawPath, change: PendingChange, decision: Decision)] = []
-        for (path, change) in due {
+        for (path, change) in quiet {
             pending[path] = nil
             decisions.append((path, change, decide(path, change)))
         }
