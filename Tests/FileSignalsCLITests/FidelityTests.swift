@@ -70,7 +70,7 @@ struct FidelityTests {
     }
 
     @Test("overflow: 20,000 files created while the watcher is stopped are each reported once, the others not at all")
-    func overflow() throws {
+    func overflow() async throws {
         let folder = try TemporaryFolder()
         try folder.shell("python3 -c \"[open(f'old{i}.md','w').write('o') for i in range(1000)]\"")
         let command = try startWatching(folder)
@@ -81,7 +81,7 @@ struct FidelityTests {
         command.send(SIGCONT)
         // Each new file gives a pre_save and a post_save; counting lines keeps each wake-up cheap (the
         // assertions below decode them).
-        command.wait(upTo: .seconds(120)) { $0.stdout.count >= 2 * count }
+        await command.waitAsync(upTo: .seconds(120)) { $0.stdout.count >= 2 * count }
         let output = stop(command)
 
         let saves = output.signals.filter { $0.signal == "post_save" }
@@ -142,7 +142,7 @@ struct FidelityTests {
     }
 
     @Test("kill -9 in the middle of a burst with a slow reader: nothing is missed, and only unfinished signals repeat")
-    func crash() throws {
+    func crash() async throws {
         let folder = try TemporaryFolder()
         let scratch = try TemporaryFolder()
         let statePath = scratch.path + "/s.db"
@@ -172,9 +172,8 @@ struct FidelityTests {
 
         try folder.shell("python3 -c \"[open(f'f{i}.md','w').write('x') for i in range(\(count))]\"")
         // Wait until the reader has seen some signals, then kill the watcher in the middle of the burst.
-        let deadline = Date().addingTimeInterval(30)
-        while (try? String(contentsOfFile: received, encoding: .utf8).split(separator: "\n").count) ?? 0 < 200, Date() < deadline {
-            usleep(10_000)   // polling a file written by another process, with a deadline
+        _ = poll(upTo: 30, every: .milliseconds(10)) {
+            ((try? String(contentsOfFile: received, encoding: .utf8).split(separator: "\n").count) ?? 0) >= 200
         }
         kill(watcher.processIdentifier, SIGKILL)
         watcher.waitUntilExit()
@@ -185,7 +184,7 @@ struct FidelityTests {
 
         // Restart with the same state, reading normally.
         let command = try startWatching(folder, ["--state", statePath])
-        command.wait(upTo: .seconds(60)) { output in
+        await command.waitAsync(upTo: .seconds(60)) { output in
             let seen = Set(firstSaves.compactMap(\.instance) + output.signals.filter { $0.signal == "post_save" }.compactMap(\.instance))
             return seen.count >= count
         }
@@ -219,7 +218,7 @@ extension FileHandle {
 
 extension FidelityTests {
     @Test("a reader that stops reading: memory stays bounded, and once it reads again every file is reported once")
-    func stalledReader() throws {
+    func stalledReader() async throws {
         let folder = try TemporaryFolder()
         let scratch = try TemporaryFolder()
         let count = 60_000
@@ -238,7 +237,7 @@ extension FidelityTests {
         }
         let whileStalled = residentMegabytes()
         try scratch.shell("touch go")
-        command.wait(upTo: .seconds(180)) { $0.stdout.count >= 2 * count }
+        await command.waitAsync(upTo: .seconds(180)) { $0.stdout.count >= 2 * count }
         kill(pid_t(pid) ?? 0, SIGTERM)
         let output = command.waitForExit()
         let saves = output.stdout.filter { $0.contains(#""signal":"post_save""#) }

@@ -7,6 +7,18 @@ import TestSupport
 /// The log in a real terminal (tmux): coloured on a TTY, plain with NO_COLOR or when piped.
 @Suite("Terminal output", .serialized, .timeLimit(.minutes(1)))
 struct TerminalTests {
+    /// Runs a tmux command to its end. Its output goes nowhere: the tmux server a first command starts lives
+    /// on, and must not hold our pipes, or we would wait for their end.
+    private static func tmux(_ tmux: URL, _ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = tmux
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+    }
+
     /// Runs `filesignals watch` in a detached tmux session and returns the screen, escapes included, once
     /// a post_save line is on it.
     private func screen(noColor: Bool) throws -> String {
@@ -15,27 +27,12 @@ struct TerminalTests {
         let session = "filesignals-test-\(getpid())-\(noColor)"
         let environment = noColor ? "NO_COLOR=1" : "NO_COLOR="
         let watch = "env \(environment) TERM=xterm-256color XDG_STATE_HOME='\(TestStateHome.path)' '\(BuiltBinary.url.path)' watch '\(folder.path)'"
-        func run(_ arguments: [String]) throws -> [String] {
-            try RunningCommand(arguments, executable: tmux).waitForExit().stdout
+        try Self.tmux(tmux, ["new-session", "-d", "-s", session, "-x", "160", "-y", "20", watch])
+        defer { try? Self.tmux(tmux, ["kill-session", "-t", session]) }
+        func capture() throws -> String {
+            try RunningCommand(["capture-pane", "-p", "-e", "-t", session], executable: tmux).waitForExit().stdout.joined(separator: "\n")
         }
-        // The tmux server this starts lives on: it must not hold our pipes, or we would wait for their end.
-        let start = Process()
-        start.executableURL = tmux
-        start.arguments = ["new-session", "-d", "-s", session, "-x", "160", "-y", "20", watch]
-        start.standardOutput = FileHandle.nullDevice
-        start.standardError = FileHandle.nullDevice
-        try start.run()
-        start.waitUntilExit()
-        defer { _ = try? run(["kill-session", "-t", session]) }
-        func capture() throws -> String { try run(["capture-pane", "-p", "-e", "-t", session]).joined(separator: "\n") }
-        func waitFor(_ text: String) throws -> Bool {
-            let deadline = Date().addingTimeInterval(20)
-            while Date() < deadline {
-                if try capture().contains(text) { return true }
-                usleep(20_000)   // polling another process's screen, with a deadline
-            }
-            return false
-        }
+        func waitFor(_ text: String) throws -> Bool { try poll(upTo: 20) { try capture().contains(text) } }
         try #require(try waitFor("ready"), "\((try? capture()) ?? "")")
         try folder.shell("echo hi > a.md")
         try #require(try waitFor("post_save"), "\((try? capture()) ?? "")")
@@ -64,25 +61,14 @@ struct TerminalTests {
         let session = "filesignals-progress-\(getpid())"
         // The program waits for Enter, so that everything it writes is captured from the start.
         let watch = "read go; exec env XDG_STATE_HOME='\(TestStateHome.path)' '\(BuiltBinary.url.path)' watch --no-state '\(folder.path)'"
-        func tmuxRun(_ arguments: [String]) throws {
-            let process = Process()
-            process.executableURL = tmux
-            process.arguments = arguments
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            process.waitUntilExit()
-        }
-        try tmuxRun(["new-session", "-d", "-s", session, "-x", "160", "-y", "20", watch])
-        defer { try? tmuxRun(["kill-session", "-t", session]) }
-        try tmuxRun(["pipe-pane", "-o", "-t", session, "cat >> '\(log.path)/screen.raw'"])
-        try tmuxRun(["send-keys", "-t", session, "Enter"])
-        let deadline = Date().addingTimeInterval(30)
+        try Self.tmux(tmux, ["new-session", "-d", "-s", session, "-x", "160", "-y", "20", watch])
+        defer { try? Self.tmux(tmux, ["kill-session", "-t", session]) }
+        try Self.tmux(tmux, ["pipe-pane", "-o", "-t", session, "cat >> '\(log.path)/screen.raw'"])
+        try Self.tmux(tmux, ["send-keys", "-t", session, "Enter"])
         var raw = ""
-        while Date() < deadline {
+        _ = poll(upTo: 30) {
             raw = (try? String(contentsOfFile: log.path + "/screen.raw", encoding: .utf8)) ?? ""
-            if raw.contains("ready") { break }
-            usleep(20_000)   // polling a file tmux writes, with a deadline
+            return raw.contains("ready")
         }
         #expect(raw.contains("files found so far"), "\(raw.debugDescription)")
         #expect(raw.contains("\r\u{1B}[Kfilesignals: watching 31 folders, 30000 files; ready"), "\(raw.suffix(300).debugDescription)")

@@ -58,13 +58,13 @@ struct WatchCommandTests {
     }
 
     @Test("a file written at once into folders made by mkdir -p is reported every time, 200 times over")
-    func nestedFoldersRace() throws {
+    func nestedFoldersRace() async throws {
         let folder = try TemporaryFolder()
         let command = try startWatching(folder)
         let repetitions = 200
 
         try folder.shell("i=0; while [ $i -lt \(repetitions) ]; do mkdir -p x$i/y/z && echo q > x$i/y/z/f.md; i=$((i+1)); done")
-        command.wait { Set($0.signals.filter { $0.signal == "post_save" }.compactMap(\.instance)).count >= repetitions }
+        await command.waitAsync { Set($0.signals.filter { $0.signal == "post_save" }.compactMap(\.instance)).count >= repetitions }
         let output = stop(command)
 
         let saves = output.signals.filter { $0.signal == "post_save" }
@@ -77,16 +77,16 @@ struct WatchCommandTests {
     }
 
     @Test("the same mkdir -p x/y/z && echo q > x/y/z/f.md, removed and made again 200 times, is reported every time")
-    func nestedFoldersRaceSamePath() throws {
+    func nestedFoldersRaceSamePath() async throws {
         let folder = try TemporaryFolder()
         let command = try startWatching(folder)
         let repetitions = 200
         for round in 1...repetitions {
             try folder.shell("mkdir -p x/y/z && echo q > x/y/z/f.md")
-            let saved = command.wait { $0.summary.filter { $0 == "post_save x/y/z/f.md created:true" }.count >= round }
+            let saved = await command.waitAsync { $0.summary.filter { $0 == "post_save x/y/z/f.md created:true" }.count >= round }
             try #require(saved.summary.filter { $0 == "post_save x/y/z/f.md created:true" }.count == round, "round \(round)")
             try folder.shell("rm -r x")
-            let deleted = command.wait { $0.summary.filter { $0 == "post_delete x/y/z/f.md" }.count >= round }
+            let deleted = await command.waitAsync { $0.summary.filter { $0 == "post_delete x/y/z/f.md" }.count >= round }
             try #require(deleted.summary.filter { $0 == "post_delete x/y/z/f.md" }.count == round, "round \(round)")
         }
         let output = stop(command)

@@ -92,15 +92,20 @@ final class RunningCommand: @unchecked Sendable {
         wait(upTo: timeout) { $0.exitStatus != nil && self.openStreams == 0 }
     }
 
-    /// Waits for the end like ``waitForExit(upTo:)``, but sleeping as a task between looks: for long waits
-    /// (a whole `swift build`), which must not hold one of the few threads that async tests run on.
-    func waitForExitAsync(upTo timeout: Duration) async -> Output {
+    /// Waits like ``wait(upTo:until:)``, but sleeping as a task between looks: for long waits, which must
+    /// not hold one of the few threads (two on a 2-core machine) that every async test runs on.
+    @discardableResult
+    func waitAsync(upTo timeout: Duration = .seconds(20), until isDone: (Output) -> Bool) async -> Output {
         let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if isFinished { break }
-            try? await Task.sleep(for: .milliseconds(100))
+        while ContinuousClock.now < deadline, !isDone(snapshot) {
+            try? await Task.sleep(for: .milliseconds(50))
         }
         return snapshot
+    }
+
+    /// Waits for the end like ``waitForExit(upTo:)``, sleeping as a task between looks (a whole `swift build`).
+    func waitForExitAsync(upTo timeout: Duration) async -> Output {
+        await waitAsync(upTo: timeout) { _ in self.isFinished }
     }
 
     /// Whether the process has exited and both its streams are read to the end.
