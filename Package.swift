@@ -49,6 +49,7 @@ let package = Package(
         // Helpers shared by both test targets: temporary folders and shell steps.
         .target(
             name: "TestSupport",
+            dependencies: ["FileSignals", "CProcessSupport"],
             path: "Tests/TestSupport"
         ),
         .testTarget(

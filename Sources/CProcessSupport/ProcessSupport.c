@@ -14,6 +14,10 @@ int filesignals_spawn_add_chdir(posix_spawn_file_actions_t *actions, const char 
     return posix_spawn_file_actions_addchdir_np(actions, path);
 }
 
+int filesignals_spawn_add_closefrom(posix_spawn_file_actions_t *actions, int lowest) {
+    return posix_spawn_file_actions_addclosefrom_np(actions, lowest);
+}
+
 int filesignals_pipe_cloexec(int descriptors[2]) {
     return pipe2(descriptors, O_CLOEXEC);
 }

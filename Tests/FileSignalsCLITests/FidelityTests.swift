@@ -151,23 +151,18 @@ struct FidelityTests {
 
         // The watcher's stdout goes to a reader that takes 2 ms per line, so that the watcher is blocked
         // mid-dispatch with signals recorded but not finished when it is killed.
-        let watcher = Process()
-        watcher.executableURL = BuiltBinary.url
-        watcher.arguments = ["watch", folder.path, "--json", "--state", statePath]
-        let pipe = Pipe()
-        let errors = Pipe()
-        watcher.standardOutput = pipe
-        watcher.standardError = errors
-        let reader = Process()
-        reader.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        reader.arguments = ["python3", "-c", "import sys, time\nout = open(sys.argv[1], 'w')\nfor line in sys.stdin:\n    out.write(line); out.flush(); time.sleep(0.002)\n", received]
-        reader.standardInput = pipe
-        try watcher.run()
-        try reader.run()
-        try pipe.fileHandleForReading.close()
-        try pipe.fileHandleForWriting.close()
+        var between: [Int32] = [-1, -1]
+        try #require(pipe(&between) == 0)
+        let watcher = try ChildProcess(
+            [BuiltBinary.url.path, "watch", folder.path, "--json", "--state", statePath],
+            stdout: .descriptor(between[1]), stderr: .pipe)
+        let reader = try ChildProcess(
+            ["/usr/bin/env", "python3", "-c", "import sys, time\nout = open(sys.argv[1], 'w')\nfor line in sys.stdin:\n    out.write(line); out.flush(); time.sleep(0.002)\n", received],
+            stdin: .descriptor(between[0]))
+        close(between[0])
+        close(between[1])
         // Ready: the watcher says so on stderr.
-        let readyLine = errors.fileHandleForReading.readLine()
+        let readyLine = FileHandle(fileDescriptor: watcher.standardError, closeOnDealloc: false).readLine()
         #expect(readyLine?.hasSuffix("ready") == true)
 
         try folder.shell("python3 -c \"[open(f'f{i}.md','w').write('x') for i in range(\(count))]\"")
@@ -175,9 +170,9 @@ struct FidelityTests {
         _ = poll(upTo: 30, every: .milliseconds(10)) {
             ((try? String(contentsOfFile: received, encoding: .utf8).split(separator: "\n").count) ?? 0) >= 200
         }
-        kill(watcher.processIdentifier, SIGKILL)
-        watcher.waitUntilExit()
-        reader.waitUntilExit()   // reads what the watcher had written before it died
+        watcher.kill(SIGKILL)
+        #expect(watcher.wait(upTo: .seconds(30)) != nil)
+        #expect(reader.wait(upTo: .seconds(60)) != nil, "the reader reads what the watcher had written before it died")
         let firstRun = try String(contentsOfFile: received, encoding: .utf8).split(separator: "\n").map(String.init)
         let firstSaves = firstRun.compactMap(SignalLine.init).filter { $0.signal == "post_save" }
         #expect(firstSaves.count < count, "killed before the end of the burst")

@@ -7,16 +7,11 @@ import TestSupport
 /// The log in a real terminal (tmux): coloured on a TTY, plain with NO_COLOR or when piped.
 @Suite("Terminal output", .serialized, .timeLimit(.minutes(1)))
 struct TerminalTests {
-    /// Runs a tmux command to its end. Its output goes nowhere: the tmux server a first command starts lives
-    /// on, and must not hold our pipes, or we would wait for their end.
+    /// Runs a tmux command to its end (30 s at most). Its output goes nowhere: the tmux server a first
+    /// command starts lives on, and must not hold our pipes, or we would wait for their end.
     private static func tmux(_ tmux: URL, _ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = tmux
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
+        let child = try ChildProcess([tmux.path] + arguments, stdout: .null, stderr: .null)
+        if child.wait(upTo: .seconds(30)) == nil { child.kill(SIGKILL) }
     }
 
     /// Runs `filesignals watch` in a detached tmux session and returns the screen, escapes included, once

@@ -15,15 +15,14 @@ public final class TemporaryFolder: @unchecked Sendable {
     deinit { try? FileManager.default.removeItem(at: url) }
 
     /// Runs `script` with `/bin/sh -c` in this folder and waits for it, as a user at a terminal would.
-    public func shell(_ script: String) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", script]
-        process.currentDirectoryURL = url
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw ShellFailed(script: script, status: process.terminationStatus) }
+    /// A script still running after `timeout` is killed with its process group, and counts as failed.
+    public func shell(_ script: String, timeout: Duration = .seconds(300)) throws {
+        let child = try ChildProcess(["/bin/sh", "-c", script], in: path, stdout: .null)
+        let status = child.wait(upTo: timeout)
+        if status == nil { child.killGroup(SIGKILL) }
+        guard status == 0 else { throw ShellFailed(script: script, status: status) }
     }
 
-    public struct ShellFailed: Error { public let script: String; public let status: Int32 }
+    /// The exit status of a script that failed; nil when it was killed at its timeout.
+    public struct ShellFailed: Error { public let script: String; public let status: Int32? }
 }

@@ -12,6 +12,10 @@ int filesignals_pidfd_open(pid_t pid);
 /// posix_spawn_file_actions_addchdir_np(3): the child changes to `path` before it runs.
 int filesignals_spawn_add_chdir(posix_spawn_file_actions_t *actions, const char *path);
 
+/// posix_spawn_file_actions_addclosefrom_np(3): the child closes every descriptor from `lowest` up, so that
+/// it inherits only what the file actions give it, whatever the spawning program left without close-on-exec.
+int filesignals_spawn_add_closefrom(posix_spawn_file_actions_t *actions, int lowest);
+
 /// pipe2(2) with O_CLOEXEC: a pipe that no receiver inherits by accident.
 int filesignals_pipe_cloexec(int descriptors[2]);
 

@@ -113,7 +113,10 @@ public enum ProcessRunner {
             for fd in input + output + errors where fd >= 0 { close(fd) }
             return outcome
         }
-        guard let pid = spawn(request, stdin: input[0], stdout: output[1], stderr: errors[1]) else {
+        guard let pid = ProcessSpawn.start(
+            arguments: request.arguments, environment: request.environment, workingFolder: request.workingFolder,
+            stdin: input[0], stdout: output[1], stderr: errors[1])
+        else {
             let outcome = failed
             for fd in input + output + errors { close(fd) }
             return outcome
@@ -126,45 +129,6 @@ public enum ProcessRunner {
         return Outcome(
             status: status, standardOutput: collector.kept[0], standardError: collector.kept[1],
             droppedBytes: collector.dropped, duration: ContinuousClock.now - started)
-    }
-
-    /// `posix_spawn` with its own process group, default signals, and the pipes as 0, 1 and 2.
-    private static func spawn(_ request: Request, stdin: Int32, stdout: Int32, stderr: Int32) -> pid_t? {
-        var attributes = posix_spawnattr_t()
-        var actions = posix_spawn_file_actions_t()
-        posix_spawnattr_init(&attributes)
-        posix_spawn_file_actions_init(&actions)
-        defer {
-            posix_spawnattr_destroy(&attributes)
-            posix_spawn_file_actions_destroy(&actions)
-        }
-        var everySignal = sigset_t()
-        var noSignal = sigset_t()
-        sigfillset(&everySignal)
-        sigemptyset(&noSignal)
-        posix_spawnattr_setsigdefault(&attributes, &everySignal)
-        posix_spawnattr_setsigmask(&attributes, &noSignal)
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-        posix_spawn_file_actions_adddup2(&actions, stdin, 0)
-        posix_spawn_file_actions_adddup2(&actions, stdout, 1)
-        posix_spawn_file_actions_adddup2(&actions, stderr, 2)
-        guard filesignals_spawn_add_chdir(&actions, request.workingFolder) == 0 else { return nil }
-
-        let argv = CStringArray(request.arguments)
-        let envp = CStringArray(request.environment)
-        var pid: pid_t = 0
-        // A program name with `/` is run as it is; otherwise it is looked up on PATH.
-        let result = argv.pointers[0].map { program in
-            request.arguments[0].contains(UInt8(ascii: "/"))
-                ? posix_spawn(&pid, program, &actions, &attributes, argv.pointers, envp.pointers)
-                : posix_spawnp(&pid, program, &actions, &attributes, argv.pointers, envp.pointers)
-        } ?? EINVAL
-        guard result == 0 else {
-            errno = result
-            return nil
-        }
-        return pid
     }
 
     /// Feeds stdin, collects stdout and stderr, enforces the timeout, and reaps the child.
@@ -289,22 +253,4 @@ private struct OutputCollector {
         dropped += max(0, count - room)
         return true
     }
-}
-
-/// A NULL-terminated array of C strings that lives as long as the value.
-private final class CStringArray {
-    let pointers: [UnsafeMutablePointer<CChar>?]
-
-    init(_ strings: [[UInt8]]) {
-        pointers = strings.map { bytes in
-            let pointer = UnsafeMutablePointer<CChar>.allocate(capacity: bytes.count + 1)
-            bytes.withUnsafeBytes { raw in
-                for (index, byte) in raw.enumerated() { pointer[index] = CChar(bitPattern: byte) }
-            }
-            pointer[bytes.count] = 0
-            return pointer
-        } + [nil]
-    }
-
-    deinit { pointers.forEach { $0?.deallocate() } }
 }

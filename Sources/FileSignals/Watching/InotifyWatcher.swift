@@ -14,7 +14,7 @@ import Synchronization
 public final class InotifyWatcher: Sendable {
     /// Batches of events, in the order they happened. Finishes after ``stop()``.
     public let events: AsyncStream<[WatcherEvent]>
-    private let stopDescriptor: Int32
+    private let stopRequest = WakeUpDescriptor()
     private let stopped = DispatchSemaphore(value: 0)
     private let isStopping = Mutex(false)
     /// Batches handed over and not yet handled: bounds the memory between the watcher and a slow consumer.
@@ -51,19 +51,18 @@ public final class InotifyWatcher: Sendable {
             return true
         }
         guard claimed else { throw .alreadyRunning }
-        let stopDescriptor = eventfd(0, Int32(EFD_CLOEXEC))
-        guard stopDescriptor >= 0 else {
+        let (stream, continuation) = AsyncStream.makeStream(of: [WatcherEvent].self)
+        let watcher = InotifyWatcher(events: stream)
+        guard watcher.stopRequest.descriptor >= 0, watcher.backlog.wakeUp.descriptor >= 0 else {
             running.withLock { $0 = false }
             throw .cannotInitialize(errno: errno)
         }
-        let (stream, continuation) = AsyncStream.makeStream(of: [WatcherEvent].self)
-        let watcher = InotifyWatcher(events: stream, stopDescriptor: stopDescriptor)
         let backlog = watcher.backlog
+        let stopRequest = watcher.stopRequest
         let startup = StartupOutcome()
         let thread = Thread { [stopped = watcher.stopped] in
             defer {
                 continuation.finish()
-                close(stopDescriptor)
                 running.withLock { $0 = false }
                 stopped.signal()
             }
@@ -85,7 +84,7 @@ public final class InotifyWatcher: Sendable {
                 return
             }
             startup.finish(with: nil)
-            Self.run(session, stopDescriptor: stopDescriptor, backlog: backlog, continuation: continuation)
+            Self.run(session, stopRequest: stopRequest, backlog: backlog, continuation: continuation)
         }
         thread.name = "filesignals-inotify"
         thread.start()
@@ -96,9 +95,8 @@ public final class InotifyWatcher: Sendable {
         return watcher
     }
 
-    private init(events: AsyncStream<[WatcherEvent]>, stopDescriptor: Int32) {
+    private init(events: AsyncStream<[WatcherEvent]>) {
         self.events = events
-        self.stopDescriptor = stopDescriptor
         self.backlog = Backlog()
     }
 
@@ -116,22 +114,21 @@ public final class InotifyWatcher: Sendable {
             return !stopping
         }
         guard first else { return }
-        var one: UInt64 = 1
-        _ = write(stopDescriptor, &one, MemoryLayout<UInt64>.size)
+        stopRequest.wake()
         stopped.wait()
     }
 
     /// The thread's loop: sleep in `poll()` until inotify has events or `stop()` writes the eventfd; while
     /// the consumer is behind, sleep on the stop and wake descriptors only.
     private static func run(
-        _ session: InotifySession, stopDescriptor: Int32, backlog: Backlog, continuation: AsyncStream<[WatcherEvent]>.Continuation
+        _ session: InotifySession, stopRequest: WakeUpDescriptor, backlog: Backlog, continuation: AsyncStream<[WatcherEvent]>.Continuation
     ) {
         var batch: [WatcherEvent] = []
         while true {
             let isBehind = backlog.isFull
             var descriptors = [
-                pollfd(fd: stopDescriptor, events: Int16(POLLIN), revents: 0),
-                pollfd(fd: backlog.wakeDescriptor, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: stopRequest.descriptor, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: backlog.wakeUp.descriptor, events: Int16(POLLIN), revents: 0),
             ]
             if !isBehind { descriptors.append(pollfd(fd: session.descriptor, events: Int16(POLLIN), revents: 0)) }
             let ready = poll(&descriptors, nfds_t(descriptors.count), -1)
@@ -141,7 +138,7 @@ public final class InotifyWatcher: Sendable {
                 return
             }
             if descriptors[0].revents != 0 { return }
-            if descriptors[1].revents != 0 { backlog.clearWake() }
+            if descriptors[1].revents != 0 { backlog.wakeUp.clear() }
             guard !isBehind, descriptors[2].revents != 0 else { continue }
             // Events the library has already buffered do not make the descriptor readable again: read
             // until it has none left, or until the consumer is too far behind.
@@ -164,7 +161,7 @@ final class Backlog: Sendable {
     /// Batches (of up to 4,096 events) that may wait in memory.
     static let limit = 16
     private let count = Mutex(0)
-    let wakeDescriptor: Int32 = filesignals_wakeup_eventfd()
+    let wakeUp = WakeUpDescriptor()
 
     var isFull: Bool { count.withLock { $0 >= Self.limit } }
 
@@ -175,18 +172,8 @@ final class Backlog: Sendable {
             defer { count = max(0, count - 1) }
             return count >= Self.limit
         }
-        if wasFull {
-            var one: UInt64 = 1
-            _ = write(wakeDescriptor, &one, 8)
-        }
+        if wasFull { wakeUp.wake() }
     }
-
-    func clearWake() {
-        var value: UInt64 = 0
-        _ = read(wakeDescriptor, &value, 8)
-    }
-
-    deinit { close(wakeDescriptor) }
 }
 
 /// How the watcher's thread tells `start` that the first walk is done, or why it failed.

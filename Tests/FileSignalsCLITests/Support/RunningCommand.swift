@@ -31,38 +31,33 @@ final class RunningCommand: @unchecked Sendable {
         var exitStatus: Int32?
     }
 
-    let process = Process()
+    let child: ChildProcess
     private let condition = NSCondition()
     private var output = Output()            // guarded by `condition`
     private var openStreams = 2               // guarded by `condition`
-    private let stdoutPipe = Pipe()
-    private let stderrPipe = Pipe()
 
     /// Starts `executable` (by default the built `filesignals`) with `arguments` in `directory`.
     init(
         _ arguments: [String], executable: URL = BuiltBinary.url, in directory: URL? = nil,
         environment: [String: String] = [:]
     ) throws {
-        process.executableURL = executable
-        process.arguments = arguments
-        if let directory { process.currentDirectoryURL = directory }
         // Without a config, state goes under $XDG_STATE_HOME: keep the tests' state out of the user's.
         let isolated = ["XDG_STATE_HOME": TestStateHome.path]
-        process.environment = ProcessInfo.processInfo.environment.merging(isolated) { $1 }.merging(environment) { $1 }
-        process.standardOutput = stdoutPipe
-        process.standardError = stderrPipe
-        process.standardInput = FileHandle.nullDevice
-        process.terminationHandler = { [weak self] finished in
-            guard let self else { return }
-            self.update { $0.exitStatus = finished.terminationStatus }
+        child = try ChildProcess(
+            [executable.path] + arguments,
+            environment: ProcessInfo.processInfo.environment.merging(isolated) { $1 }.merging(environment) { $1 },
+            in: directory?.path, stdin: .null, stdout: .pipe, stderr: .pipe)
+        collectLines(from: child.standardOutput) { $0.stdout.append($1) }
+        collectLines(from: child.standardError) { $0.stderr.append($1) }
+        let waiter = Thread { [child, weak self] in
+            let status = child.wait(upTo: nil)
+            self?.update { $0.exitStatus = status }
         }
-        try process.run()
-        collectLines(from: stdoutPipe.fileHandleForReading) { $0.stdout.append($1) }
-        collectLines(from: stderrPipe.fileHandleForReading) { $0.stderr.append($1) }
+        waiter.start()
     }
 
     deinit {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        if child.exitStatus == nil { child.kill(SIGKILL) }
     }
 
     /// A copy of what has been printed so far.
@@ -116,7 +111,7 @@ final class RunningCommand: @unchecked Sendable {
     }
 
     /// Sends `signal` to the process.
-    func send(_ signal: Int32) { kill(process.processIdentifier, signal) }
+    func send(_ signal: Int32) { child.kill(signal) }
 
     private func update(_ change: (inout Output) -> Void) {
         condition.lock()
@@ -125,9 +120,10 @@ final class RunningCommand: @unchecked Sendable {
         condition.unlock()
     }
 
-    private func collectLines(from handle: FileHandle, append: @escaping @Sendable (inout Output, String) -> Void) {
-        let descriptor = handle.fileDescriptor
-        let thread = Thread { [self] in
+    private func collectLines(from descriptor: Int32, append: @escaping @Sendable (inout Output, String) -> Void) {
+        // The thread keeps the child (and so the descriptor) alive, not the command: a command a test drops
+        // is killed by its deinit, and the thread then reads the end of the pipe.
+        let thread = Thread { [child, weak self] in
             var pending: [UInt8] = []
             var buffer = [UInt8](repeating: 0, count: 65536)
             while true {
@@ -142,10 +138,11 @@ final class RunningCommand: @unchecked Sendable {
                     start = newline + 1
                 }
                 pending.removeSubrange(..<start)
-                if !lines.isEmpty { update { output in lines.forEach { append(&output, $0) } } }
+                if !lines.isEmpty { self?.update { output in lines.forEach { append(&output, $0) } } }
             }
             // A last line without a newline (`ls -0` output) is still output.
             let last = pending.isEmpty ? nil : String(decoding: pending, as: UTF8.self)
+            guard let self else { return }
             update { output in
                 if let last { append(&output, last) }
                 self.openStreams -= 1
