@@ -25,6 +25,18 @@ struct ProcessReceiverTests {
         ])
     }
 
+    @Test("a receiver inherits only stdin, stdout and stderr, whatever the embedding program left open")
+    func onlyStandardDescriptors() async throws {
+        // A descriptor without close-on-exec, as Foundation's Process and many libraries leave them.
+        let leaked = open("/dev/null", O_RDONLY)
+        defer { close(leaked) }
+        try #require(leaked > 2)
+        let harness = try DispatcherHarness([receiver("fds", exec: ["python3", "-c", "import os; fds = ' '.join(sorted(os.listdir('/proc/self/fd'), key=int)); open('fds.txt', 'w').write(fds)"])])
+        await harness.dispatchAndWait([try harness.signal("a.md")])
+        // 3 is the descriptor python's listdir opened on /proc/self/fd itself.
+        #expect(harness.read("fds.txt") == "0 1 2 3")
+    }
+
     static let hostileNames = HostileNames.all
 
     @Test("exec placeholders: each word stays one argument with the file name's exact bytes, and no shell runs it",
