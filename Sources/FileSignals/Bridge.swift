@@ -50,12 +50,16 @@ public struct Bridge: Sendable {
     public let shutdownGrace: Duration
     /// Whether the caller also gets the raw events (``Event/raw(_:)``).
     public let forwardsRawEvents: Bool
+    /// At the inotify watch limit, go on with the folders already watched instead of failing.
+    public let keepsGoingAtWatchLimit: Bool
 
     public init(
         models: [Model], options: Reconciler.Options = .init(), state: StateStore? = nil,
         journalRetention: Duration = .seconds(7 * 86_400), stopsWhenCaughtUp: Bool = false,
-        dispatcher: Dispatcher? = nil, shutdownGrace: Duration = .seconds(5), forwardsRawEvents: Bool = false
+        dispatcher: Dispatcher? = nil, shutdownGrace: Duration = .seconds(5), forwardsRawEvents: Bool = false,
+        keepsGoingAtWatchLimit: Bool = false
     ) {
+        self.keepsGoingAtWatchLimit = keepsGoingAtWatchLimit
         self.forwardsRawEvents = forwardsRawEvents
         self.models = models
         self.options = options
@@ -105,11 +109,11 @@ public struct Bridge: Sendable {
     private func watch(_ contents: StateStore.Contents, _ journal: Journal, _ handle: @Sendable (Event) async throws -> Void) async throws {
 
         let models = self.models
-        let watcher = try InotifyWatcher.start(folders: folders) { folder in
+        let watcher = try InotifyWatcher.start(folders: folders, includeFolder: { folder in
             models.contains { model in
                 model.folders.contains { folder.relative(to: $0.path).map(model.includesFolder) ?? false }
             }
-        }
+        }, keepsGoingAtWatchLimit: keepsGoingAtWatchLimit)
         defer { watcher.stop() }
 
         let (inputs, inputContinuation) = AsyncStream.makeStream(of: Input.self)
@@ -158,7 +162,7 @@ public struct Bridge: Sendable {
                         try await handle(.warning(message))
                     case .overflow:
                         try await handle(.warning("the inotify queue overflowed; rescanning to find what changed"))
-                    case .changed, .found, .rescanFinished:
+                    case .changed, .found, .rescanFinished, .skipped:
                         break
                     }
                 }

@@ -76,6 +76,7 @@ enum BridgeSession {
         case .overflow: return "event Q_OVERFLOW"
         case .rescanFinished: return "rescan done"
         case .warning(let message): return "warning \(message)"
+        case .skipped(let folder): return "skipped \(folder)"
         }
     }
 

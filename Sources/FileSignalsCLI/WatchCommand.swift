@@ -36,6 +36,9 @@ struct WatchCommand: AsyncParsableCommand {
     @Flag(help: "With --json, also print a JSON line for each receiver run (type \"result\").")
     var results = false
 
+    @Flag(name: .customLong("keep-going"), help: "When the inotify watch limit is reached, go on watching the folders already watched (with a warning) instead of exiting 69.")
+    var keepGoing = false
+
     @OptionGroup(title: "State")
     var state: StateOptions
 
@@ -55,7 +58,7 @@ struct WatchCommand: AsyncParsableCommand {
             bridge = Bridge(
                 models: target.models, options: .init(settle: settle ?? target.settle, reportInitialFiles: initial),
                 state: try target.openState(), journalRetention: target.journalRetention, dispatcher: dispatcher,
-                forwardsRawEvents: log.verbose)
+                forwardsRawEvents: log.verbose, keepsGoingAtWatchLimit: keepGoing)
         } catch let error as WatcherError {
             Log.error(error.description)
             throw ExitCodes.status(for: error)

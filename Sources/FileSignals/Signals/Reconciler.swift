@@ -73,6 +73,8 @@ public struct Reconciler: Sendable {
     private struct ScanPass: Sendable {
         var source: SignalSource
         var seen: Set<RawPath> = []
+        /// Folders the scan could not watch or list: instances below them were not looked for.
+        var skipped: [RawPath] = []
     }
 
     /// What one pending path turned out to be when it was decided.
@@ -165,6 +167,9 @@ public struct Reconciler: Sendable {
             return []
         case .ready, .rescanFinished:
             finishScan(now: now)
+            return []
+        case .skipped(let folder):
+            scan?.skipped.append(folder)
             return []
         case .warning:
             return []
@@ -283,6 +288,8 @@ public struct Reconciler: Sendable {
         }
         waitingForScan.removeAll()
         for path in table.paths where !pass.seen.contains(path) && pending[path] == nil {
+            // Not seen because its folder could not be read: unknown, not gone.
+            if pass.skipped.contains(where: { path.relative(to: $0) != nil }) { continue }
             markInstancePending(path, now: now, source: pass.source == .initial ? .catchUp : pass.source)
         }
     }

@@ -20,6 +20,9 @@ final class InotifySession {
     let descriptor: Int32
     private var folderByDescriptor: [Int32: RawPath] = [:]
     private let includeFolder: @Sendable (RawPath) -> Bool
+    /// At the watch limit, skip the folder (with a warning) instead of failing.
+    private let keepsGoingAtWatchLimit: Bool
+    private var hasWarnedOfWatchLimit = false
     /// The top folders, as given to the first walk.
     private var roots: [RawPath] = []
     /// Top folders that were removed or renamed away, waited for until they exist again.
@@ -32,7 +35,8 @@ final class InotifySession {
 
     var folderCount: Int { folderByDescriptor.count }
 
-    init(includeFolder: @escaping @Sendable (RawPath) -> Bool) throws(WatcherError) {
+    init(includeFolder: @escaping @Sendable (RawPath) -> Bool, keepsGoingAtWatchLimit: Bool = false) throws(WatcherError) {
+        self.keepsGoingAtWatchLimit = keepsGoingAtWatchLimit
         self.includeFolder = includeFolder
         let before = Set(Self.inotifyDescriptors())
         guard inotifytools_initialize() != 0 else {
@@ -54,8 +58,9 @@ final class InotifySession {
     /// Watches `folder` and everything below it that `includeFolder` accepts, pre-order, appending every
     /// file found to `events`.
     ///
-    /// - Throws: `watchLimitReached` when the kernel refuses a watch with `ENOSPC`; other failures on
-    ///   subfolders (unreadable, vanished meanwhile) become warnings in `events`.
+    /// - Throws: `watchLimitReached` when the kernel refuses a watch with `ENOSPC` (unless the session keeps
+    ///   going at the limit); other failures on subfolders (unreadable, vanished meanwhile) become warnings
+    ///   and `skipped` events in `events`.
     func watchTree(_ folder: RawPath, reason: WatcherEvent.ScanReason, into events: inout [WatcherEvent]) throws(WatcherError) {
         if reason == .initialWalk && !roots.contains(folder) { roots.append(folder) }
         var pending = [folder]
@@ -63,10 +68,20 @@ final class InotifySession {
             let watch = next.withCString { inotify_add_watch(descriptor, $0, InotifyMask.watched.union(.watchFlags).rawValue) }
             if watch < 0 {
                 let code = errno
-                if code == ENOSPC { throw .watchLimitReached(limit: Self.maxUserWatches()) }
+                if code == ENOSPC {
+                    let error = WatcherError.watchLimitReached(limit: Self.maxUserWatches())
+                    guard keepsGoingAtWatchLimit else { throw error }
+                    if !hasWarnedOfWatchLimit {
+                        hasWarnedOfWatchLimit = true
+                        events.append(.warning("\(error.description); going on without watching \(next) and the folders after it"))
+                    }
+                    events.append(.skipped(folder: next))
+                    continue
+                }
                 // A folder removed (or replaced) between its event and our watch is simply gone: not an error.
                 if code != ENOENT && code != ENOTDIR {
-                    events.append(.warning("cannot watch \(next): \(String(cString: strerror(code)))"))
+                    events.append(.warning("cannot watch \(next): \(String(cString: strerror(code))); what is in it is left as it was"))
+                    events.append(.skipped(folder: next))
                 }
                 continue
             }
@@ -83,7 +98,8 @@ final class InotifySession {
                     events.append(.found(path: path, reason: reason))
                 }
             } onError: { code in
-                events.append(.warning("cannot list \(next): \(String(cString: strerror(code)))"))
+                events.append(.warning("cannot list \(next): \(String(cString: strerror(code))); what is in it is left as it was"))
+                events.append(.skipped(folder: next))
             }
         }
     }

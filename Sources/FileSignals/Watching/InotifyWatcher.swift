@@ -32,12 +32,15 @@ public final class InotifyWatcher: Sendable {
     /// - Parameters:
     ///   - folders: absolute paths of the top folders; each must exist.
     ///   - includeFolder: whether to watch a subfolder (absolute path); called on the watcher's thread.
+    ///   - keepsGoingAtWatchLimit: when the kernel refuses a watch with `ENOSPC`, go on with the folders
+    ///     already watched (a warning, and a `skipped` event for each folder left out) instead of throwing.
     /// - Throws: ``WatcherError/missingFolder(_:)`` when a top folder does not exist,
     ///   ``WatcherError/watchLimitReached(limit:)`` when the kernel refuses a watch (`ENOSPC`),
     ///   ``WatcherError/alreadyRunning`` when another watcher runs in this process.
     public static func start(
         folders: [RawPath],
-        includeFolder: @escaping @Sendable (RawPath) -> Bool
+        includeFolder: @escaping @Sendable (RawPath) -> Bool,
+        keepsGoingAtWatchLimit: Bool = false
     ) throws(WatcherError) -> InotifyWatcher {
         for folder in folders {
             var info = stat()
@@ -68,7 +71,7 @@ public final class InotifyWatcher: Sendable {
             }
             let session: InotifySession
             do throws(WatcherError) {
-                session = try InotifySession(includeFolder: includeFolder)
+                session = try InotifySession(includeFolder: includeFolder, keepsGoingAtWatchLimit: keepsGoingAtWatchLimit)
                 var batch: [WatcherEvent] = []
                 for folder in folders {
                     try session.watchTree(folder, reason: .initialWalk, into: &batch)

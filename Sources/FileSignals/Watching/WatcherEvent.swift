@@ -17,6 +17,9 @@ public enum WatcherEvent: Sendable, Hashable {
     case rescanFinished
     /// Something the user should know that does not stop watching (an unreadable folder, say).
     case warning(String)
+    /// A folder that could not be watched or listed (no permission, or the watch limit reached with
+    /// `keepGoing`): nothing below it is known, so its instances must be left as they were, not deleted.
+    case skipped(folder: RawPath)
 
     /// Why a file was reported by a listing.
     public enum ScanReason: Sendable, Hashable {
