@@ -126,4 +126,65 @@ struct WorldFaultTests {
         #expect(output.summary == ["pre_delete a.md", "post_delete a.md", "pre_save b.md", "post_save b.md created:true"])
         #expect(output.stderr.contains { $0.contains("is back") }, "\(output.stderr)")
     }
+
+    @Test("the disk full while the state is written: the bridge says so and goes on, the last committed state survives, and a scan finds the rest")
+    func diskFull() async throws {
+        let folder = try TemporaryFolder()
+        let scratch = try TemporaryFolder()
+        let count = 2000
+        // In a mount namespace of its own, the state lives on a 1 MB tmpfs that a filler has nearly used up.
+        // After the watcher stops, the tmpfs is made larger, `log` prints what was committed, and `scan`
+        // catches up with the rest.
+        let script = """
+            mount -t tmpfs -o size=1m tmpfs "$3" && head -c 700k /dev/zero > "$3/filler" || exit 9
+            "$0" watch "$1" --json --state "$3/s.db" > "$2/watch.jsonl" 2> "$2/watch.err" &
+            echo $! > "$2/pid"
+            wait $!
+            echo $? > "$2/watch.status"
+            rm "$3/filler" && mount -o remount,size=64m "$3" || exit 9
+            "$0" log "$1" --state "$3/s.db" > "$2/log.jsonl" || exit 10
+            exec "$0" scan "$1" --json --state "$3/s.db"
+            """
+        let stateFolder = try TemporaryFolder()
+        let command = try RunningCommand(
+            ["-Urm", "/bin/sh", "-c", script, BuiltBinary.url.path, folder.path, scratch.path, stateFolder.path],
+            executable: URL(fileURLWithPath: "/usr/bin/unshare"))
+        func text(_ name: String) -> String { (try? String(contentsOfFile: scratch.path + "/" + name, encoding: .utf8)) ?? "" }
+        try #require(poll(upTo: 20) { text("watch.err").contains("ready") }, "\(command.snapshot.stderr) \(text("watch.err"))")
+        try folder.shell("python3 -c \"[open(f'f{i}.md','w').write('x') for i in range(\(count))]\"")
+        await command.waitAsync(upTo: .seconds(120)) { _ in text("watch.jsonl").split(separator: "\n").count >= 2 * count }
+        kill(pid_t(text("pid").trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1, SIGTERM)
+        let scan = await command.waitForExitAsync(upTo: .seconds(120))
+        #expect(scan.exitStatus == 0, "\(scan.stderr)")
+
+        #expect(text("watch.status").hasPrefix("0"), "the watcher stops cleanly: \(text("watch.err"))")
+        #expect(text("watch.err").contains("state not saved, the last saved state stays"), "\(text("watch.err"))")
+        func saves(_ lines: [String]) -> Set<String> {
+            Set(lines.compactMap(SignalLine.init).filter { $0.signal == "post_save" }.compactMap(\.instance))
+        }
+        let everyFile = Set((0..<count).map { "f\($0).md" })
+        #expect(saves(text("watch.jsonl").split(separator: "\n").map(String.init)) == everyFile, "reported while the disk was full")
+        // What was committed reads back, and with what the scan found, it is every file.
+        let committed = saves(text("log.jsonl").split(separator: "\n").map(String.init))
+        let caughtUp = saves(scan.stdout)
+        #expect(!committed.isEmpty && committed.count < count, "\(committed.count) committed")
+        #expect(committed.union(caughtUp) == everyFile)
+    }
+
+    @Test("a state folder the watcher cannot write: exit 73 before watching, with what to do about it")
+    func stateFolderNotWritable() throws {
+        let user = try Unprivileged()
+        let folder = try TemporaryFolder()
+        let state = try TemporaryFolder()   // owned by the tests' user, not writable by the watcher's
+        try folder.shell("chmod 755 . && echo a > a.md")
+        try state.shell(Unprivileged.isRoot ? "chmod 755 ." : "chmod 555 .")
+        defer { try? state.shell("chmod 755 .") }
+        for statePath in [state.path + "/s.db", state.path + "/sub/s.db"] {
+            let output = try user.command(["watch", folder.path, "--json", "--state", statePath]).waitForExit()
+            #expect(output.exitStatus == 73, "\(output.stderr)")
+            #expect(output.stderr.contains { $0.contains(statePath) && $0.contains("--no-state") }, "\(output.stderr)")
+            #expect(!output.stderr.contains { $0.contains("ready") })
+            #expect(output.stdout.isEmpty)
+        }
+    }
 }

@@ -20,7 +20,7 @@ public enum StateError: Error, Sendable, CustomStringConvertible {
         case .newerSchema(let path):
             return "the state database \(path) was written by a newer filesignals; use that version, or move the file away to start afresh"
         case .unavailable(let path, let reason):
-            return "cannot use the state database \(path): \(reason)"
+            return "cannot use the state database \(path): \(reason); give it a writable place with --state PATH (or `state =` in the config), or run without one with --no-state"
         }
     }
 }
