@@ -153,8 +153,8 @@ public struct Bridge: Sendable {
                     signals += reconciler.handle(event, now: now)
                     switch event {
                     case .ready(let folders, let files):
-                        // Signals before `ready` (catch-up is decided later) go out first.
-                        try await emit(signals, journal, &reconciler, handle)
+                        // Signals before `ready` (catch-up is decided later) go out first, with the whole walk.
+                        try await emit(signals, journal, &reconciler, handle, completesFirstWalk: true)
                         signals.removeAll()
                         readyEvent = .ready(folders: folders, files: files)
                         isReady = true
@@ -193,10 +193,12 @@ public struct Bridge: Sendable {
     /// Records `signals` and the table changes behind them, hands them to the caller, and notes them done.
     private func emit(
         _ signals: [SignalPayload], _ journal: Journal, _ reconciler: inout Reconciler,
-        _ handle: @Sendable (Event) async throws -> Void
+        _ handle: @Sendable (Event) async throws -> Void, completesFirstWalk: Bool = false
     ) async throws {
         let emitted = signals.map { Emitted(payload: $0, line: $0.jsonLine()) }
-        if let warning = journal.record(emitted, tableChanges: reconciler.takeTableChanges(), nextSeq: reconciler.nextSeq) {
+        let warning = journal.record(
+            emitted, tableChanges: reconciler.takeTableChanges(), nextSeq: reconciler.nextSeq, completesFirstWalk: completesFirstWalk)
+        if let warning {
             try await handle(.warning(warning))
         }
         guard !emitted.isEmpty else { return }
@@ -233,15 +235,24 @@ private final class Journal {
         guard let store else { return StateStore.Contents(table: InstanceTable(), nextSeq: 1, unfinished: [], hasState: false) }
         let cutoff = Timestamp(nanosecondsSinceEpoch: Timestamp.now().nanosecondsSinceEpoch - retention.nanoseconds)
         try store.prune(recordedBefore: cutoff)
-        return try store.load()
+        var contents = try store.load()
+        if !contents.hasState && !contents.table.isEmpty {
+            // A first walk stopped midway: start it again from nothing.
+            try store.forgetInstances()
+            contents.table = InstanceTable()
+        }
+        return contents
     }
 
     /// Writes a batch; returns a warning when the database refused it (the last committed state stays).
-    func record(_ emitted: [Bridge.Emitted], tableChanges: [Reconciler.TableChange], nextSeq: Int64) -> String? {
+    func record(
+        _ emitted: [Bridge.Emitted], tableChanges: [Reconciler.TableChange], nextSeq: Int64, completesFirstWalk: Bool = false
+    ) -> String? {
         guard let store else { return nil }
         let finished = done.take()
-        guard !emitted.isEmpty || !tableChanges.isEmpty || !finished.isEmpty else { return nil }
+        guard !emitted.isEmpty || !tableChanges.isEmpty || !finished.isEmpty || completesFirstWalk else { return nil }
         var batch = StateStore.Batch(nextSeq: nextSeq)
+        batch.completesFirstWalk = completesFirstWalk
         batch.signals = emitted.map { ($0.payload.seq, $0.payload.signal, $0.payload.sender, Array($0.line.dropLast())) }
         batch.tableChanges = tableChanges
         batch.done = finished

@@ -16,7 +16,19 @@ enum BridgeSession {
         if let reload {
             onReload = { Task { await reload() } }
         }
-        let stopSignals = StopSignals(onStop: { _ in stop.request() }, onReload: onReload)
+        // SIGINT and SIGTERM stop after running receivers had their grace; SIGQUIT, or a second SIGINT or
+        // SIGTERM, stops them now (their signals are dispatched again at the next start).
+        let stopSignals = StopSignals(onStop: { number in
+            let isUrgent = number == SIGQUIT || stop.isRequested
+            stop.request()
+            guard let dispatcher = bridge.dispatcher else { return }
+            if isUrgent {
+                Log.info("stopping; running receivers are stopped now")
+                Task { await dispatcher.stopNow() }
+            } else {
+                Log.info("stopping; running receivers get \(DurationText.format(bridge.shutdownGrace)) to finish (SIGINT again, or SIGQUIT, stops them now)")
+            }
+        }, onReload: onReload)
         let watching = Task {
             try await bridge.run { event in
                 switch event {
@@ -108,6 +120,8 @@ enum BridgeSession {
 /// A stop asked for by a signal, possibly before the task to stop exists.
 final class StopRequest: Sendable {
     private let state = Mutex<(requested: Bool, task: Task<Void, any Error>?)>((false, nil))
+
+    var isRequested: Bool { state.withLock { $0.requested } }
 
     func request() {
         state.withLock { state in

@@ -126,6 +126,15 @@ public actor Dispatcher {
         stopper.cancel()
     }
 
+    /// Stops at once, without the grace of ``close(grace:)``: signals not started are dropped and running
+    /// receivers are stopped now (SIGTERM, then SIGKILL after `grace`). Their signals stay unfinished in the
+    /// journal and are dispatched again at the next start. For SIGQUIT, or a second SIGINT or SIGTERM.
+    public func stopNow() async {
+        isClosed = true
+        for key in lanes.keys { lanes[key]!.queue.removeAll() }
+        for gate in allGates() { await gate.stopAll() }
+    }
+
     /// Waits until no signal is queued or being dispatched.
     public func waitUntilIdle() async {
         if lanes.isEmpty { return }
@@ -156,6 +165,8 @@ public actor Dispatcher {
         for receiver in connected where applies(receiver, to: signal) {
             if isClosed { return false }
             let result = await runOrSkip(receiver, signal, line: line)
+            // Stopped by the shutdown: the signal is not finished, and is dispatched again at the next start.
+            if isClosed && result.wasStopped { return false }
             if result.isFailure && !receiver.robust { return true }
         }
         return true
@@ -243,6 +254,7 @@ public actor Dispatcher {
             case .stopped:
                 result.status = .signaled; result.code = SIGTERM
                 result.message = "stopped by filesignals"
+                result.wasStopped = true
             case .failedToStart(let code):
                 result.status = .error; result.code = nil
                 result.message = "cannot start: \(String(cString: strerror(code)))"

@@ -17,6 +17,8 @@ public struct ReceiverResult: Sendable, Hashable {
     public var milliseconds: Int
     /// Why it was skipped or failed, for people.
     public var message: String?
+    /// Stopped by filesignals before it ended (`on_busy = restart`, or shutdown), not by itself.
+    public var wasStopped = false
 
     /// Whether the run counts as a failure: a non-zero exit, a signal, a timeout, or an error.
     public var isFailure: Bool {

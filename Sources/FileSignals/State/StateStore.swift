@@ -25,6 +25,9 @@ public final class StateStore: Sendable {
         public var nextSeq: Int64
         /// Signals whose dispatch finished since the last batch.
         public var done: [Int64] = []
+        /// This batch ends the first walk of a new state: from now on the table holds every instance, and
+        /// a later start compares the disk with it (catch-up).
+        public var completesFirstWalk = false
 
         public init(nextSeq: Int64) { self.nextSeq = nextSeq }
     }
@@ -35,7 +38,9 @@ public final class StateStore: Sendable {
         public var nextSeq: Int64
         /// Signals recorded but never marked done: the bridge stopped (crashed) before dispatching them.
         public var unfinished: [JournalEntry]
-        /// Whether the database existed with content (false for a new one).
+        /// Whether a first walk was ever completed and recorded: only then is the table a whole picture of
+        /// the disk to compare with. A first run stopped in the middle of its walk leaves a partial table,
+        /// which a start must not take for the truth (every file it lacks would count as created).
         public var hasState: Bool
     }
 
@@ -111,6 +116,13 @@ public final class StateStore: Sendable {
                 INSERT INTO counter VALUES ('next_seq', 1);
                 """)
         }
+        migrator.registerMigration("v2: first walk recorded") { db in
+            // Databases of v1 were only written from a whole walk on, or with signals.
+            try db.execute(sql: """
+                INSERT INTO counter SELECT 'first_walk_done', 1
+                WHERE (SELECT value FROM counter WHERE name = 'next_seq') > 1 OR EXISTS (SELECT 1 FROM instance)
+                """)
+        }
         return migrator
     }()
 
@@ -130,7 +142,8 @@ public final class StateStore: Sendable {
                 }
                 let nextSeq = try Int64.fetchOne(db, sql: "SELECT value FROM counter WHERE name = 'next_seq'") ?? 1
                 let unfinished = try Self.entries(db, sql: "SELECT seq, signal, sender, line, done FROM journal WHERE done = 0 ORDER BY seq", arguments: [])
-                return Contents(table: table, nextSeq: nextSeq, unfinished: unfinished, hasState: nextSeq > 1 || !table.isEmpty)
+                let walked = try Int64.fetchOne(db, sql: "SELECT value FROM counter WHERE name = 'first_walk_done'") != nil
+                return Contents(table: table, nextSeq: nextSeq, unfinished: unfinished, hasState: walked)
             }
         } catch {
             throw Self.stateError(error, path: path)
@@ -164,7 +177,19 @@ public final class StateStore: Sendable {
                 }
                 try Self.markDone(batch.done, db)
                 try db.execute(sql: "UPDATE counter SET value = ? WHERE name = 'next_seq'", arguments: [batch.nextSeq])
+                if batch.completesFirstWalk {
+                    try db.execute(sql: "INSERT OR REPLACE INTO counter VALUES ('first_walk_done', 1)")
+                }
             }
+        } catch {
+            throw Self.stateError(error, path: path)
+        }
+    }
+
+    /// Empties the instance table: what a first walk stopped midway left, before a new first walk.
+    public func forgetInstances() throws(StateError) {
+        do {
+            try database.write { db in try db.execute(sql: "DELETE FROM instance") }
         } catch {
             throw Self.stateError(error, path: path)
         }

@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import FileSignals
+import Foundation
+import Glibc
+import Testing
+import TestSupport
+
+/// Stopping at awkward moments: while a receiver runs, while a burst is being recorded, in the middle of
+/// a first walk. Whatever the moment, nothing is lost and nothing is invented.
+@Suite("Stopping at awkward moments", .serialized, .timeLimit(.minutes(3)))
+struct ShutdownTests {
+    /// A folder with `notes/`, and a config whose receiver logs its start and end around `sleep SECONDS`.
+    private func project(sleeping seconds: Int) throws -> TemporaryFolder {
+        let folder = try TemporaryFolder()
+        let config = """
+            [model Note]
+            path = notes
+            [receiver slow]
+            signal = post_save
+            command = echo "start $FILESIGNALS_SEQ" >> runs.log; sleep \(seconds); echo "end $FILESIGNALS_SEQ" >> runs.log
+            """
+        try folder.shell("mkdir notes && cat > filesignals.ini <<'EOF'\n\(config)\nEOF\nchmod 644 filesignals.ini")
+        return folder
+    }
+
+    private func runs(_ folder: TemporaryFolder) -> [String] {
+        ((try? String(contentsOfFile: folder.path + "/runs.log", encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+    }
+
+    @Test("SIGTERM while a receiver runs: it gets its grace and finishes, and its signal is not sent again")
+    func termWaitsForReceivers() throws {
+        let folder = try project(sleeping: 2)
+        let first = try RunningCommand(["watch", "--json"], in: folder.url)
+        try #require(first.waitUntilReady(), "\(first.snapshot.stderr)")
+        try folder.shell("echo hi > notes/a.md")
+        #expect(poll(upTo: 20) { runs(folder).count == 1 })
+        first.send(SIGTERM)
+        let output = first.waitForExit()
+        #expect(output.exitStatus == 0, "\(output.stderr)")
+        #expect(runs(folder) == ["start 2", "end 2"], "the receiver finished within the grace")
+
+        let second = try RunningCommand(["watch", "--json"], in: folder.url)
+        try #require(second.waitUntilReady(), "\(second.snapshot.stderr)")
+        second.send(SIGTERM)
+        let again = second.waitForExit()
+        #expect(again.exitStatus == 0)
+        #expect(again.stdout.isEmpty && !again.stderr.contains { $0.contains("had not finished") }, "\(again.stderr)")
+        #expect(runs(folder).count == 2, "nothing ran again")
+    }
+
+    @Test("SIGQUIT, or a second SIGINT, while a receiver runs: it is stopped now, and its signal is dispatched again at the next start",
+          arguments: [[SIGQUIT], [SIGINT, SIGINT]])
+    func urgentStop(_ signals: [Int32]) throws {
+        // Shorter than the grace: a bridge that waited for it would see the run end.
+        let folder = try project(sleeping: 3)
+        let first = try RunningCommand(["watch", "--json"], in: folder.url)
+        try #require(first.waitUntilReady(), "\(first.snapshot.stderr)")
+        try folder.shell("echo hi > notes/a.md")
+        #expect(poll(upTo: 20) { runs(folder).count == 1 })
+        for (index, signal) in signals.enumerated() {
+            first.send(signal)
+            if index < signals.count - 1 { first.wait { $0.stderr.contains { $0.contains("SIGINT again") } } }
+        }
+        let output = first.waitForExit()
+        #expect(output.exitStatus == 0, "\(output.stderr)")
+        #expect(output.stderr.contains { $0.contains("stopped now") }, "\(output.stderr)")
+        // The receiver's process group is gone with the run: "end" can no longer be written.
+        #expect(runs(folder) == ["start 2"])
+
+        let second = try RunningCommand(["watch", "--json"], in: folder.url)
+        try #require(second.waitUntilReady(), "\(second.snapshot.stderr)")
+        #expect(second.snapshot.stderr.contains { $0.contains("1 signal of the last run had not finished") }, "\(second.snapshot.stderr)")
+        second.wait { _ in runs(folder).count == 3 }
+        second.send(SIGTERM)
+        let again = second.waitForExit()
+        #expect(again.exitStatus == 0)
+        #expect(runs(folder) == ["start 2", "start 2", "end 2"], "the same signal (seq 2) ran again, to its end")
+    }
+
+    @Test("SIGTERM in the middle of a burst: across the stop and a restart, every file is reported exactly once")
+    func termMidBurst() async throws {
+        let folder = try TemporaryFolder()
+        let state = try TemporaryFolder()
+        let count = 3000
+        let arguments = ["--state", state.path + "/s.db"]
+        let first = try RunningCommand.watching(folder, arguments)
+        try folder.shell("python3 -c \"[open(f'f{i}.md','w').write('x') for i in range(\(count))]\"")
+        await first.waitAsync(upTo: .seconds(60)) { $0.signals.count >= 400 }
+        first.send(SIGTERM)
+        let stopped = first.waitForExit(upTo: .seconds(60))
+        #expect(stopped.exitStatus == 0, "\(stopped.stderr)")
+        let firstSaves = stopped.signals.filter { $0.signal == "post_save" }.compactMap(\.instance)
+
+        let second = try RunningCommand.watching(folder, arguments)
+        await second.waitAsync(upTo: .seconds(60)) { firstSaves.count + $0.signals.filter { $0.signal == "post_save" }.count >= count }
+        let output = second.stopCleanly()
+        let secondSaves = output.signals.filter { $0.signal == "post_save" }.compactMap(\.instance)
+        #expect(firstSaves.count + secondSaves.count == count, "\(firstSaves.count) + \(secondSaves.count)")
+        #expect(Set(firstSaves + secondSaves) == Set((0..<count).map { "f\($0).md" }))
+        #expect(output.signals.allSatisfy { $0.object["source"] as? String == "catch-up" })
+    }
+
+    @Test("a first walk stopped midway leaves a partial table that the next start does not take for the truth")
+    func partialFirstWalk() throws {
+        let folder = try TemporaryFolder()
+        let state = try TemporaryFolder()
+        try folder.shell("for i in $(seq 1 50); do echo x > f$i.md; done")
+        // What a first run killed in the middle of its walk committed: ten of the fifty files, no more.
+        do {
+            let store = try StateStore(path: state.path + "/s.db")
+            var batch = StateStore.Batch(nextSeq: 1)
+            batch.tableChanges = (1...10).map { index in
+                let path = RawPath(folder.path + "/f\(index).md")
+                return .upsert(path, InstanceRecord(sender: "File", instance: RawPath("f\(index).md"), state: InstanceState.read(at: path)!, sha256: nil))
+            }
+            try store.record(batch)
+        }
+        let command = try RunningCommand.watching(folder, ["--state", state.path + "/s.db"])
+        try folder.shell("echo y >> f3.md && echo new > new.md")
+        command.wait { $0.signals.count >= 4 }
+        let output = command.stopCleanly()
+        #expect(output.summary == ["pre_save f3.md", "post_save f3.md created:false", "pre_save new.md", "post_save new.md created:true"],
+                "no file of the first walk is reported as created")
+    }
+}
