@@ -39,6 +39,7 @@ let package = Package(
             name: "FileSignalsCLI",
             dependencies: [
                 "FileSignals",
+                "CProcessSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

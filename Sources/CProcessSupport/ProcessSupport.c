@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #define _GNU_SOURCE
 #include "CProcessSupport.h"
+#include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <string.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -16,6 +19,33 @@ int filesignals_spawn_add_chdir(posix_spawn_file_actions_t *actions, const char 
 
 int filesignals_spawn_add_closefrom(posix_spawn_file_actions_t *actions, int lowest) {
     return posix_spawn_file_actions_addclosefrom_np(actions, lowest);
+}
+
+static int signal_pipe_write_end = -1;
+
+static void filesignals_signal_handler(int number) {
+    int saved = errno;
+    unsigned char byte = (unsigned char)number;
+    ssize_t ignored = write(signal_pipe_write_end, &byte, 1);
+    (void)ignored;
+    errno = saved;
+}
+
+int filesignals_signal_pipe(const int *numbers, int count) {
+    int ends[2];
+    if (pipe2(ends, O_CLOEXEC) != 0) return -1;
+    // The handler must never block; a full pipe (hundreds of unread signals) drops the byte.
+    fcntl(ends[1], F_SETFL, O_NONBLOCK);
+    signal_pipe_write_end = ends[1];
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = filesignals_signal_handler;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;
+    for (int index = 0; index < count; index++) {
+        if (sigaction(numbers[index], &action, NULL) != 0) return -1;
+    }
+    return ends[0];
 }
 
 int filesignals_pipe_cloexec(int descriptors[2]) {

@@ -1,31 +1,36 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-import Dispatch
+import CProcessSupport
+import Foundation
 import Glibc
 
 /// Turns SIGINT, SIGTERM and SIGQUIT into a call, so that the command can stop cleanly and exit 0 instead
-/// of dying, and SIGHUP into another (reload the config). SIGPIPE is ignored, so that a closed standard output shows up
-/// as `EPIPE` from `write`; receivers get default signal dispositions back when they start.
-final class StopSignals {
-    private let sources: [any DispatchSourceSignal]
-
-    /// Starts listening; `onStop` runs on a background queue, once per SIGINT, SIGTERM or SIGQUIT received, and
-    /// `onReload` once per SIGHUP (when given; otherwise SIGHUP keeps its default action).
+/// of dying, and SIGHUP into another (reload the config). SIGPIPE is ignored, so that a closed standard
+/// output shows up as `EPIPE` from `write`; receivers get default signal dispositions back when they start.
+///
+/// A C handler writes each signal's number into a pipe, and a thread of its own reads it and makes the call:
+/// a signal that arrives at any moment, on any thread, is acted on (a `DispatchSource` needs its own
+/// registration to be done first, and a signal ignored meanwhile is gone).
+final class StopSignals: Sendable {
+    /// Starts listening; `onStop` runs on the listening thread, once per SIGINT, SIGTERM or SIGQUIT
+    /// received, and `onReload` once per SIGHUP (when given; otherwise SIGHUP keeps its default action).
     init(onStop: @escaping @Sendable (Int32) -> Void, onReload: (@Sendable () -> Void)? = nil) {
         signal(SIGPIPE, SIG_IGN)
-        let numbers = onReload == nil ? [SIGINT, SIGTERM, SIGQUIT] : [SIGINT, SIGTERM, SIGQUIT, SIGHUP]
-        sources = numbers.map { number in
-            // The default action would kill the process before the dispatch source sees the signal.
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler {
-                if number == SIGHUP { onReload?() } else { onStop(number) }
-            }
-            source.resume()
-            return source
+        let numbers: [Int32] = onReload == nil ? [SIGINT, SIGTERM, SIGQUIT] : [SIGINT, SIGTERM, SIGQUIT, SIGHUP]
+        let readEnd = numbers.withUnsafeBufferPointer { filesignals_signal_pipe($0.baseAddress, Int32($0.count)) }
+        guard readEnd >= 0 else {
+            Log.warning("cannot catch signals (\(String(cString: strerror(errno)))); SIGINT and SIGTERM will end filesignals at once")
+            return
         }
-    }
-
-    deinit {
-        for source in sources { source.cancel() }
+        let thread = Thread {
+            var byte: UInt8 = 0
+            while true {
+                let count = read(readEnd, &byte, 1)
+                if count < 0 && errno == EINTR { continue }
+                if count <= 0 { return }
+                if Int32(byte) == SIGHUP { onReload?() } else { onStop(Int32(byte)) }
+            }
+        }
+        thread.name = "filesignals-signals"
+        thread.start()
     }
 }

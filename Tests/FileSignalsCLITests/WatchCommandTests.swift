@@ -182,7 +182,7 @@ struct WatchCommandTests {
         let command = try startWatching(folder)
         command.send(signal)
         let output = command.waitForExit()
-        #expect(output.exitStatus == 0)
+        #expect(output.exitStatus == 0, "\(output.stderr)")
         #expect(!output.stderr.contains { $0.contains("error") }, "\(output.stderr)")
     }
 

@@ -16,6 +16,11 @@ int filesignals_spawn_add_chdir(posix_spawn_file_actions_t *actions, const char 
 /// it inherits only what the file actions give it, whatever the spawning program left without close-on-exec.
 int filesignals_spawn_add_closefrom(posix_spawn_file_actions_t *actions, int lowest);
 
+/// Installs a handler for each of `numbers` that writes the signal's number, as one byte, into a pipe, and
+/// returns the pipe's read end (-1 and errno on failure). A signal delivered to any thread is then read
+/// there in order, and none is lost, whatever the threads' signal masks (the self-pipe trick).
+int filesignals_signal_pipe(const int *numbers, int count);
+
 /// pipe2(2) with O_CLOEXEC: a pipe that no receiver inherits by accident.
 int filesignals_pipe_cloexec(int descriptors[2]);
 
