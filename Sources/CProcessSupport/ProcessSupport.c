@@ -48,6 +48,10 @@ int filesignals_signal_pipe(const int *numbers, int count) {
     return ends[0];
 }
 
+int filesignals_open_unnamed_file(const char *folder) {
+    return open(folder, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+}
+
 int filesignals_pipe_cloexec(int descriptors[2]) {
     return pipe2(descriptors, O_CLOEXEC);
 }

@@ -211,6 +211,7 @@ public struct Bridge: Sendable {
             let seq = item.payload.seq
             await dispatcher.dispatch(item.payload) { [done = journal.done] in done.add([seq]) }
         }
+        await dispatcher.waitForRoom()
     }
 
     /// What the bridge's loop waits for: a batch from the watcher, a settle deadline, or hashes computed

@@ -8,6 +8,10 @@ import Synchronization
 /// stderr), stops on SIGINT or SIGTERM, reloads the receivers on SIGHUP, and stops quietly when the reader
 /// of stdout goes away.
 enum BridgeSession {
+    /// Standard output for JSON lines: a reader that stops reading holds up neither the watcher nor the
+    /// receivers; what it has not read waits in memory, then in a spool file.
+    static let standardOutput = SpooledLineOutput()
+
     /// - Parameter reload: reads the config again; nil when there is none to reload.
     static func run(_ bridge: Bridge, json: Bool, reload: (@Sendable () async -> Void)? = nil) async throws {
         // Signals are caught before anything starts: a SIGTERM right after "ready" must stop, not kill.
@@ -21,6 +25,7 @@ enum BridgeSession {
         let stopSignals = StopSignals(onStop: { number in
             let isUrgent = number == SIGQUIT || stop.isRequested
             stop.request()
+            if isUrgent { standardOutput.abandon() }
             guard let dispatcher = bridge.dispatcher else { return }
             if isUrgent {
                 Log.info("stopping; running receivers are stopped now")
@@ -35,12 +40,12 @@ enum BridgeSession {
                 case .replay(let entries):
                     Log.info("\(entries.count) signal\(entries.count == 1 ? "" : "s") of the last run had not finished; sending them again")
                     for entry in entries {
-                        if json { try LineOutput.standardOutput.write(entry.lineForRedispatch + [UInt8(ascii: "\n")]) }
+                        if json { try standardOutput.write(entry.lineForRedispatch + [UInt8(ascii: "\n")]) }
                     }
                 case .signals(let signals):
                     for signal in signals {
                         if json {
-                            try LineOutput.standardOutput.write(signal.line)
+                            try standardOutput.write(signal.line)
                         } else {
                             Log.info(signal.payload.humanLine(), colour: Log.colour(ofSignal: signal.payload.signal))
                         }
@@ -63,9 +68,13 @@ enum BridgeSession {
         if json {
             Thread.detachNewThread {
                 LineOutput.standardOutput.waitUntilReaderCloses()
+                standardOutput.abandon()
                 watching.cancel()
             }
         }
+        // Whatever way it ends, what the reader has not read yet is written first (unless it went away, or a
+        // second stop signal said not to wait).
+        defer { if json { standardOutput.drain() } }
         do {
             try await watching.value
         } catch let error as WatcherError {

@@ -23,7 +23,7 @@ enum ReceiverLog {
             } else {
                 Log.info(report.result.humanLine, colour: .dim)
             }
-            if results { try? LineOutput.standardOutput.write(report.result.jsonLine()) }
+            if results { try? BridgeSession.standardOutput.write(report.result.jsonLine()) }
         }
     }
 }

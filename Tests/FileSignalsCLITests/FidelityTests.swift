@@ -233,12 +233,47 @@ extension FidelityTests {
         let whileStalled = residentMegabytes()
         try scratch.shell("touch go")
         await command.waitAsync(upTo: .seconds(180)) { $0.stdout.count >= 2 * count }
-        kill(pid_t(pid) ?? 0, SIGTERM)
+        kill(pid_t(pid) ?? -1, SIGTERM)
         let output = command.waitForExit()
         let saves = output.stdout.filter { $0.contains(#""signal":"post_save""#) }
         #expect(saves.count == count, "one post_save per file")
         #expect(Set(saves.compactMap { SignalLine($0)?.instance }).count == count)
-        // The watcher stopped reading while stdout was full: the queue overflowed and a rescan caught up.
+        // What the reader had not read waited in memory up to a bound, then in the spool file.
         #expect(whileStalled < 150, "\(whileStalled) MB while the reader was stalled")
+    }
+
+    @Test("a reader that stops reading holds up no receiver: they all run meanwhile, and the reader then gets every line")
+    func receiversRunWhileStdoutStalls() async throws {
+        let project = try TemporaryFolder()
+        let scratch = try TemporaryFolder()
+        let count = 1500
+        let config = """
+            [model Note]
+            path = notes
+            [receiver record]
+            signal = post_save
+            command = echo "$FILESIGNALS_INSTANCE" >> ../ran.log
+            cwd = notes
+            """
+        try project.shell("mkdir notes && cat > filesignals.ini <<'EOF'\n\(config)\nEOF\nchmod 644 filesignals.ini")
+        let script = """
+            cd "$1" && { "$0" watch --json --no-state & echo $! > "$2/pid"; wait; } | { while [ ! -e "$2/go" ]; do sleep 0.05; done; cat; }
+            """
+        let command = try RunningCommand(["-c", script, BuiltBinary.url.path, project.path, scratch.path], executable: URL(fileURLWithPath: "/bin/bash"))
+        try #require(command.waitUntilReady(), "\(command.snapshot.stderr)")
+        try project.shell("cd notes && python3 -c \"[open(f'f{i}.md','w').write('x' * 200) for i in range(\(count))]\"")
+        func ran() -> Int { ((try? String(contentsOfFile: project.path + "/ran.log", encoding: .utf8)) ?? "").split(separator: "\n").count }
+        // 3,000 lines of JSON are far more than a pipe holds, and nobody reads them yet.
+        await command.waitAsync(upTo: .seconds(120)) { _ in ran() >= count }
+        #expect(ran() == count, "every receiver ran while stdout was not read")
+        #expect(command.snapshot.stdout.isEmpty)
+        try scratch.shell("touch go")
+        await command.waitAsync(upTo: .seconds(60)) { $0.stdout.count >= 2 * count }
+        let pid = try String(contentsOfFile: scratch.path + "/pid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        kill(pid_t(pid) ?? -1, SIGTERM)
+        let output = command.waitForExit()
+        let saves = output.stdout.compactMap(SignalLine.init).filter { $0.signal == "post_save" }
+        #expect(saves.count == count)
+        #expect(Set(saves.compactMap(\.instance)) == Set((0..<count).map { "notes/f\($0).md" }), "every file once")
     }
 }

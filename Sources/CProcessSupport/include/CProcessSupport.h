@@ -21,6 +21,9 @@ int filesignals_spawn_add_closefrom(posix_spawn_file_actions_t *actions, int low
 /// there in order, and none is lost, whatever the threads' signal masks (the self-pipe trick).
 int filesignals_signal_pipe(const int *numbers, int count);
 
+/// open(2) with O_TMPFILE: a file with no name in `folder`, read and written, gone when closed.
+int filesignals_open_unnamed_file(const char *folder);
+
 /// pipe2(2) with O_CLOEXEC: a pipe that no receiver inherits by accident.
 int filesignals_pipe_cloexec(int descriptors[2]);
 

@@ -58,6 +58,9 @@ public actor Dispatcher {
     private var lanes: [RawPath: Lane] = [:]
     private var isClosed = false
     private var idleWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Signals queued and not yet started, over every instance, and who waits for that number to fall.
+    private var queuedCount = 0
+    private var roomWaiters: [(limit: Int, continuation: CheckedContinuation<Void, Never>)] = []
     /// Content each receiver's last run left in each instance, for loop protection.
     private var contentAfterRun: [RunKey: [UInt8]] = [:]
     private var recentRuns: [RunKey: [ContinuousClock.Instant]] = [:]
@@ -106,6 +109,7 @@ public actor Dispatcher {
         guard !isClosed else { return }
         let key = signal.path
         lanes[key, default: Lane()].queue.append((signal, done))
+        queuedCount += 1
         guard !lanes[key]!.isWorking else { return }
         lanes[key]!.isWorking = true
         Task { await self.work(on: key) }
@@ -116,6 +120,8 @@ public actor Dispatcher {
     public func close(grace: Duration) async {
         isClosed = true
         for key in lanes.keys { lanes[key]!.queue.removeAll() }
+        queuedCount = 0
+        resumeRoomWaiters()
         let deadline = ContinuousClock.now + grace
         let stopper = Task {
             try? await Task.sleep(until: deadline, clock: .continuous)
@@ -132,7 +138,34 @@ public actor Dispatcher {
     public func stopNow() async {
         isClosed = true
         for key in lanes.keys { lanes[key]!.queue.removeAll() }
+        queuedCount = 0
+        resumeRoomWaiters()
         for gate in allGates() { await gate.stopAll() }
+    }
+
+    /// Waits while more than `limit` signals wait for their turn: the bridge calls it after each batch, so
+    /// that receivers slower than the changes hold up the watcher (whose bounded backlog then overflows into
+    /// a rescan) instead of queueing signals in memory without bound.
+    /// A cancelled task stops waiting (the bridge is stopping).
+    public func waitForRoom(limit: Int = 10_000) async {
+        if queuedCount <= limit || isClosed || Task.isCancelled { return }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { roomWaiters.append((limit, $0)) }
+        } onCancel: {
+            Task { await self.releaseRoomWaiters() }
+        }
+    }
+
+    private func releaseRoomWaiters() {
+        let waiting = roomWaiters
+        roomWaiters.removeAll()
+        waiting.forEach { $0.continuation.resume() }
+    }
+
+    private func resumeRoomWaiters() {
+        let (ready, waiting) = (roomWaiters.filter { queuedCount <= $0.limit || isClosed }, roomWaiters.filter { queuedCount > $0.limit && !isClosed })
+        roomWaiters = waiting
+        ready.forEach { $0.continuation.resume() }
     }
 
     /// Waits until no signal is queued or being dispatched.
@@ -146,6 +179,8 @@ public actor Dispatcher {
     private func work(on key: RawPath) async {
         while let next = lanes[key]?.queue.first {
             lanes[key]!.queue.removeFirst()
+            queuedCount -= 1
+            if !roomWaiters.isEmpty { resumeRoomWaiters() }
             if await dispatchNow(next.signal) { next.done() }
         }
         lanes[key] = nil

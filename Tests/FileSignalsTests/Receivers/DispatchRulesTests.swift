@@ -135,6 +135,17 @@ struct DispatchRulesTests {
         #expect(harness.read("a.md") == "stamped\n")
     }
 
+    @Test("receivers slower than the signals: waitForRoom holds the caller until the queue is down to its limit")
+    func room() async throws {
+        let harness = try DispatcherHarness([receiver("slow", command: "sleep 0.02")], jobs: 1)
+        for index in 0..<20 { await harness.dispatcher.dispatch(try harness.signal("a.md", seq: Int64(index + 1))) }
+        await harness.dispatcher.waitForRoom(limit: 5)
+        // 20 queued; when it returns, at most 5 wait and 1 runs.
+        #expect(harness.results.count >= 14, "\(harness.results.count) finished")
+        await harness.dispatcher.waitUntilIdle()
+        #expect(harness.results.count == 20)
+    }
+
     @Test("a receiver run more than loop_limit times in 10 s for one instance is paused for it")
     func loopLimit() async throws {
         let harness = try DispatcherHarness([receiver("count", command: "echo run >> runs.log")], loopLimit: 3)
