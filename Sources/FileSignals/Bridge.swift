@@ -52,14 +52,18 @@ public struct Bridge: Sendable {
     public let forwardsRawEvents: Bool
     /// At the inotify watch limit, go on with the folders already watched instead of failing.
     public let keepsGoingAtWatchLimit: Bool
+    /// When given, a signal is done only once the caller says its JSON line was written (see
+    /// ``OutputProgress``); without it, once the caller's handler has returned.
+    public let outputProgress: OutputProgress?
 
     public init(
         models: [Model], options: Reconciler.Options = .init(), state: StateStore? = nil,
         journalRetention: Duration = .seconds(7 * 86_400), stopsWhenCaughtUp: Bool = false,
         dispatcher: Dispatcher? = nil, shutdownGrace: Duration = .seconds(5), forwardsRawEvents: Bool = false,
-        keepsGoingAtWatchLimit: Bool = false
+        keepsGoingAtWatchLimit: Bool = false, outputProgress: OutputProgress? = nil
     ) {
         self.keepsGoingAtWatchLimit = keepsGoingAtWatchLimit
+        self.outputProgress = outputProgress
         self.forwardsRawEvents = forwardsRawEvents
         self.models = models
         self.options = options
@@ -84,15 +88,18 @@ public struct Bridge: Sendable {
     public func run(_ handle: @Sendable (Event) async throws -> Void) async throws {
         let journal = Journal(store: state)
         let contents = try journal.open(retention: journalRetention)
+        outputProgress?.listen { [completion = journal.completion] seq in completion.outputWritten(through: seq) }
+        defer { outputProgress?.listen(nil) }
         if !contents.unfinished.isEmpty {
+            let replayed = contents.unfinished.map { entry in (entry, SignalPayload(jsonLine: entry.line)) }
+            for (entry, payload) in replayed {
+                journal.completion.expect([entry.seq], receivers: dispatcher != nil && payload != nil, output: outputProgress != nil)
+            }
             try await handle(.replay(contents.unfinished))
-            for entry in contents.unfinished {
-                guard let dispatcher, var payload = SignalPayload(jsonLine: entry.line) else {
-                    journal.done.add([entry.seq])
-                    continue
-                }
+            for case (let entry, var payload?) in replayed {
+                guard let dispatcher else { break }
                 payload.source = .catchUp
-                await dispatcher.dispatch(payload) { [done = journal.done] in done.add([entry.seq]) }
+                await dispatcher.dispatch(payload) { [completion = journal.completion] in completion.receiversFinished(entry.seq) }
             }
         }
         do {
@@ -101,6 +108,7 @@ public struct Bridge: Sendable {
             // Stopped by an error (the reader of stdout went away, say): running receivers still get their
             // grace period, and what finished is recorded.
             if let dispatcher { await dispatcher.close(grace: shutdownGrace) }
+            outputProgress?.flush()
             journal.flushDone()
             throw error
         }
@@ -187,6 +195,8 @@ public struct Bridge: Sendable {
         let remaining = reconciler.flushDue(now: .now + .seconds(86_400))
         try await emit(remaining, journal, &reconciler, handle)
         if let dispatcher { await dispatcher.close(grace: shutdownGrace) }
+        // Lines the reader has not been given yet go out now, so that they count as done.
+        outputProgress?.flush()
         _ = journal.record([], tableChanges: reconciler.takeTableChanges(), nextSeq: reconciler.nextSeq)
     }
 
@@ -202,14 +212,12 @@ public struct Bridge: Sendable {
             try await handle(.warning(warning))
         }
         guard !emitted.isEmpty else { return }
+        journal.completion.expect(emitted.map(\.payload.seq), receivers: dispatcher != nil, output: outputProgress != nil)
         try await handle(.signals(emitted))
-        guard let dispatcher else {
-            journal.done.add(emitted.map(\.payload.seq))
-            return
-        }
+        guard let dispatcher else { return }
         for item in emitted {
             let seq = item.payload.seq
-            await dispatcher.dispatch(item.payload) { [done = journal.done] in done.add([seq]) }
+            await dispatcher.dispatch(item.payload) { [completion = journal.completion] in completion.receiversFinished(seq) }
         }
         await dispatcher.waitForRoom()
     }
@@ -227,7 +235,7 @@ public struct Bridge: Sendable {
 /// finished (from any thread) so that the next batch marks them done in the same transaction.
 private final class Journal {
     let store: StateStore?
-    let done = FinishedSignals()
+    let completion = SignalCompletion()
     private var failed = false
 
     init(store: StateStore?) { self.store = store }
@@ -250,7 +258,7 @@ private final class Journal {
         _ emitted: [Bridge.Emitted], tableChanges: [Reconciler.TableChange], nextSeq: Int64, completesFirstWalk: Bool = false
     ) -> String? {
         guard let store else { return nil }
-        let finished = done.take()
+        let finished = completion.take()
         guard !emitted.isEmpty || !tableChanges.isEmpty || !finished.isEmpty || completesFirstWalk else { return nil }
         var batch = StateStore.Batch(nextSeq: nextSeq)
         batch.completesFirstWalk = completesFirstWalk
@@ -262,7 +270,7 @@ private final class Journal {
             failed = false
             return nil
         } catch {
-            done.add(finished)
+            completion.restore(finished)
             defer { failed = true }
             return failed ? nil : "state not saved, the last saved state stays: \(error)"
         }
@@ -271,21 +279,7 @@ private final class Journal {
     /// Marks the last finished signals done before the bridge stops.
     func flushDone() {
         guard let store else { return }
-        try? store.markDone(done.take())
-    }
-}
-
-/// Seqs of signals whose dispatch finished, added from the dispatcher's tasks.
-final class FinishedSignals: Sendable {
-    private let seqs = Mutex<[Int64]>([])
-
-    func add(_ new: [Int64]) { seqs.withLock { $0 += new } }
-
-    func take() -> [Int64] {
-        seqs.withLock { seqs in
-            defer { seqs.removeAll() }
-            return seqs
-        }
+        try? store.markDone(completion.take())
     }
 }
 

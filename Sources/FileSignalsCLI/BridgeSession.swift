@@ -10,7 +10,10 @@ import Synchronization
 enum BridgeSession {
     /// Standard output for JSON lines: a reader that stops reading holds up neither the watcher nor the
     /// receivers; what it has not read waits in memory, then in a spool file.
-    static let standardOutput = SpooledLineOutput()
+    static let standardOutput: SpooledLineOutput = SpooledLineOutput(onWritten: { seq in outputProgress.written(through: seq) })
+    /// Tells the bridge which signals' lines are out, so that one not yet out when filesignals dies is
+    /// printed again at the next start.
+    static let outputProgress: OutputProgress = OutputProgress(flush: { standardOutput.drain() })
 
     /// - Parameter reload: reads the config again; nil when there is none to reload.
     static func run(_ bridge: Bridge, json: Bool, reload: (@Sendable () async -> Void)? = nil) async throws {
@@ -40,12 +43,12 @@ enum BridgeSession {
                 case .replay(let entries):
                     Log.info("\(entries.count) signal\(entries.count == 1 ? "" : "s") of the last run had not finished; sending them again")
                     for entry in entries {
-                        if json { try standardOutput.write(entry.lineForRedispatch + [UInt8(ascii: "\n")]) }
+                        if json { try standardOutput.write(entry.lineForRedispatch + [UInt8(ascii: "\n")], mark: entry.seq) }
                     }
                 case .signals(let signals):
                     for signal in signals {
                         if json {
-                            try standardOutput.write(signal.line)
+                            try standardOutput.write(signal.line, mark: signal.payload.seq)
                         } else {
                             Log.info(signal.payload.humanLine(), colour: Log.colour(ofSignal: signal.payload.signal))
                         }

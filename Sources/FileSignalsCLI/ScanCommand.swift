@@ -41,7 +41,8 @@ struct ScanCommand: AsyncParsableCommand {
             bridge = Bridge(
                 models: target.models, options: .init(settle: .zero, reportInitialFiles: initial),
                 state: try target.openState(), journalRetention: target.journalRetention, stopsWhenCaughtUp: true,
-                dispatcher: BridgeSession.dispatcher(for: target, enabled: true, results: json))
+                dispatcher: BridgeSession.dispatcher(for: target, enabled: true, results: json),
+                outputProgress: json ? BridgeSession.outputProgress : nil)
         } catch let error as WatcherError {
             Log.error(error.description)
             throw ExitCodes.status(for: error)

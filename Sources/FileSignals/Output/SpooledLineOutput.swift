@@ -9,9 +9,13 @@ import Glibc
 /// Lines wait in memory up to `memoryLimit` bytes; past that they go, in order, to a spool file (unlinked,
 /// in the temporary folder) that the writer reads back once it has caught up. Memory stays bounded however
 /// long the reader stalls, and no line is lost or reordered. Only when the spool cannot be written either
-/// (a full disk) does ``write(_:)`` wait for the reader.
+/// (a full disk) does ``write(_:mark:)`` wait for the reader.
+///
+/// A line may carry a mark (a signal's `seq`, in increasing order); `onWritten` is called with the last mark
+/// whose line has been written, so that a signal counts as done only once its reader has it.
 public final class SpooledLineOutput: @unchecked Sendable {
     private let output: LineOutput
+    private let onWritten: (@Sendable (Int64) -> Void)?
     private let memoryLimit: Int
     private let spoolFolder: String
     private let condition = NSCondition()
@@ -23,6 +27,11 @@ public final class SpooledLineOutput: @unchecked Sendable {
     private var spoolWritten: Int64 = 0
     private var spoolRead: Int64 = 0
     private var isWriting = false
+    /// Bytes queued and bytes written since the start, and the marks between: (end of the marked line, mark).
+    private var bytesQueued: Int64 = 0
+    private var bytesWritten: Int64 = 0
+    private var marks: [(end: Int64, mark: Int64)] = []
+    private var marksHead = 0
     private var isClosed = false
     private var isAbandoned = false
     private var hasThread = false
@@ -30,8 +39,13 @@ public final class SpooledLineOutput: @unchecked Sendable {
     /// - Parameters:
     ///   - memoryLimit: bytes kept in memory before lines go to the spool file.
     ///   - spoolFolder: where the spool file is made (it has no name: nothing is left behind).
-    public init(output: LineOutput = .standardOutput, memoryLimit: Int = 4 << 20, spoolFolder: String = NSTemporaryDirectory()) {
+    ///   - onWritten: called on the writer's thread with the last mark written.
+    public init(
+        output: LineOutput = .standardOutput, memoryLimit: Int = 4 << 20, spoolFolder: String = NSTemporaryDirectory(),
+        onWritten: (@Sendable (Int64) -> Void)? = nil
+    ) {
         self.output = output
+        self.onWritten = onWritten
         self.memoryLimit = memoryLimit
         self.spoolFolder = spoolFolder
     }
@@ -48,8 +62,9 @@ public final class SpooledLineOutput: @unchecked Sendable {
     }
 
     /// Queues `bytes` (whole lines, newline included) behind what is already queued.
+    /// - Parameter mark: given to `onWritten` once these bytes are written; marks must increase.
     /// - Throws: ``LineOutput/Closed`` once the reader has gone.
-    public func write(_ bytes: [UInt8]) throws(LineOutput.Closed) {
+    public func write(_ bytes: [UInt8], mark: Int64? = nil) throws(LineOutput.Closed) {
         condition.lock()
         defer { condition.unlock() }
         startThreadIfNeeded()
@@ -65,6 +80,8 @@ public final class SpooledLineOutput: @unchecked Sendable {
             // Neither memory nor disk has room: wait for the reader, as a plain write would.
             condition.wait()
         }
+        bytesQueued += Int64(bytes.count)
+        if let mark { marks.append((bytesQueued, mark)) }
         condition.broadcast()
     }
 
@@ -146,8 +163,19 @@ public final class SpooledLineOutput: @unchecked Sendable {
             condition.lock()
             isWriting = false
             if closed { isClosed = true }
+            bytesWritten += Int64(next.count)
+            var written: Int64?
+            while !closed, marksHead < marks.count, marks[marksHead].end <= bytesWritten {
+                written = marks[marksHead].mark
+                marksHead += 1
+            }
+            if marksHead == marks.count {
+                marks.removeAll(keepingCapacity: true)
+                marksHead = 0
+            }
             condition.broadcast()
             condition.unlock()
+            if let written { onWritten?(written) }
             if closed { return }
         }
     }
