@@ -161,8 +161,6 @@ public final class SpooledLineOutput: @unchecked Sendable {
             do { try output.write(next) } catch { closed = true }
 
             condition.lock()
-            isWriting = false
-            if closed { isClosed = true }
             bytesWritten += Int64(next.count)
             var written: Int64?
             while !closed, marksHead < marks.count, marks[marksHead].end <= bytesWritten {
@@ -173,9 +171,15 @@ public final class SpooledLineOutput: @unchecked Sendable {
                 marks.removeAll(keepingCapacity: true)
                 marksHead = 0
             }
+            condition.unlock()
+            // Told before `drain()` can return, so that what drained counts as written.
+            if let written { onWritten?(written) }
+
+            condition.lock()
+            isWriting = false
+            if closed { isClosed = true }
             condition.broadcast()
             condition.unlock()
-            if let written { onWritten?(written) }
             if closed { return }
         }
     }

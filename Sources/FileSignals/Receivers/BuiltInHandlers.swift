@@ -19,27 +19,15 @@ enum BuiltInHandlers {
         try LineOutput(descriptor: descriptor).write(signal.jsonLine())
     }
 
-    /// `mirror`: keeps a copy of every instance under `to`, at the same relative name, removing it on delete.
-    /// An instance name that would leave `to` (`..`) is refused.
+    /// `mirror`: keeps a copy of every instance under `to`, at the same relative name (byte for byte, so a
+    /// name that is not UTF-8 is mirrored exactly), removing it on delete. See ``MirrorCopy``.
     @Sendable static func mirror(_ signal: SignalPayload, _ context: HandlerRegistry.Context) async throws {
         guard let destination = context.path("to") else { throw Failure(description: "mirror needs `to`") }
-        let parts = signal.instance.description.split(separator: "/")
-        guard !signal.instance.bytes.starts(with: [UInt8(ascii: "/")]), !parts.contains("..") else {
-            throw Failure(description: "mirror refuses \(signal.instance): it would leave \(destination)")
-        }
-        let target = destination + "/" + signal.instance.description
-        let manager = FileManager.default
+        let copy = try MirrorCopy(destination: RawPath(destination), instance: signal.instance)
         switch signal.signal {
-        case ModelSignal.postSave.rawValue:
-            try manager.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            let temporary = target + ".filesignals-mirror"
-            try? manager.removeItem(atPath: temporary)
-            try manager.copyItem(atPath: signal.path.description, toPath: temporary)
-            guard rename(temporary, target) == 0 else { throw Failure(description: "cannot replace \(target): \(String(cString: strerror(errno)))") }
-        case ModelSignal.postDelete.rawValue:
-            if manager.fileExists(atPath: target) { try manager.removeItem(atPath: target) }
-        default:
-            return
+        case ModelSignal.postSave.rawValue: try copy.save(from: signal.path)
+        case ModelSignal.postDelete.rawValue: try copy.remove()
+        default: return
         }
     }
 }
