@@ -11,6 +11,9 @@ import Glibc
 struct MirrorCopy {
     let destination: RawPath
     let target: RawPath
+    /// The copy is written here, then renamed over the target. A name of its own, short (the target's name may
+    /// already be the longest allowed) and different for every run (runs for other instances may overlap).
+    let temporary: RawPath
     private let folders: [RawPath]
 
     init(destination: RawPath, instance: RawPath) throws(BuiltInHandlers.Failure) {
@@ -27,13 +30,12 @@ struct MirrorCopy {
         }
         self.folders = folders
         target = folder.appending(parts.last!)
+        temporary = folder.appending(RawPath(".filesignals-mirror-" + String(UInt64.random(in: .min ... .max), radix: 16)))
     }
 
     /// Copies `source` (a file or a symbolic link) to the target.
     func save(from source: RawPath) throws(BuiltInHandlers.Failure) {
         try makeFolders()
-        let temporary = RawPath(bytes: target.bytes + Array(".filesignals-mirror".utf8))
-        _ = temporary.withCString { unlink($0) }
         var info = stat()
         guard source.withCString({ lstat($0, &info) }) == 0 else { throw failure("cannot read", source) }
         if info.st_mode & S_IFMT == S_IFLNK {
