@@ -211,30 +211,53 @@ extension FileHandle {
     }
 }
 
+/// `filesignals watch` whose stdout goes to a reader that reads nothing until it is released.
+private struct StalledReader {
+    let command: RunningCommand
+    private let scratch: TemporaryFolder
+
+    /// Starts `filesignals watch --json --no-state EXTRA...` in `folder` (its config, or the folder itself when
+    /// it has none), and waits until it is ready.
+    init(watching folder: TemporaryFolder, _ extra: [String] = []) throws {
+        scratch = try TemporaryFolder()
+        let script = """
+            folder="$1"; scratch="$2"; shift 2
+            cd "$folder" && { "$0" watch --json --no-state "$@" & echo $! > "$scratch/pid"; wait; } | { while [ ! -e "$scratch/go" ]; do sleep 0.05; done; cat; }
+            """
+        command = try RunningCommand(
+            ["-c", script, BuiltBinary.url.path, folder.path, scratch.path] + extra, executable: URL(fileURLWithPath: "/bin/bash"))
+        try #require(command.waitUntilReady(), "\(command.snapshot.stderr)")
+    }
+
+    /// The watcher's pid (not the pipeline's).
+    var watcher: pid_t { pid_t((try? String(contentsOfFile: scratch.path + "/pid", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? -1 }
+
+    /// The reader starts reading.
+    func release() throws { try scratch.shell("touch go") }
+
+    /// Stops the watcher with SIGTERM, and returns all the reader got.
+    func stop() -> RunningCommand.Output {
+        kill(watcher, SIGTERM)
+        return command.waitForExit()
+    }
+}
+
 extension FidelityTests {
     @Test("a reader that stops reading: memory stays bounded, and once it reads again every file is reported once")
     func stalledReader() async throws {
         let folder = try TemporaryFolder()
-        let scratch = try TemporaryFolder()
         let count = 60_000
-        // The watcher's stdout goes to a reader that waits for `go` before it reads anything.
-        let script = """
-            { "$0" watch "$1" --json --no-state & echo $! > "$2/pid"; wait; } | { while [ ! -e "$2/go" ]; do sleep 0.05; done; cat; }
-            """
-        let command = try RunningCommand(["-c", script, BuiltBinary.url.path, folder.path, scratch.path], executable: URL(fileURLWithPath: "/bin/bash"))
-        try #require(command.waitUntilReady())
+        let reader = try StalledReader(watching: folder)
         try folder.shell("python3 -c \"[open(f'f{i}.md','w').write('x') for i in range(\(count))]\"")
-        let pid = try String(contentsOfFile: scratch.path + "/pid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         func residentMegabytes() -> Int {
-            let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+            let status = (try? String(contentsOfFile: "/proc/\(reader.watcher)/status", encoding: .utf8)) ?? ""
             let line = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") } ?? ""
             return (Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) / 1024
         }
         let whileStalled = residentMegabytes()
-        try scratch.shell("touch go")
-        await command.waitAsync(upTo: .seconds(180)) { $0.stdout.count >= 2 * count }
-        kill(pid_t(pid) ?? -1, SIGTERM)
-        let output = command.waitForExit()
+        try reader.release()
+        await reader.command.waitAsync(upTo: .seconds(180)) { $0.stdout.count >= 2 * count }
+        let output = reader.stop()
         let saves = output.stdout.filter { $0.contains(#""signal":"post_save""#) }
         #expect(saves.count == count, "one post_save per file")
         #expect(Set(saves.compactMap { SignalLine($0)?.instance }).count == count)
@@ -245,7 +268,6 @@ extension FidelityTests {
     @Test("a reader that stops reading holds up no receiver: they all run meanwhile, and the reader then gets every line")
     func receiversRunWhileStdoutStalls() async throws {
         let project = try TemporaryFolder()
-        let scratch = try TemporaryFolder()
         let count = 1500
         let config = """
             [model Note]
@@ -256,22 +278,16 @@ extension FidelityTests {
             cwd = notes
             """
         try project.shell("mkdir notes && cat > filesignals.ini <<'EOF'\n\(config)\nEOF\nchmod 644 filesignals.ini")
-        let script = """
-            cd "$1" && { "$0" watch --json --no-state & echo $! > "$2/pid"; wait; } | { while [ ! -e "$2/go" ]; do sleep 0.05; done; cat; }
-            """
-        let command = try RunningCommand(["-c", script, BuiltBinary.url.path, project.path, scratch.path], executable: URL(fileURLWithPath: "/bin/bash"))
-        try #require(command.waitUntilReady(), "\(command.snapshot.stderr)")
+        let reader = try StalledReader(watching: project)
         try project.shell("cd notes && python3 -c \"[open(f'f{i}.md','w').write('x' * 200) for i in range(\(count))]\"")
         func ran() -> Int { ((try? String(contentsOfFile: project.path + "/ran.log", encoding: .utf8)) ?? "").split(separator: "\n").count }
         // 3,000 lines of JSON are far more than a pipe holds, and nobody reads them yet.
-        await command.waitAsync(upTo: .seconds(120)) { _ in ran() >= count }
+        await reader.command.waitAsync(upTo: .seconds(120)) { _ in ran() >= count }
         #expect(ran() == count, "every receiver ran while stdout was not read")
-        #expect(command.snapshot.stdout.isEmpty)
-        try scratch.shell("touch go")
-        await command.waitAsync(upTo: .seconds(60)) { $0.stdout.count >= 2 * count }
-        let pid = try String(contentsOfFile: scratch.path + "/pid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-        kill(pid_t(pid) ?? -1, SIGTERM)
-        let output = command.waitForExit()
+        #expect(reader.command.snapshot.stdout.isEmpty)
+        try reader.release()
+        await reader.command.waitAsync(upTo: .seconds(60)) { $0.stdout.count >= 2 * count }
+        let output = reader.stop()
         let saves = output.stdout.compactMap(SignalLine.init).filter { $0.signal == "post_save" }
         #expect(saves.count == count)
         #expect(Set(saves.compactMap(\.instance)) == Set((0..<count).map { "notes/f\($0).md" }), "every file once")
