@@ -77,6 +77,30 @@ struct ShutdownTests {
         #expect(runs(folder) == ["start 2", "start 2", "end 2"], "the same signal (seq 2) ran again, to its end")
     }
 
+    @Test("SIGHUP while a receiver runs: it runs to its end, and the reloaded receivers take the next signal")
+    func reloadWhileRunning() throws {
+        let folder = try project(sleeping: 2)
+        let command = try RunningCommand(["watch", "--json", "--no-state"], in: folder.url)
+        try #require(command.waitUntilReady(), "\(command.snapshot.stderr)")
+        try folder.shell("echo hi > notes/a.md")
+        #expect(poll(upTo: 20) { runs(folder).count == 1 })
+        try folder.shell("""
+            cat >> filesignals.ini <<'EOF'
+            [receiver second]
+            signal = post_save
+            command = echo "second $FILESIGNALS_INSTANCE" >> runs.log
+            EOF
+            """)
+        command.send(SIGHUP)
+        command.wait { $0.stderr.contains { $0.contains("reloaded") } }
+        #expect(poll(upTo: 20) { runs(folder).count == 2 })
+        try folder.shell("echo hi > notes/b.md")
+        #expect(poll(upTo: 20) { runs(folder).count == 5 })
+        command.send(SIGTERM)
+        #expect(command.waitForExit().exitStatus == 0)
+        #expect(runs(folder) == ["start 2", "end 2", "start 4", "end 4", "second notes/b.md"], "the running one finished; both ran for b.md")
+    }
+
     @Test("SIGTERM in the middle of a burst: across the stop and a restart, every file is reported exactly once")
     func termMidBurst() async throws {
         let folder = try TemporaryFolder()

@@ -108,6 +108,24 @@ struct WorldFaultTests {
         #expect(output.summary == ["pre_save top.md", "post_save top.md created:true"], "nothing deleted for the folders left out")
     }
 
+    @Test("a watched folder renamed away and back: its instances are deleted, then found again as created")
+    func folderRenamedAwayAndBack() throws {
+        let parent = try TemporaryFolder()
+        try parent.shell("mkdir notes && echo a > notes/a.md")
+        let command = try RunningCommand(["watch", parent.path + "/notes", "--json", "--no-state"])
+        try #require(command.waitUntilReady())
+        try parent.shell("mv notes elsewhere")
+        command.wait { $0.summary.contains("post_delete a.md") }
+        // Written while away: not ours to report until it is back.
+        try parent.shell("echo more >> elsewhere/a.md && mv elsewhere notes")
+        command.wait { $0.summary.contains("post_save a.md created:true") }
+        command.send(SIGTERM)
+        let output = command.waitForExit()
+        #expect(output.exitStatus == 0)
+        #expect(output.summary == ["pre_delete a.md", "post_delete a.md", "pre_save a.md", "post_save a.md created:true"])
+        #expect(output.stderr.contains { $0.contains("is gone") } && output.stderr.contains { $0.contains("is back") }, "\(output.stderr)")
+    }
+
     @Test("a watched folder replaced by a file: its instances are deleted, and once it is a folder again it is watched")
     func folderReplacedByFile() throws {
         let parent = try TemporaryFolder()
