@@ -257,8 +257,9 @@ private final class Journal {
     func record(
         _ emitted: [Bridge.Emitted], tableChanges: [Reconciler.TableChange], nextSeq: Int64, completesFirstWalk: Bool = false
     ) -> String? {
-        guard let store else { return nil }
+        // Taken even without a database, where nothing keeps them: they would pile up.
         let finished = completion.take()
+        guard let store else { return nil }
         guard !emitted.isEmpty || !tableChanges.isEmpty || !finished.isEmpty || completesFirstWalk else { return nil }
         var batch = StateStore.Batch(nextSeq: nextSeq)
         batch.completesFirstWalk = completesFirstWalk

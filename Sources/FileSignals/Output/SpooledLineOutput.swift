@@ -136,10 +136,12 @@ public final class SpooledLineOutput: @unchecked Sendable {
             var next: [UInt8]
             if memoryHead < memory.count {
                 next = memory[memoryHead]
+                memory[memoryHead] = []   // the line's bytes are freed now, not at the next compaction
                 memoryHead += 1
                 memoryBytes -= next.count
-                if memoryHead == memory.count {
-                    memory.removeAll(keepingCapacity: true)
+                // Under a steady flow the queue is never empty when looked at: drop the written part now and then.
+                if memoryHead >= 4096 || memoryHead == memory.count {
+                    memory.removeFirst(memoryHead)
                     memoryHead = 0
                 }
             } else {
@@ -167,8 +169,8 @@ public final class SpooledLineOutput: @unchecked Sendable {
                 written = marks[marksHead].mark
                 marksHead += 1
             }
-            if marksHead == marks.count {
-                marks.removeAll(keepingCapacity: true)
+            if marksHead >= 4096 || marksHead == marks.count {
+                marks.removeFirst(marksHead)
                 marksHead = 0
             }
             condition.unlock()

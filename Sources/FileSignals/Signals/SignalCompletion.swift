@@ -40,8 +40,9 @@ final class SignalCompletion: Sendable {
                 Self.finishPart(of: state.awaitingOutput[state.awaitingOutputHead], in: &state)
                 state.awaitingOutputHead += 1
             }
-            if state.awaitingOutputHead == state.awaitingOutput.count {
-                state.awaitingOutput.removeAll(keepingCapacity: true)
+            // Under a steady flow the list is never empty when looked at: drop the written part now and then.
+            if state.awaitingOutputHead >= 4096 || state.awaitingOutputHead == state.awaitingOutput.count {
+                state.awaitingOutput.removeFirst(state.awaitingOutputHead)
                 state.awaitingOutputHead = 0
             }
         }
