@@ -88,8 +88,8 @@ public struct Bridge: Sendable {
     public func run(_ handle: @Sendable (Event) async throws -> Void) async throws {
         let journal = Journal(store: state)
         let contents = try journal.open(retention: journalRetention)
-        outputProgress?.listen { [completion = journal.completion] seq in completion.outputWritten(through: seq) }
-        defer { outputProgress?.listen(nil) }
+        outputProgress?.report(to: journal.completion)
+        defer { outputProgress?.report(to: nil) }
         if !contents.unfinished.isEmpty {
             let replayed = contents.unfinished.map { entry in (entry, SignalPayload(jsonLine: entry.line)) }
             for (entry, payload) in replayed {

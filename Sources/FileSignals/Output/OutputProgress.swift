@@ -7,7 +7,9 @@ import Synchronization
 /// The printer calls ``written(through:)`` as lines leave (they leave in `seq` order); the bridge calls
 /// ``flush()`` before it saves its last state, so that lines still waiting are written first.
 public final class OutputProgress: Sendable {
-    private let listener = Mutex<(@Sendable (Int64) -> Void)?>(nil)
+    /// A reference, not a closure: a closure read back out of a `Mutex` comes wrapped in one more
+    /// reabstraction thunk every time, and a chain of them grew by every line until the stack overflowed.
+    private let completion = Mutex<SignalCompletion?>(nil)
     private let flusher: @Sendable () -> Void
 
     /// - Parameter flush: writes every line still waiting (or gives up when the reader is gone); it may block.
@@ -17,13 +19,14 @@ public final class OutputProgress: Sendable {
 
     /// Every line up to the signal `seq` has been written.
     public func written(through seq: Int64) {
-        listener.withLock { $0 }?(seq)
+        completion.withLock { $0 }?.outputWritten(through: seq)
     }
 
     /// Writes what is still waiting.
     public func flush() { flusher() }
 
-    func listen(_ handler: (@Sendable (Int64) -> Void)?) {
-        listener.withLock { $0 = handler }
+    /// Sends what is written to `completion` (nil: to nobody).
+    func report(to completion: SignalCompletion?) {
+        self.completion.withLock { $0 = completion }
     }
 }

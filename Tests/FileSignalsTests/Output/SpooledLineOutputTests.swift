@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-import FileSignals
+@testable import FileSignals
 import Foundation
 import Glibc
 import Testing
@@ -39,6 +39,34 @@ struct SpooledLineOutputTests {
         }
         #expect(closed)
         close(ends[1])
+    }
+}
+
+/// How printed lines count signals done, over a long run.
+@Suite("Output progress", .timeLimit(.minutes(1)))
+struct OutputProgressTests {
+    @Test("500,000 lines reported written, as in a long run: each signal is finished once, and nothing piles up")
+    func longRun() async throws {
+        let completion = SignalCompletion()
+        let progress = OutputProgress(flush: {})
+        progress.report(to: completion)
+        let count: Int64 = 500_000
+        var finished = 0
+        // Reported from a thread of its own, as the output's writer does, with its smaller stack: a closure
+        // once kept here grew by a thunk per call until that stack overflowed.
+        let reporter = Thread {
+            for seq in 1...count {
+                completion.expect([seq], receivers: false, output: true)
+                progress.written(through: seq)
+            }
+        }
+        reporter.start()
+        let deadline = ContinuousClock.now + .seconds(50)
+        while finished < count && ContinuousClock.now < deadline {
+            finished += completion.take().count
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        #expect(finished == Int(count))
     }
 }
 
