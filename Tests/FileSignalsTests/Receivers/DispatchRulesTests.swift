@@ -76,7 +76,7 @@ struct DispatchRulesTests {
 
     @Test("under jobs = 4, every pre_save receiver of an instance ends before its post_save receiver starts")
     func orderPerInstance() async throws {
-        let script = "echo \"$(date +%s%N) start $FILESIGNALS_SIGNAL $FILESIGNALS_INSTANCE\" >> log; sleep 0.1; echo \"$(date +%s%N) end $FILESIGNALS_SIGNAL $FILESIGNALS_INSTANCE\" >> log"
+        let script = "echo \"$(date +%s%N) start $FILESIGNALS_SIGNAL $FILESIGNALS_INSTANCE\" >> log; sleep 0.3; echo \"$(date +%s%N) end $FILESIGNALS_SIGNAL $FILESIGNALS_INSTANCE\" >> log"
         let harness = try DispatcherHarness(
             [receiver("pre", command: script, signals: [.preSave], onBusy: .parallel),
              receiver("post", command: script, signals: [.postSave], onBusy: .parallel)],
