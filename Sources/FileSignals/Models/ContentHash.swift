@@ -21,13 +21,16 @@ public enum ContentHash {
         guard descriptor >= 0 else { return nil }
         defer { close(descriptor) }
         var hasher = SHA256()
-        var buffer = [UInt8](repeating: 0, count: 65536)
+        // Sized to the file (most are small), and not zeroed first: clearing 64 KiB for every file hashed
+        // was a large part of the CPU a burst of new files cost.
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: min(65536, max(4096, Int(info.st_size) + 1)), alignment: 16)
+        defer { buffer.deallocate() }
         while true {
-            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            let count = read(descriptor, buffer.baseAddress, buffer.count)
             if count < 0 && errno == EINTR { continue }
             if count < 0 { return nil }
             if count == 0 { break }
-            buffer.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[..<count])) }
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[..<count]))
         }
         return Array(hasher.finalize())
     }
