@@ -96,10 +96,11 @@ public struct Bridge: Sendable {
                 journal.completion.expect([entry.seq], receivers: dispatcher != nil && payload != nil, output: outputProgress != nil)
             }
             try await handle(.replay(contents.unfinished))
-            for case (let entry, var payload?) in replayed {
-                guard let dispatcher else { break }
-                payload.source = .catchUp
-                await dispatcher.dispatch(payload) { [completion = journal.completion] in completion.receiversFinished(entry.seq) }
+            if let dispatcher {
+                for case (let entry, var payload?) in replayed {
+                    payload.source = .catchUp
+                    await dispatcher.dispatch(payload) { [completion = journal.completion] in completion.receiversFinished(entry.seq) }
+                }
             }
         }
         do {

@@ -118,10 +118,7 @@ public actor Dispatcher {
     /// Stops taking signals: those not started are dropped (they stay unfinished in the journal and are
     /// dispatched again on the next start); running ones get `grace` to finish, then are stopped.
     public func close(grace: Duration) async {
-        isClosed = true
-        for key in lanes.keys { lanes[key]!.queue.removeAll() }
-        queuedCount = 0
-        resumeRoomWaiters()
+        stopTakingSignals()
         let deadline = ContinuousClock.now + grace
         let stopper = Task {
             try? await Task.sleep(until: deadline, clock: .continuous)
@@ -136,11 +133,16 @@ public actor Dispatcher {
     /// receivers are stopped now (SIGTERM, then SIGKILL after `grace`). Their signals stay unfinished in the
     /// journal and are dispatched again at the next start. For SIGQUIT, or a second SIGINT or SIGTERM.
     public func stopNow() async {
+        stopTakingSignals()
+        for gate in allGates() { await gate.stopAll() }
+    }
+
+    /// What both ways of closing share: no new signal, the queued ones dropped, nobody left waiting for room.
+    private func stopTakingSignals() {
         isClosed = true
         for key in lanes.keys { lanes[key]!.queue.removeAll() }
         queuedCount = 0
         resumeRoomWaiters()
-        for gate in allGates() { await gate.stopAll() }
     }
 
     /// Waits while more than `limit` signals wait for their turn: the bridge calls it after each batch, so
@@ -162,10 +164,13 @@ public actor Dispatcher {
         waiting.forEach { $0.continuation.resume() }
     }
 
+    /// Resumes the waiters whose limit the queue is down to (all of them once closed).
     private func resumeRoomWaiters() {
-        let (ready, waiting) = (roomWaiters.filter { queuedCount <= $0.limit || isClosed }, roomWaiters.filter { queuedCount > $0.limit && !isClosed })
+        var waiting: [(limit: Int, continuation: CheckedContinuation<Void, Never>)] = []
+        for waiter in roomWaiters {
+            if queuedCount <= waiter.limit || isClosed { waiter.continuation.resume() } else { waiting.append(waiter) }
+        }
         roomWaiters = waiting
-        ready.forEach { $0.continuation.resume() }
     }
 
     /// Waits until no signal is queued or being dispatched.

@@ -2,7 +2,6 @@
 import CProcessSupport
 import Foundation
 import Glibc
-import Synchronization
 
 /// Runs one receiver process to its end, on a thread of its own, and leaves nothing behind.
 ///
@@ -63,28 +62,13 @@ public enum ProcessRunner {
 
     /// Stops a run early: the group gets SIGTERM, then SIGKILL after the grace period.
     public final class StopHandle: Sendable {
-        let descriptor: Int32 = filesignals_wakeup_eventfd()
-        private let closed = Mutex(false)
+        private let request = WakeUpDescriptor()
+        /// Readable once ``stop()`` has been called.
+        var descriptor: Int32 { request.descriptor }
 
         public init() {}
 
-        public func stop() {
-            closed.withLock { isClosed in
-                guard !isClosed else { return }
-                var one: UInt64 = 1
-                _ = write(descriptor, &one, 8)
-            }
-        }
-
-        func close() {
-            closed.withLock { isClosed in
-                guard !isClosed else { return }
-                isClosed = true
-                _ = Glibc.close(descriptor)
-            }
-        }
-
-        deinit { close() }
+        public func stop() { request.wake() }
     }
 
     /// Runs `request` and returns when the child and its group are gone.

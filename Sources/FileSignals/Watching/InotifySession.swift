@@ -79,10 +79,7 @@ final class InotifySession {
                     continue
                 }
                 // A folder removed (or replaced) between its event and our watch is simply gone: not an error.
-                if code != ENOENT && code != ENOTDIR {
-                    events.append(.warning("cannot watch \(next): \(String(cString: strerror(code))); what is in it is left as it was"))
-                    events.append(.skipped(folder: next))
-                }
+                if code != ENOENT && code != ENOTDIR { Self.skip(next, "cannot watch", code, into: &events) }
                 continue
             }
             // Two models may name nested folders: a folder already walked at start is not listed twice.
@@ -98,10 +95,16 @@ final class InotifySession {
                     events.append(.found(path: path, reason: reason))
                 }
             } onError: { code in
-                events.append(.warning("cannot list \(next): \(String(cString: strerror(code))); what is in it is left as it was"))
-                events.append(.skipped(folder: next))
+                Self.skip(next, "cannot list", code, into: &events)
             }
         }
+    }
+
+    /// A folder that could not be watched or listed: a warning, and a `skipped` event so that its instances
+    /// are left as they were.
+    private static func skip(_ folder: RawPath, _ what: String, _ code: Int32, into events: inout [WatcherEvent]) {
+        events.append(.warning("\(what) \(folder): \(String(cString: strerror(code))); what is in it is left as it was"))
+        events.append(.skipped(folder: folder))
     }
 
     /// Reads every event the library has buffered or the kernel has queued, without blocking, appending

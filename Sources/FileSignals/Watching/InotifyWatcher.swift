@@ -106,7 +106,7 @@ public final class InotifyWatcher: Sendable {
     /// Tells the watcher that one batch of ``events`` has been handled. A consumer that calls this lets the
     /// watcher bound what waits in memory: with `Backlog.limit` batches unhandled, the watcher stops reading,
     /// the kernel's queue overflows, and a rescan reports what changed meanwhile, so nothing is lost.
-    /// A consumer that never calls it gets every event, with no bound.
+    /// A consumer must call it once per batch: one that never does gets `Backlog.limit` batches, then nothing.
     public func batchHandled() { backlog.handled() }
 
     /// Stops the thread, releases the inotify instance and finishes ``events``; returns once all of that is
