@@ -25,7 +25,7 @@ enum BridgeSession {
         }
         // SIGINT and SIGTERM stop after running receivers had their grace; SIGQUIT, or a second SIGINT or
         // SIGTERM, stops them now (their signals are dispatched again at the next start).
-        let stopSignals = StopSignals(onStop: { number in
+        StopSignals.listen(onStop: { number in
             let isUrgent = number == SIGQUIT || stop.isRequested
             stop.request()
             if isUrgent { standardOutput.abandon() }
@@ -67,7 +67,6 @@ enum BridgeSession {
             }
         }
         stop.attach(watching)
-        defer { withExtendedLifetime(stopSignals) {} }
         if json {
             Thread.detachNewThread {
                 LineOutput.standardOutput.waitUntilReaderCloses()

@@ -10,10 +10,11 @@ import Glibc
 /// A C handler writes each signal's number into a pipe, and a thread of its own reads it and makes the call:
 /// a signal that arrives at any moment, on any thread, is acted on (a `DispatchSource` needs its own
 /// registration to be done first, and a signal ignored meanwhile is gone).
-final class StopSignals: Sendable {
+/// It listens for the rest of the process's life: nothing is kept to be released.
+enum StopSignals {
     /// Starts listening; `onStop` runs on the listening thread, once per SIGINT, SIGTERM or SIGQUIT
     /// received, and `onReload` once per SIGHUP (when given; otherwise SIGHUP keeps its default action).
-    init(onStop: @escaping @Sendable (Int32) -> Void, onReload: (@Sendable () -> Void)? = nil) {
+    static func listen(onStop: @escaping @Sendable (Int32) -> Void, onReload: (@Sendable () -> Void)? = nil) {
         signal(SIGPIPE, SIG_IGN)
         let numbers: [Int32] = onReload == nil ? [SIGINT, SIGTERM, SIGQUIT] : [SIGINT, SIGTERM, SIGQUIT, SIGHUP]
         let readEnd = numbers.withUnsafeBufferPointer { filesignals_signal_pipe($0.baseAddress, Int32($0.count)) }
