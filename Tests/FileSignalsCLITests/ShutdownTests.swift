@@ -34,16 +34,12 @@ struct ShutdownTests {
         try #require(first.waitUntilReady(), "\(first.snapshot.stderr)")
         try folder.shell("echo hi > notes/a.md")
         #expect(poll(upTo: 20) { runs(folder).count == 1 })
-        first.send(SIGTERM)
-        let output = first.waitForExit()
-        #expect(output.exitStatus == 0, "\(output.stderr)")
+        _ = first.stopCleanly()
         #expect(runs(folder) == ["start 2", "end 2"], "the receiver finished within the grace")
 
         let second = try RunningCommand(["watch", "--json"], in: folder.url)
         try #require(second.waitUntilReady(), "\(second.snapshot.stderr)")
-        second.send(SIGTERM)
-        let again = second.waitForExit()
-        #expect(again.exitStatus == 0)
+        let again = second.stopCleanly()
         #expect(again.stdout.isEmpty && !again.stderr.contains { $0.contains("had not finished") }, "\(again.stderr)")
         #expect(runs(folder).count == 2, "nothing ran again")
     }
@@ -71,9 +67,7 @@ struct ShutdownTests {
         try #require(second.waitUntilReady(), "\(second.snapshot.stderr)")
         #expect(second.snapshot.stderr.contains { $0.contains("1 signal of the last run had not finished") }, "\(second.snapshot.stderr)")
         second.wait { _ in runs(folder).count == 3 }
-        second.send(SIGTERM)
-        let again = second.waitForExit()
-        #expect(again.exitStatus == 0)
+        let again = second.stopCleanly()
         #expect(runs(folder) == ["start 2", "start 2", "end 2"], "the same signal (seq 2) ran again, to its end")
     }
 
@@ -96,8 +90,7 @@ struct ShutdownTests {
         #expect(poll(upTo: 20) { runs(folder).count == 2 })
         try folder.shell("echo hi > notes/b.md")
         #expect(poll(upTo: 20) { runs(folder).count == 5 })
-        command.send(SIGTERM)
-        #expect(command.waitForExit().exitStatus == 0)
+        _ = command.stopCleanly()
         #expect(runs(folder) == ["start 2", "end 2", "start 4", "end 4", "second notes/b.md"], "the running one finished; both ran for b.md")
     }
 
@@ -110,9 +103,7 @@ struct ShutdownTests {
         let first = try RunningCommand.watching(folder, arguments)
         try folder.shell("python3 -c \"[open(f'f{i}.md','w').write('x') for i in range(\(count))]\"")
         await first.waitAsync(upTo: .seconds(60)) { $0.signals.count >= 400 }
-        first.send(SIGTERM)
-        let stopped = first.waitForExit(upTo: .seconds(60))
-        #expect(stopped.exitStatus == 0, "\(stopped.stderr)")
+        let stopped = first.stopCleanly(upTo: .seconds(60))
         let firstSaves = stopped.signals.filter { $0.signal == "post_save" }.compactMap(\.instance)
 
         let second = try RunningCommand.watching(folder, arguments)

@@ -51,8 +51,7 @@ struct WorldFaultTests {
         // A first run records both instances.
         let first = try user.command(arguments)
         try #require(first.waitUntilReady(), "\(first.snapshot.stderr)")
-        first.send(SIGTERM)
-        #expect(first.waitForExit().exitStatus == 0)
+        _ = first.stopCleanly()
 
         // The secret folder can no longer be read (or watched) by the watcher's user.
         try folder.shell("chmod 000 secret")
@@ -61,10 +60,8 @@ struct WorldFaultTests {
         #expect(second.snapshot.stderr.contains { $0.contains("secret") && $0.contains("Permission denied") }, "\(second.snapshot.stderr)")
         try folder.shell("echo b >> open/a.md")
         second.wait { $0.summary.contains("post_save open/a.md created:false") }
-        second.send(SIGTERM)
-        let output = second.waitForExit()
+        let output = second.stopCleanly()
         try folder.shell("chmod 755 secret")   // so that the folder can be removed
-        #expect(output.exitStatus == 0)
         #expect(output.summary == ["pre_save open/a.md", "post_save open/a.md created:false"], "no delete for secret/s.md")
     }
 
@@ -93,8 +90,7 @@ struct WorldFaultTests {
         let arguments = ["watch", folder.path, "--json", "--state", state.path + "/s.db"]
         // Recorded without a limit first: a second run that could not see them must not delete them.
         let first = try RunningCommand.watching(folder, ["--state", state.path + "/s.db"])
-        first.send(SIGTERM)
-        #expect(first.waitForExit().exitStatus == 0)
+        _ = first.stopCleanly()
 
         let command = try withWatchLimit(10, arguments + ["--keep-going"])
         try #require(command.waitUntilReady(), "\(command.snapshot.stderr)")
@@ -102,9 +98,7 @@ struct WorldFaultTests {
         // The top folder is always watched first.
         try folder.shell("echo new > top.md")
         command.wait { $0.summary.contains("post_save top.md created:true") }
-        command.send(SIGTERM)
-        let output = command.waitForExit()
-        #expect(output.exitStatus == 0, "\(output.stderr)")
+        let output = command.stopCleanly()
         #expect(output.summary == ["pre_save top.md", "post_save top.md created:true"], "nothing deleted for the folders left out")
     }
 
@@ -119,9 +113,7 @@ struct WorldFaultTests {
         // Written while away: not ours to report until it is back.
         try parent.shell("echo more >> elsewhere/a.md && mv elsewhere notes")
         command.wait { $0.summary.contains("post_save a.md created:true") }
-        command.send(SIGTERM)
-        let output = command.waitForExit()
-        #expect(output.exitStatus == 0)
+        let output = command.stopCleanly()
         #expect(output.summary == ["pre_delete a.md", "post_delete a.md", "pre_save a.md", "post_save a.md created:true"])
         #expect(output.stderr.contains { $0.contains("is gone") } && output.stderr.contains { $0.contains("is back") }, "\(output.stderr)")
     }
@@ -138,9 +130,7 @@ struct WorldFaultTests {
         #expect(command.snapshot.stderr.contains { $0.contains("is gone") }, "\(command.snapshot.stderr)")
         try parent.shell("rm notes && mkdir notes && echo b > notes/b.md")
         command.wait { $0.summary.contains("post_save b.md created:true") }
-        command.send(SIGTERM)
-        let output = command.waitForExit()
-        #expect(output.exitStatus == 0)
+        let output = command.stopCleanly()
         #expect(output.summary == ["pre_delete a.md", "post_delete a.md", "pre_save b.md", "post_save b.md created:true"])
         #expect(output.stderr.contains { $0.contains("is back") }, "\(output.stderr)")
     }

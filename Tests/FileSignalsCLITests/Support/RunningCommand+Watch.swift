@@ -13,9 +13,9 @@ extension RunningCommand {
 
     /// Stops the watcher with SIGTERM (which reports what is still settling), checks that it exited 0 with
     /// only JSON lines on stdout, and returns all it printed.
-    func stopCleanly() -> Output {
+    func stopCleanly(upTo timeout: Duration = .seconds(20)) -> Output {
         send(SIGTERM)
-        let output = waitForExit()
+        let output = waitForExit(upTo: timeout)
         #expect(output.exitStatus == 0, "stderr: \(output.stderr)")
         #expect(SignalLine.all(in: output.stdout) != nil, "a stdout line is not JSON: \(output.stdout)")
         return output
