@@ -2,6 +2,8 @@
 #define _GNU_SOURCE
 #include "CProcessSupport.h"
 #include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
@@ -58,4 +60,16 @@ int filesignals_pipe_cloexec(int descriptors[2]) {
 
 int filesignals_wakeup_eventfd(void) {
     return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+}
+
+void filesignals_name_thread(const char *name) {
+    char shortened[16];
+    snprintf(shortened, sizeof shortened, "%s", name);
+    pthread_setname_np(pthread_self(), shortened);
+}
+
+int filesignals_poll_nanoseconds(struct pollfd *descriptors, nfds_t count, long long timeout) {
+    if (timeout < 0) return ppoll(descriptors, count, NULL, NULL);
+    struct timespec limit = { .tv_sec = timeout / 1000000000LL, .tv_nsec = timeout % 1000000000LL };
+    return ppoll(descriptors, count, &limit, NULL);
 }

@@ -46,10 +46,11 @@ enum BridgeSession {
                         if json { try standardOutput.write(entry.lineForRedispatch + [UInt8(ascii: "\n")], mark: entry.seq) }
                     }
                 case .signals(let signals):
-                    for signal in signals {
-                        if json {
-                            try standardOutput.write(signal.line, mark: signal.payload.seq)
-                        } else {
+                    if json, let last = signals.last {
+                        // One write for the batch: its mark (the last seq) says every line of it is out.
+                        try standardOutput.write(signals.reduce(into: []) { $0 += $1.line }, mark: last.payload.seq)
+                    } else if !json {
+                        for signal in signals {
                             Log.info(signal.payload.humanLine(), colour: Log.colour(ofSignal: signal.payload.signal))
                         }
                     }

@@ -23,6 +23,7 @@ enum StopSignals {
             return
         }
         let thread = Thread {
+            filesignals_name_thread("fs-stop-signals")
             var byte: UInt8 = 0
             while true {
                 let count = read(readEnd, &byte, 1)
@@ -31,7 +32,6 @@ enum StopSignals {
                 if Int32(byte) == SIGHUP { onReload?() } else { onStop(Int32(byte)) }
             }
         }
-        thread.name = "filesignals-signals"
         thread.start()
     }
 }

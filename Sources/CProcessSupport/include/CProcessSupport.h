@@ -3,6 +3,7 @@
 #ifndef FILESIGNALS_PROCESS_SUPPORT_H
 #define FILESIGNALS_PROCESS_SUPPORT_H
 
+#include <poll.h>
 #include <spawn.h>
 #include <sys/types.h>
 
@@ -29,5 +30,11 @@ int filesignals_pipe_cloexec(int descriptors[2]);
 
 /// eventfd(2), close-on-exec and non-blocking: written to wake a thread sleeping in poll().
 int filesignals_wakeup_eventfd(void);
+
+/// ppoll(2) with a timeout in nanoseconds (negative: none): poll() with a resolution finer than a millisecond.
+int filesignals_poll_nanoseconds(struct pollfd *descriptors, nfds_t count, long long timeout);
+
+/// Names the calling thread (at most 15 bytes are kept), as `top -H`, `perf` and /proc show it.
+void filesignals_name_thread(const char *name);
 
 #endif

@@ -6,24 +6,22 @@ import Glibc
 public enum ContentHash {
     /// The digest of the file at `path`; for a symbolic link, of the text of its target (links are never
     /// followed). Nil when the file cannot be read (gone, or no permission).
-    public static func sha256(of path: RawPath) -> [UInt8]? {
-        var info = stat()
-        guard path.withCString({ lstat($0, &info) }) == 0 else { return nil }
-        if info.st_mode & S_IFMT == S_IFLNK {
-            var target = [UInt8](repeating: 0, count: Int(PATH_MAX))
-            let length = path.withCString { name in
-                target.withUnsafeMutableBytes { readlink(name, $0.baseAddress!.assumingMemoryBound(to: CChar.self), $0.count) }
-            }
-            guard length >= 0 else { return nil }
-            return Array(SHA256.hash(data: target[..<length]))
-        }
+    ///
+    /// - Parameter expectedSize: the size `lstat` just gave, when the caller knows it: the buffer is sized
+    ///   to it, so that a small file costs one `open`, one `read` and one `close`.
+    public static func sha256(of path: RawPath, expectedSize: Int64? = nil) -> [UInt8]? {
         let descriptor = path.withCString { open($0, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK) }
-        guard descriptor >= 0 else { return nil }
+        guard descriptor >= 0 else {
+            // O_NOFOLLOW refuses a symbolic link with ELOOP: its digest is that of its target's text.
+            return errno == ELOOP ? linkTargetDigest(path) : nil
+        }
         defer { close(descriptor) }
         var hasher = SHA256()
         // Sized to the file (most are small), and not zeroed first: clearing 64 KiB for every file hashed
-        // was a large part of the CPU a burst of new files cost.
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: min(65536, max(4096, Int(info.st_size) + 1)), alignment: 16)
+        // was a large part of the CPU a burst of new files cost. One byte more than expected, so that a file
+        // of the expected size is read whole by one `read` that comes back short.
+        let size = Int(clamping: expectedSize ?? 65535)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: min(65536, max(4096, size + 1)), alignment: 16)
         defer { buffer.deallocate() }
         while true {
             let count = read(descriptor, buffer.baseAddress, buffer.count)
@@ -31,8 +29,19 @@ public enum ContentHash {
             if count < 0 { return nil }
             if count == 0 { break }
             hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[..<count]))
+            // A regular file's read comes back short only at its end.
+            if count < buffer.count && expectedSize != nil { break }
         }
         return Array(hasher.finalize())
+    }
+
+    private static func linkTargetDigest(_ path: RawPath) -> [UInt8]? {
+        var target = [UInt8](repeating: 0, count: Int(PATH_MAX))
+        let length = path.withCString { name in
+            target.withUnsafeMutableBytes { readlink(name, $0.baseAddress!.assumingMemoryBound(to: CChar.self), $0.count) }
+        }
+        guard length >= 0 else { return nil }
+        return Array(SHA256.hash(data: target[..<length]))
     }
 
     /// `digest` as lower-case hexadecimal, as JSON lines carry it.

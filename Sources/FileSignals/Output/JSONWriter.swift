@@ -3,38 +3,73 @@
 /// Builds one JSON object as UTF-8 bytes, keys in the order they are written.
 ///
 /// Written by hand rather than with `JSONEncoder` because the key order is part of the format (`SPEC.md`
-/// section 6) and because this runs once per signal on the hot path.
+/// section 6) and because this runs once per signal on the hot path: values are appended as bytes, with
+/// no intermediate `String` for numbers, times, digests or paths.
 struct JSONWriter {
     private(set) var bytes: [UInt8] = [UInt8(ascii: "{")]
     private var isFirst = true
 
-    init() { bytes.reserveCapacity(384) }
+    init() { bytes.reserveCapacity(512) }
 
     mutating func key(_ name: StaticString) {
         if !isFirst { bytes.append(UInt8(ascii: ",")) }
         isFirst = false
         bytes.append(UInt8(ascii: "\""))
         bytes.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
-        bytes.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(UInt8(ascii: ":"))
     }
 
     mutating func string(_ name: StaticString, _ value: String) {
         key(name)
-        appendQuoted(value)
+        var value = value
+        value.withUTF8 { appendQuoted($0) }
+    }
+
+    /// Writes a path (or instance name) as a string: its bytes as they are when they are valid UTF-8, with
+    /// U+FFFD for what is not.
+    mutating func path(_ name: StaticString, _ value: RawPath) {
+        key(name)
+        if value.bytes.allSatisfy({ $0 < 0x80 }) {
+            value.bytes.withUnsafeBufferPointer { appendQuoted($0) }
+        } else {
+            var text = value.description
+            text.withUTF8 { appendQuoted($0) }
+        }
     }
 
     /// Writes a string value under a key known only at run time (escaped like any string).
     mutating func string(dynamicKey name: String, _ value: String) {
         if !isFirst { bytes.append(UInt8(ascii: ",")) }
         isFirst = false
-        appendQuoted(name)
+        var name = name, value = value
+        name.withUTF8 { appendQuoted($0) }
         bytes.append(UInt8(ascii: ":"))
-        appendQuoted(value)
+        value.withUTF8 { appendQuoted($0) }
     }
 
     mutating func integer<Value: BinaryInteger>(_ name: StaticString, _ value: Value) {
         key(name)
-        bytes.append(contentsOf: String(value).utf8)
+        appendDecimal(value)
+    }
+
+    /// Writes a time as an RFC 3339 string (`"2026-11-25T05:30:01.123456Z"`).
+    mutating func time(_ name: StaticString, _ value: Timestamp) {
+        key(name)
+        bytes.append(UInt8(ascii: "\""))
+        value.appendRFC3339(to: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// Writes a digest as a string of lower-case hexadecimal digits.
+    mutating func hex(_ name: StaticString, _ digest: [UInt8]) {
+        key(name)
+        bytes.append(UInt8(ascii: "\""))
+        for byte in digest {
+            bytes.append(Self.hexDigits[Int(byte >> 4)])
+            bytes.append(Self.hexDigits[Int(byte & 0x0F)])
+        }
+        bytes.append(UInt8(ascii: "\""))
     }
 
     mutating func bool(_ name: StaticString, _ value: Bool) {
@@ -53,7 +88,8 @@ struct JSONWriter {
         bytes.append(UInt8(ascii: "["))
         for (index, value) in values.enumerated() {
             if index > 0 { bytes.append(UInt8(ascii: ",")) }
-            appendQuoted(value)
+            var value = value
+            value.withUTF8 { appendQuoted($0) }
         }
         bytes.append(UInt8(ascii: "]"))
     }
@@ -69,19 +105,45 @@ struct JSONWriter {
     /// The object's bytes, closed with `}`.
     func finished() -> [UInt8] { bytes + [UInt8(ascii: "}")] }
 
-    private mutating func appendQuoted(_ value: String) {
+    /// The object's bytes, closed with `}` and a newline: a JSON line.
+    consuming func finishedLine() -> [UInt8] {
+        bytes.append(UInt8(ascii: "}"))
+        bytes.append(UInt8(ascii: "\n"))
+        return bytes
+    }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    private mutating func appendDecimal<Value: BinaryInteger>(_ value: Value) {
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        // Digits of the magnitude, least significant first, then reversed into place.
+        var magnitude = value.magnitude
+        let start = bytes.count
+        repeat {
+            let (quotient, digit) = magnitude.quotientAndRemainder(dividingBy: 10)
+            bytes.append(UInt8(ascii: "0") + UInt8(digit))
+            magnitude = quotient
+        } while magnitude > 0
+        bytes[start...].reverse()
+    }
+
+    private mutating func appendQuoted(_ value: UnsafeBufferPointer<UInt8>) {
         bytes.append(UInt8(ascii: "\""))
-        for byte in value.utf8 {
+        // Most values need no escaping: copied whole.
+        if !value.contains(where: { $0 < 0x20 || $0 == 0x7F || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            bytes.append(contentsOf: value)
+            bytes.append(UInt8(ascii: "\""))
+            return
+        }
+        for byte in value {
             switch byte {
-            case UInt8(ascii: "\""): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-            case UInt8(ascii: "\\"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-            case UInt8(ascii: "\n"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-            case UInt8(ascii: "\r"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-            case UInt8(ascii: "\t"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"): bytes += [UInt8(ascii: "\\"), byte]
+            case UInt8(ascii: "\n"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+            case UInt8(ascii: "\r"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
+            case UInt8(ascii: "\t"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
             case 0..<0x20, 0x7F:
-                let hex = Array("0123456789abcdef".utf8)
-                bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
-                                          hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+                bytes += [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
+                          Self.hexDigits[Int(byte >> 4)], Self.hexDigits[Int(byte & 0xF)]]
             default: bytes.append(byte)
             }
         }

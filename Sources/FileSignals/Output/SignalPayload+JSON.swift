@@ -10,25 +10,25 @@ extension SignalPayload {
         var json = JSONWriter()
         json.string("type", "signal")
         json.integer("seq", seq)
-        json.string("time", time.description)
+        json.time("time", time)
         json.string("signal", signal)
         json.string("sender", sender)
-        json.string("instance", instance.description)
+        json.path("instance", instance)
         if !instance.isValidUTF8 {
             json.string("instance_b64", Data(instance.bytes).base64EncodedString())
         }
-        json.string("path", path.description)
+        json.path("path", path)
         if let created { json.bool("created", created) }
-        if let movedFrom { json.string("moved_from", movedFrom.description) }
-        if let movedTo { json.string("moved_to", movedTo.description) }
+        if let movedFrom { json.path("moved_from", movedFrom) }
+        if let movedTo { json.path("moved_to", movedTo) }
         json.string("source", source.rawValue)
         if let changes { json.strings("changes", changes.names) }
         if let state {
             json.integer("size", state.size)
-            json.string("mtime", Timestamp(nanosecondsSinceEpoch: state.mtimeNanoseconds).description)
+            json.time("mtime", Timestamp(nanosecondsSinceEpoch: state.mtimeNanoseconds))
             json.integer("inode", state.inode)
         }
-        if let sha256 { json.string("sha256", ContentHash.hex(sha256)) }
+        if let sha256 { json.hex("sha256", sha256) }
         if !arguments.isEmpty {
             json.object("args") { object in
                 for (key, value) in arguments.sorted(by: { $0.key < $1.key }) { object.string(dynamicKey: key, value) }
@@ -38,15 +38,15 @@ extension SignalPayload {
             if let previous {
                 json.object("previous") { object in
                     object.integer("size", previous.size)
-                    object.string("mtime", Timestamp(nanosecondsSinceEpoch: previous.mtimeNanoseconds).description)
+                    object.time("mtime", Timestamp(nanosecondsSinceEpoch: previous.mtimeNanoseconds))
                     object.integer("inode", previous.inode)
-                    if let previousSHA256 { object.string("sha256", ContentHash.hex(previousSHA256)) }
+                    if let previousSHA256 { object.hex("sha256", previousSHA256) }
                 }
             } else {
                 json.null("previous")
             }
         }
-        return json.finished() + [UInt8(ascii: "\n")]
+        return json.finishedLine()
     }
 
     /// A short line for people: `post_save File notes/a.md (created)`.

@@ -122,8 +122,10 @@ public final class SpooledLineOutput: @unchecked Sendable {
     private func startThreadIfNeeded() {
         guard !hasThread else { return }
         hasThread = true
-        let thread = Thread { [self] in writeLoop() }
-        thread.name = "filesignals-output"
+        let thread = Thread { [self] in
+            filesignals_name_thread("fs-output")
+            writeLoop()
+        }
         thread.start()
     }
 
@@ -135,9 +137,15 @@ public final class SpooledLineOutput: @unchecked Sendable {
             while memoryHead == memory.count && spoolRead == spoolWritten { condition.wait() }
             var next: [UInt8]
             if memoryHead < memory.count {
+                // Everything queued goes out in one write (up to 64 KiB): one system call per batch, not per line.
                 next = memory[memoryHead]
                 memory[memoryHead] = []   // the line's bytes are freed now, not at the next compaction
                 memoryHead += 1
+                while memoryHead < memory.count, next.count + memory[memoryHead].count <= chunk.count {
+                    next += memory[memoryHead]
+                    memory[memoryHead] = []
+                    memoryHead += 1
+                }
                 memoryBytes -= next.count
                 // Under a steady flow the queue is never empty when looked at: drop the written part now and then.
                 if memoryHead >= 4096 || memoryHead == memory.count {

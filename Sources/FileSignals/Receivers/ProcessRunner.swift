@@ -75,6 +75,7 @@ public enum ProcessRunner {
     public static func run(_ request: Request, stop: StopHandle = StopHandle()) async -> Outcome {
         await withCheckedContinuation { continuation in
             let thread = Thread {
+                filesignals_name_thread("fs-receiver")
                 // Writing stdin to a child that has exited raises SIGPIPE on this thread; blocked here, it
                 // becomes an EPIPE from write, whatever the embedding program does with SIGPIPE.
                 var pipeSignal = sigset_t()
@@ -83,7 +84,6 @@ public enum ProcessRunner {
                 pthread_sigmask(SIG_BLOCK, &pipeSignal, nil)
                 continuation.resume(returning: runBlocking(request, stop: stop))
             }
-            thread.name = "filesignals-receiver"
             thread.start()
         }
     }

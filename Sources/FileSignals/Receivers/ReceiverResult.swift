@@ -36,7 +36,7 @@ public struct ReceiverResult: Sendable, Hashable {
         json.integer("seq", seq)
         json.string("receiver", receiver)
         json.string("signal", signal)
-        json.string("instance", instance.description)
+        json.path("instance", instance)
         json.string("status", status.rawValue)
         if let code { json.integer("code", code) } else { json.null("code") }
         json.integer("ms", milliseconds)

@@ -96,6 +96,8 @@ public struct Reconciler: Sendable {
     private var moveSources: [UInt32: MoveSource] = [:]
     private var scan: ScanPass?
     private var tableChanges: [TableChange] = []
+    /// Whether ``takeTableChanges()`` is wanted (there is a state database to write them to).
+    private let keepsTableChanges: Bool
     /// Instances known without a content hash, to be hashed off the event path.
     private var unhashed: [RawPath] = []
     /// Files of the first walk hashed on the spot: a small tree is fully known when watching starts; a large
@@ -109,8 +111,14 @@ public struct Reconciler: Sendable {
     ///   - hasState: whether `table` comes from a state database. With state, the first walk is a catch-up
     ///     against it; without, existing files fill the table silently (or are reported with `--initial`).
     ///   - firstSeq: the `seq` of the first signal.
-    public init(models: [Model], options: Options = Options(), table: InstanceTable = InstanceTable(), hasState: Bool = false, firstSeq: Int64 = 1) {
+    ///   - keepsTableChanges: whether to collect the table changes for ``takeTableChanges()``; without a
+    ///     state database nobody takes them, and a large first walk would hold one per file.
+    public init(
+        models: [Model], options: Options = Options(), table: InstanceTable = InstanceTable(), hasState: Bool = false,
+        firstSeq: Int64 = 1, keepsTableChanges: Bool = true
+    ) {
         self.models = models
+        self.keepsTableChanges = keepsTableChanges
         self.options = options
         self.table = table
         self.nextSeq = firstSeq
@@ -188,7 +196,7 @@ public struct Reconciler: Sendable {
                     var record = InstanceRecord(sender: model.name, instance: location.instanceName, state: state)
                     if hashesAtStart > 0 {
                         hashesAtStart -= 1
-                        record.sha256 = ContentHash.sha256(of: path)
+                        record.sha256 = ContentHash.sha256(of: path, expectedSize: state.size)
                     }
                     setRecord(record, at: path)
                     if record.sha256 == nil { unhashed.append(path) }
@@ -354,14 +362,14 @@ public struct Reconciler: Sendable {
         }
         var after = InstanceRecord(sender: change.sender, instance: change.instance, state: state)
         guard let before else {
-            after.sha256 = ContentHash.sha256(of: path)
+            after.sha256 = ContentHash.sha256(of: path, expectedSize: state.size)
             return .created(after)
         }
         // Same lstat: the content is taken to be the same, and the known hash is kept.
         if state == before.state && before.sender == change.sender {
             return change.preSaveSent || change.movedFrom != nil ? .updated(before: before, after: before) : .nothing
         }
-        after.sha256 = ContentHash.sha256(of: path)
+        after.sha256 = ContentHash.sha256(of: path, expectedSize: state.size)
         return .updated(before: before, after: after)
     }
 
@@ -431,13 +439,13 @@ public struct Reconciler: Sendable {
             delete.movedTo = movedTo
             signals.append(delete)
             table[path] = nil
-            tableChanges.append(.remove(path))
+            if keepsTableChanges { tableChanges.append(.remove(path)) }
         }
     }
 
     private mutating func setRecord(_ record: InstanceRecord, at path: RawPath) {
         table[path] = record
-        tableChanges.append(.upsert(path, record))
+        if keepsTableChanges { tableChanges.append(.upsert(path, record)) }
     }
 
     private mutating func markPending(_ path: RawPath, sender: String, instance: RawPath, source: SignalSource, now: Instant) {

@@ -17,27 +17,40 @@ public struct Timestamp: Hashable, Sendable, Comparable, CustomStringConvertible
     }
 
     public var description: String {
+        var text: [UInt8] = []
+        appendRFC3339(to: &text)
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    /// Appends the time as RFC 3339 UTC with microseconds to `bytes` (this runs twice per signal line).
+    func appendRFC3339(to bytes: inout [UInt8]) {
         var seconds = time_t(nanosecondsSinceEpoch.floorDivided(by: 1_000_000_000))
         let micros = Int((nanosecondsSinceEpoch - Int64(seconds) * 1_000_000_000) / 1000)
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        // Written digit by digit into a fixed buffer: this runs twice per signal line.
-        var text = Array("0000-00-00T00:00:00.000000Z".utf8)
-        func put(_ value: Int, at end: Int, width: Int) {
+        func put(_ value: Int, width: Int) {
+            let start = bytes.count
             var value = value
-            for index in stride(from: end, to: end - width, by: -1) {
-                text[index] = UInt8(ascii: "0") + UInt8(value % 10)
+            for _ in 0..<width {
+                bytes.append(UInt8(ascii: "0") + UInt8(value % 10))
                 value /= 10
             }
+            bytes[start...].reverse()
         }
-        put(Int(parts.tm_year) + 1900, at: 3, width: 4)
-        put(Int(parts.tm_mon) + 1, at: 6, width: 2)
-        put(Int(parts.tm_mday), at: 9, width: 2)
-        put(Int(parts.tm_hour), at: 12, width: 2)
-        put(Int(parts.tm_min), at: 15, width: 2)
-        put(Int(parts.tm_sec), at: 18, width: 2)
-        put(micros, at: 25, width: 6)
-        return String(decoding: text, as: UTF8.self)
+        put(Int(parts.tm_year) + 1900, width: 4)
+        bytes.append(UInt8(ascii: "-"))
+        put(Int(parts.tm_mon) + 1, width: 2)
+        bytes.append(UInt8(ascii: "-"))
+        put(Int(parts.tm_mday), width: 2)
+        bytes.append(UInt8(ascii: "T"))
+        put(Int(parts.tm_hour), width: 2)
+        bytes.append(UInt8(ascii: ":"))
+        put(Int(parts.tm_min), width: 2)
+        bytes.append(UInt8(ascii: ":"))
+        put(Int(parts.tm_sec), width: 2)
+        bytes.append(UInt8(ascii: "."))
+        put(micros, width: 6)
+        bytes.append(UInt8(ascii: "Z"))
     }
 
     public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool {

@@ -32,12 +32,25 @@ final class InotifySession {
     /// Folders renamed away (`MOVED_FROM|ISDIR`) whose `MOVED_TO` has not been read yet, by cookie.
     private var foldersMovedAway: [UInt32: RawPath] = [:]
     private(set) var fileCount = 0
+    /// Events not yet handed to `deliver`.
+    private var outgoing: [WatcherEvent] = []
+    /// Receives the session's events in batches of about `batchLimit`, on the watcher's thread.
+    private let deliver: ([WatcherEvent]) -> Void
+    private let batchLimit: Int
 
     var folderCount: Int { folderByDescriptor.count }
 
-    init(includeFolder: @escaping @Sendable (RawPath) -> Bool, keepsGoingAtWatchLimit: Bool = false) throws(WatcherError) {
+    /// - Parameters:
+    ///   - deliver: receives every event, in order, in batches of up to `batchLimit` (a walk of a large tree
+    ///     is handed over while it goes on, so that its events never pile up in memory).
+    init(
+        includeFolder: @escaping @Sendable (RawPath) -> Bool, keepsGoingAtWatchLimit: Bool = false, batchLimit: Int = 4096,
+        deliver: @escaping ([WatcherEvent]) -> Void
+    ) throws(WatcherError) {
         self.keepsGoingAtWatchLimit = keepsGoingAtWatchLimit
         self.includeFolder = includeFolder
+        self.deliver = deliver
+        self.batchLimit = batchLimit
         let before = Set(Self.inotifyDescriptors())
         guard inotifytools_initialize() != 0 else {
             throw .cannotInitialize(errno: Int32(inotifytools_error()))
@@ -55,13 +68,27 @@ final class InotifySession {
         inotifytools_cleanup()
     }
 
-    /// Watches `folder` and everything below it that `includeFolder` accepts, pre-order, appending every
-    /// file found to `events`.
+    /// Adds an event to those handed over next.
+    func emit(_ event: WatcherEvent) {
+        outgoing.append(event)
+        if outgoing.count >= batchLimit { handOver() }
+    }
+
+    /// Delivers the events not yet delivered.
+    func handOver() {
+        guard !outgoing.isEmpty else { return }
+        let batch = outgoing
+        outgoing.removeAll(keepingCapacity: true)
+        deliver(batch)
+    }
+
+    /// Watches `folder` and everything below it that `includeFolder` accepts, pre-order, emitting every
+    /// file found as `found`.
     ///
     /// - Throws: `watchLimitReached` when the kernel refuses a watch with `ENOSPC` (unless the session keeps
     ///   going at the limit); other failures on subfolders (unreadable, vanished meanwhile) become warnings
-    ///   and `skipped` events in `events`.
-    func watchTree(_ folder: RawPath, reason: WatcherEvent.ScanReason, into events: inout [WatcherEvent]) throws(WatcherError) {
+    ///   and `skipped` events.
+    func watchTree(_ folder: RawPath, reason: WatcherEvent.ScanReason) throws(WatcherError) {
         if reason == .initialWalk && !roots.contains(folder) { roots.append(folder) }
         var pending = [folder]
         while let next = pending.popLast() {
@@ -73,13 +100,13 @@ final class InotifySession {
                     guard keepsGoingAtWatchLimit else { throw error }
                     if !hasWarnedOfWatchLimit {
                         hasWarnedOfWatchLimit = true
-                        events.append(.warning("\(error.description); going on without watching \(next) and the folders after it"))
+                        emit(.warning("\(error.description); going on without watching \(next) and the folders after it"))
                     }
-                    events.append(.skipped(folder: next))
+                    emit(.skipped(folder: next))
                     continue
                 }
                 // A folder removed (or replaced) between its event and our watch is simply gone: not an error.
-                if code != ENOENT && code != ENOTDIR { Self.skip(next, "cannot watch", code, into: &events) }
+                if code != ENOENT && code != ENOTDIR { skip(next, "cannot watch", code) }
                 continue
             }
             // Two models may name nested folders: a folder already walked at start is not listed twice.
@@ -92,28 +119,28 @@ final class InotifySession {
                     if includeFolder(path) { pending.append(path) }
                 } else {
                     fileCount += 1
-                    events.append(.found(path: path, reason: reason))
+                    emit(.found(path: path, reason: reason))
                 }
             } onError: { code in
-                Self.skip(next, "cannot list", code, into: &events)
+                skip(next, "cannot list", code)
             }
         }
     }
 
     /// A folder that could not be watched or listed: a warning, and a `skipped` event so that its instances
     /// are left as they were.
-    private static func skip(_ folder: RawPath, _ what: String, _ code: Int32, into events: inout [WatcherEvent]) {
-        events.append(.warning("\(what) \(folder): \(String(cString: strerror(code))); what is in it is left as it was"))
-        events.append(.skipped(folder: folder))
+    private func skip(_ folder: RawPath, _ what: String, _ code: Int32) {
+        emit(.warning("\(what) \(folder): \(String(cString: strerror(code))); what is in it is left as it was"))
+        emit(.skipped(folder: folder))
     }
 
-    /// Reads every event the library has buffered or the kernel has queued, without blocking, appending
-    /// them to `events` as Swift values. New folders are watched and listed on the spot; after an overflow,
+    /// Reads what the library has buffered or the kernel has queued, without blocking, emitting it as
+    /// Swift values (handed over once `limit` are read, or at ``handOver()``). New folders are watched and listed on the spot; after an overflow,
     /// every top folder is walked again.
     ///
     /// - Returns: false when `limit` events were read and more may be waiting.
-    func drain(into events: inout [WatcherEvent], limit: Int) -> Bool {
-        while events.count < limit {
+    func drain(limit: Int) -> Bool {
+        for _ in 0..<limit {
             // A timeout of 0 polls; the event lives in the library's static buffer until the next call.
             guard let event = inotifytools_next_events(0, 1) else {
                 forgetFoldersMovedOut()
@@ -123,71 +150,71 @@ final class InotifySession {
             let wd = event.pointee.wd
             let cookie = event.pointee.cookie
             if mask.contains(.queueOverflow) {
-                rescan(into: &events)
+                rescan()
                 continue
             }
             if ancestorWatches[wd] != nil, folderByDescriptor[wd] == nil {
                 if mask.contains(.ignored) { ancestorWatches[wd] = nil }
-                restoreMissingRoots(into: &events)
+                restoreMissingRoots()
                 continue
             }
             guard let folder = folderByDescriptor[wd] else { continue }
             if mask.contains(.ignored) {
                 // The kernel dropped the watch: its folder was removed or its filesystem unmounted.
                 folderByDescriptor[wd] = nil
-                if roots.contains(folder) { rootVanished(folder, into: &events) }
+                if roots.contains(folder) { rootVanished(folder) }
                 continue
             }
-            let name = RawPath(cString: filesignals_event_name(event))
-            if name.isEmpty {
+            let nameStart = filesignals_event_name(event)!
+            if nameStart.pointee == 0 {
                 // Events on a watched folder itself also arrive, with the folder's name, on its parent's
                 // watch; only a top folder has no parent to tell.
                 if mask.contains(.deleteSelf) || mask.contains(.moveSelf) {
-                    events.append(.changed(path: folder, mask: mask, cookie: cookie))
+                    emit(.changed(path: folder, mask: mask, cookie: cookie))
                 }
                 if mask.contains(.moveSelf) && roots.contains(folder) {
                     // Renamed away: its watches would go on reporting under a path that is no longer it.
                     unwatchTree(folder)
-                    rootVanished(folder, into: &events)
+                    rootVanished(folder)
                 }
                 continue
             }
-            let path = folder.appending(name)
-            events.append(.changed(path: path, mask: mask, cookie: cookie))
+            let path = folder.appending(cString: nameStart)
+            emit(.changed(path: path, mask: mask, cookie: cookie))
             guard mask.contains(.isDirectory) else { continue }
             if mask.contains(.movedFrom) {
                 foldersMovedAway[cookie] = path
             } else if mask.contains(.movedTo), let old = foldersMovedAway.removeValue(forKey: cookie) {
-                folderRenamed(from: old, to: path, into: &events)
+                folderRenamed(from: old, to: path)
             } else if mask.contains(.create) || mask.contains(.movedTo) {
-                watchNewFolder(path, into: &events)
+                watchNewFolder(path)
             }
             if !missingRoots.isEmpty && (mask.contains(.create) || mask.contains(.movedTo)) {
-                restoreMissingRoots(into: &events)
+                restoreMissingRoots()
             }
         }
         return false
     }
 
     /// Watches and lists a folder that appeared while watching.
-    private func watchNewFolder(_ path: RawPath, into events: inout [WatcherEvent]) {
+    private func watchNewFolder(_ path: RawPath) {
         guard includeFolder(path) else { return }
         do {
-            try watchTree(path, reason: .newFolder, into: &events)
+            try watchTree(path, reason: .newFolder)
         } catch {
-            events.append(.warning(error.description))
+            emit(.warning(error.description))
         }
     }
 
     /// A folder renamed within the tree keeps its watches; only their paths change. It is listed again,
     /// since what was created in it while the rename was in flight may have been reported under the old path.
-    private func folderRenamed(from old: RawPath, to new: RawPath, into events: inout [WatcherEvent]) {
+    private func folderRenamed(from old: RawPath, to new: RawPath) {
         for (wd, path) in folderByDescriptor {
             guard let rest = path.relative(to: old) else { continue }
             folderByDescriptor[wd] = rest.isEmpty ? new : new.appending(rest)
         }
         if includeFolder(new) {
-            watchNewFolder(new, into: &events)
+            watchNewFolder(new)
         } else {
             unwatchTree(new)
         }
@@ -211,26 +238,26 @@ final class InotifySession {
 
     /// After an overflow: every top folder is walked again (watching folders that appeared meanwhile), so
     /// that the reconciler can compare the disk with its table.
-    private func rescan(into events: inout [WatcherEvent]) {
-        events.append(.overflow)
+    private func rescan() {
+        emit(.overflow)
         for root in roots where !missingRoots.contains(root) {
             do {
-                try watchTree(root, reason: .rescan, into: &events)
+                try watchTree(root, reason: .rescan)
             } catch {
-                events.append(.warning(error.description))
+                emit(.warning(error.description))
             }
         }
-        events.append(.rescanFinished)
+        emit(.rescanFinished)
     }
 
     /// A top folder was removed or renamed away: wait for it to exist again by watching its nearest
     /// existing ancestor.
-    private func rootVanished(_ root: RawPath, into events: inout [WatcherEvent]) {
+    private func rootVanished(_ root: RawPath) {
         guard !missingRoots.contains(root) else { return }
         missingRoots.insert(root)
-        events.append(.warning("\(root) is gone; watching for it to come back"))
+        emit(.warning("\(root) is gone; watching for it to come back"))
         watchAncestors()
-        restoreMissingRoots(into: &events)
+        restoreMissingRoots()
     }
 
     /// Watches the nearest existing ancestor of every missing top folder for folders being created or moved in.
@@ -250,16 +277,16 @@ final class InotifySession {
     }
 
     /// Watches again, and lists, every missing top folder that exists again.
-    private func restoreMissingRoots(into events: inout [WatcherEvent]) {
+    private func restoreMissingRoots() {
         for root in missingRoots {
             var info = stat()
             guard root.withCString({ lstat($0, &info) }) == 0, info.st_mode & S_IFMT == S_IFDIR else { continue }
             missingRoots.remove(root)
-            events.append(.warning("\(root) is back; watching it again"))
+            emit(.warning("\(root) is back; watching it again"))
             do {
-                try watchTree(root, reason: .newFolder, into: &events)
+                try watchTree(root, reason: .newFolder)
             } catch {
-                events.append(.warning(error.description))
+                emit(.warning(error.description))
             }
         }
         // Ancestors no longer needed are unwatched; the others may have come closer to their folder.

@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import Synchronization
+
+/// The bridge's work on the watcher's thread: folds every batch of events into the reconciler, decides
+/// what has settled when its deadline comes, records the signals in the journal, and hands them to the
+/// bridge's task through ``outbox``.
+///
+/// Signals are decided and leave the thread at most once per ``sendInterval``: in a burst, the files that
+/// settle within that interval are decided by one wake-up and cross to the bridge's task (and on to stdout
+/// and the receivers) as one batch, instead of one each; a lone change still goes out the moment it settles.
+///
+/// Mutable state is touched on the watcher's thread only (the bridge reads what is left once the thread
+/// has been joined); what other threads hand in (hashes) goes through a lock.
+final class BridgeEngine: WatcherClient, @unchecked Sendable {
+    /// What the bridge's task receives, in order. Finishes when the thread ends.
+    let outbox: AsyncStream<Bridge.Event>
+    /// Counts batches in ``outbox`` not yet handled; the thread stops reading inotify while it is full.
+    let backlog = Backlog()
+    /// Why watching ended, if it failed; read once ``outbox`` has finished.
+    var failure: WatcherError? { endedWith.withLock { $0 } }
+
+    /// How often, at most, signals are handed to the bridge's task: a fifth of the settle window, between
+    /// 1 and 10 ms. Only a steady stream of changes waits for it, by at most that much.
+    let sendInterval: Duration
+    /// How long the watcher's thread lets inotify gather events after reading some: a tenth of the settle
+    /// window, at most 1 ms; none at `--settle 0`, where every event is read at once.
+    let readPause: Duration
+
+    private let continuation: AsyncStream<Bridge.Event>.Continuation
+    private let journal: Journal
+    private let hasDispatcher: Bool
+    private let confirmsOutput: Bool
+    private let forwardsRawEvents: Bool
+    private let stopsWhenCaughtUp: Bool
+    private let endedWith = Mutex<WatcherError?>(nil)
+    private let hasher: BackgroundHasher
+
+    private(set) var reconciler: Reconciler
+    /// Decided signals not yet handed over (waiting for the send interval).
+    private var unsent: [SignalPayload] = []
+    private var lastSend: ContinuousClock.Instant?
+    private var isReady = false
+    private var filesFound = 0
+    private var hashesOutstanding = 0, hashesQueued = 0
+    private(set) var isFinished = false
+
+    init(reconciler: Reconciler, journal: Journal, bridge: Bridge) {
+        self.reconciler = reconciler
+        let settle = reconciler.options.settle
+        self.sendInterval = min(max(settle / 5, .milliseconds(1)), .milliseconds(10))
+        self.readPause = min(settle / 10, .milliseconds(1))
+        self.journal = journal
+        self.hasDispatcher = bridge.dispatcher != nil
+        self.confirmsOutput = bridge.outputProgress != nil
+        self.forwardsRawEvents = bridge.forwardsRawEvents
+        self.stopsWhenCaughtUp = bridge.stopsWhenCaughtUp
+        (outbox, continuation) = AsyncStream.makeStream(of: Bridge.Event.self)
+        hasher = BackgroundHasher(wakeUp: backlog.wakeUp)
+    }
+
+    var attention: WakeUpDescriptor { backlog.wakeUp }
+    var isBehind: Bool { backlog.isFull }
+
+    var wakeUpTime: ContinuousClock.Instant? {
+        guard let work = unsent.isEmpty ? reconciler.nextDeadline : .now else { return nil }
+        guard let lastSend else { return work }
+        return max(work, lastSend + sendInterval)
+    }
+
+    func receive(_ batch: [WatcherEvent]) {
+        if forwardsRawEvents { send(.raw(batch)) }
+        if !isReady {
+            let found = batch.reduce(0) { count, event in if case .found = event { count + 1 } else { count } }
+            if found > 0, !batch.contains(where: { if case .ready = $0 { true } else { false } }) {
+                filesFound += found
+                send(.progress(files: filesFound))
+            }
+        }
+        let now = ContinuousClock.now
+        for event in batch {
+            unsent += reconciler.handle(event, now: now)
+            switch event {
+            case .ready(let folders, let files):
+                // Signals before `ready` (catch-up is decided later) go out first, with the whole walk.
+                emit(completesFirstWalk: true, now: now)
+                unsent += reconciler.flushDue(now: now)
+                emit(now: now)
+                send(.ready(folders: folders, files: files))
+                isReady = true
+            case .warning(let message):
+                send(.warning(message))
+            case .overflow:
+                send(.warning("the inotify queue overflowed; rescanning to find what changed"))
+            case .changed, .found, .rescanFinished, .skipped:
+                break
+            }
+        }
+        // The first walk's table is recorded as it goes, not held until its end.
+        if !isReady { emit(now: now) }
+    }
+
+    func tick() {
+        let now = ContinuousClock.now
+        for (results, attempted) in hasher.takeResults() {
+            for result in results { reconciler.recordHash(result.digest, for: result.path, state: result.state) }
+            hashesOutstanding -= attempted
+            if hashesOutstanding == 0 { send(.hashed(files: hashesQueued)) }
+        }
+        // Deciding and sending wait for the interval since the last send: under a steady stream of changes,
+        // one wake-up decides all that came due meanwhile.
+        if lastSend.map({ now >= $0 + sendInterval }) ?? true {
+            unsent += reconciler.flushDue(now: now)
+            if !unsent.isEmpty { emit(now: now) }
+        }
+        let unhashed = reconciler.takeUnhashed()
+        hashesOutstanding += unhashed.count
+        hashesQueued += unhashed.count
+        hasher.hash(unhashed)
+        if stopsWhenCaughtUp && isReady && reconciler.isSettled && unsent.isEmpty { isFinished = true }
+    }
+
+    func end(error: WatcherError?) {
+        hasher.finish()
+        if error == nil {
+            // Stopped: decide what is still settling rather than lose it.
+            unsent += reconciler.flushDue(now: .now + .seconds(86_400))
+            emit(now: .now)
+        }
+        endedWith.withLock { $0 = error }
+        continuation.finish()
+    }
+
+    /// Records the unsent signals and the table changes behind them, then hands the signals over.
+    private func emit(completesFirstWalk: Bool = false, now: ContinuousClock.Instant) {
+        let emitted = unsent.map { Bridge.Emitted(payload: $0, line: $0.jsonLine()) }
+        unsent.removeAll(keepingCapacity: true)
+        let warning = journal.record(
+            emitted, tableChanges: reconciler.takeTableChanges(), nextSeq: reconciler.nextSeq, completesFirstWalk: completesFirstWalk)
+        if let warning { send(.warning(warning)) }
+        guard !emitted.isEmpty else { return }
+        journal.completion.expect(emitted.map(\.payload.seq), receivers: hasDispatcher, output: confirmsOutput)
+        send(.signals(emitted))
+        lastSend = now
+    }
+
+    private func send(_ event: Bridge.Event) {
+        backlog.handedOver()
+        continuation.yield(event)
+    }
+}

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+/// The bridge's side of the state database: records batches, and collects the signals whose dispatch
+/// finished (from any thread) so that the next batch marks them done in the same transaction.
+///
+/// Used by one thread at a time: the bridge's task before and after watching, the watcher's thread
+/// (``BridgeEngine``) while it runs; the hand-over is ordered by starting and joining that thread.
+final class Journal: @unchecked Sendable {
+    let store: StateStore?
+    let completion = SignalCompletion()
+    private var failed = false
+
+    init(store: StateStore?) { self.store = store }
+
+    func open(retention: Duration) throws(StateError) -> StateStore.Contents {
+        guard let store else { return StateStore.Contents(table: InstanceTable(), nextSeq: 1, unfinished: [], hasState: false) }
+        let cutoff = Timestamp(nanosecondsSinceEpoch: Timestamp.now().nanosecondsSinceEpoch - retention.nanoseconds)
+        try store.prune(recordedBefore: cutoff)
+        var contents = try store.load()
+        if !contents.hasState && !contents.table.isEmpty {
+            // A first walk stopped midway: start it again from nothing.
+            try store.forgetInstances()
+            contents.table = InstanceTable()
+        }
+        return contents
+    }
+
+    /// Writes a batch; returns a warning when the database refused it (the last committed state stays).
+    func record(
+        _ emitted: [Bridge.Emitted], tableChanges: [Reconciler.TableChange], nextSeq: Int64, completesFirstWalk: Bool = false
+    ) -> String? {
+        // Taken even without a database, where nothing keeps them: they would pile up.
+        let finished = completion.take()
+        guard let store else { return nil }
+        guard !emitted.isEmpty || !tableChanges.isEmpty || !finished.isEmpty || completesFirstWalk else { return nil }
+        var batch = StateStore.Batch(nextSeq: nextSeq)
+        batch.completesFirstWalk = completesFirstWalk
+        batch.signals = emitted.map { ($0.payload.seq, $0.payload.signal, $0.payload.sender, Array($0.line.dropLast())) }
+        batch.tableChanges = tableChanges
+        batch.done = finished
+        do {
+            try store.record(batch)
+            failed = false
+            return nil
+        } catch {
+            completion.restore(finished)
+            defer { failed = true }
+            return failed ? nil : "state not saved, the last saved state stays: \(error)"
+        }
+    }
+
+    /// Marks the last finished signals done before the bridge stops.
+    func flushDone() {
+        guard let store else { return }
+        try? store.markDone(completion.take())
+    }
+}

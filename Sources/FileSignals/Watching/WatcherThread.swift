@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import CInotifyTools
+import CProcessSupport
+import Foundation
+import Glibc
+import Synchronization
+
+/// What runs on the watcher's thread: it is given every batch of events there, in order, and says when it
+/// wants to be woken without an event (a settle deadline).
+///
+/// Doing the work on the thread that reads inotify, instead of handing every batch to another thread, is
+/// what keeps a burst of changes cheap: the thread sleeps in `poll()` when there is nothing to read or
+/// decide, and only finished results leave it. All methods are called on the watcher's thread only.
+protocol WatcherClient: AnyObject, Sendable {
+    /// Events read from inotify, or found by a walk, in the order they happened.
+    func receive(_ batch: [WatcherEvent])
+    /// Called after every wake-up of the thread (events read, a deadline reached, ``attention``
+    /// woken): the moment to do time-driven work.
+    func tick()
+    /// The next moment ``tick()`` has work to do without any event, or nil.
+    var wakeUpTime: ContinuousClock.Instant? { get }
+    /// While true, the thread stops reading inotify (the kernel queue fills, and may overflow: the rescan
+    /// that follows loses nothing) until the client wakes ``attention``.
+    var isBehind: Bool { get }
+    /// How long the thread lets inotify gather events after reading some, before it reads again (zero:
+    /// read as soon as there are events). Events read later are decided later by as much.
+    var readPause: Duration { get }
+    /// When true after a ``tick()``, the thread ends as if stopped.
+    var isFinished: Bool { get }
+    /// Woken by other threads when the client has something to do on the watcher's thread (a consumer
+    /// caught up, background results arrived); the thread then calls ``tick()``.
+    var attention: WakeUpDescriptor { get }
+    /// The thread ends: because ``WatcherThread/stop()`` was called, the client finished, or watching
+    /// failed (`error`). Events still queued in the kernel when a stop was asked for have been received.
+    func end(error: WatcherError?)
+}
+
+/// The thread that owns libinotifytools: walks the folders, then sleeps in `poll()` on the inotify
+/// descriptor, a stop descriptor and an attention descriptor, with the client's next deadline as timeout.
+/// An idle watcher with nothing pending uses no CPU. Only one may run in a process at a time, because
+/// libinotifytools keeps its state in C globals.
+final class WatcherThread: Sendable {
+    private let stopRequest = WakeUpDescriptor()
+    private let ended = DispatchSemaphore(value: 0)
+    private let isJoined = Mutex(false)
+
+    /// Whether a watcher thread runs in this process.
+    private static let running = Mutex(false)
+    /// At most this many events are handed over in one batch, so that a walk or a burst reaches the client
+    /// in pieces instead of after the whole queue has been read.
+    static let batchLimit = 4096
+
+    /// Starts the thread, which walks `folders` (every file is received as `found`, then `ready`) and then
+    /// watches them. Returns once the inotify instance exists; what goes wrong later ends the thread with
+    /// an error given to the client.
+    ///
+    /// - Throws: ``WatcherError/missingFolder(_:)``, ``WatcherError/alreadyRunning``,
+    ///   ``WatcherError/cannotInitialize(errno:)``.
+    static func start(
+        folders: [RawPath], includeFolder: @escaping @Sendable (RawPath) -> Bool, keepsGoingAtWatchLimit: Bool,
+        client: any WatcherClient
+    ) throws(WatcherError) -> WatcherThread {
+        for folder in folders {
+            var info = stat()
+            guard folder.withCString({ stat($0, &info) }) == 0, info.st_mode & S_IFMT == S_IFDIR else {
+                throw .missingFolder(folder)
+            }
+        }
+        let claimed = running.withLock { isRunning in
+            defer { isRunning = true }
+            return !isRunning
+        }
+        guard claimed else { throw .alreadyRunning }
+        let thread = WatcherThread()
+        guard thread.stopRequest.descriptor >= 0, client.attention.descriptor >= 0 else {
+            running.withLock { $0 = false }
+            throw .cannotInitialize(errno: errno)
+        }
+        let started = StartOutcome()
+        let system = Thread { [stopRequest = thread.stopRequest, ended = thread.ended] in
+            filesignals_name_thread("fs-watcher")
+            var failure: WatcherError?
+            defer {
+                client.end(error: failure)
+                running.withLock { $0 = false }
+                ended.signal()
+            }
+            let session: InotifySession
+            do throws(WatcherError) {
+                session = try InotifySession(
+                    includeFolder: includeFolder, keepsGoingAtWatchLimit: keepsGoingAtWatchLimit, batchLimit: batchLimit,
+                    deliver: { client.receive($0) })
+            } catch {
+                started.finish(with: error)
+                return
+            }
+            started.finish(with: nil)
+            do throws(WatcherError) {
+                for folder in folders {
+                    try session.watchTree(folder, reason: .initialWalk)
+                }
+                session.emit(.ready(folders: session.folderCount, files: session.fileCount))
+                session.handOver()
+                client.tick()
+            } catch {
+                failure = error
+                return
+            }
+            failure = Self.run(session, client: client, stopRequest: stopRequest)
+        }
+        system.start()
+        if let error = started.wait() {
+            thread.ended.wait()
+            throw error
+        }
+        return thread
+    }
+
+    private init() {}
+
+    /// Asks the thread to end, without waiting: what inotify has queued is still read and given to the
+    /// client, then the client's ``WatcherClient/end(error:)`` runs.
+    func requestStop() { stopRequest.wake() }
+
+    /// Asks the thread to end and waits until it has, so that a new watcher can start. Calling it again
+    /// does nothing.
+    func stop() {
+        requestStop()
+        let first = isJoined.withLock { joined in
+            defer { joined = true }
+            return !joined
+        }
+        if first { ended.wait() }
+    }
+
+    /// The thread's loop: sleep until inotify has events, the client's deadline comes, someone asks for
+    /// attention, or a stop is asked for.
+    private static func run(
+        _ session: InotifySession, client: any WatcherClient, stopRequest: WakeUpDescriptor
+    ) -> WatcherError? {
+        let attention = client.attention
+        /// Reads what inotify has queued, in batches, while the client keeps up (at most `batches` of them).
+        func readEvents(upTo batches: Int = .max) {
+            var finished = false
+            var handed = 0
+            while !finished && !client.isBehind && handed < batches {
+                finished = session.drain(limit: batchLimit)
+                session.handOver()
+                handed += 1
+            }
+        }
+        let readPause = client.readPause
+        var pausedUntil: ContinuousClock.Instant?
+        while !client.isFinished {
+            let isBehind = client.isBehind
+            if let until = pausedUntil, ContinuousClock.now >= until { pausedUntil = nil }
+            let readsInotify = !isBehind && pausedUntil == nil
+            var descriptors = [
+                pollfd(fd: stopRequest.descriptor, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: attention.descriptor, events: Int16(POLLIN), revents: 0),
+            ]
+            if readsInotify { descriptors.append(pollfd(fd: session.descriptor, events: Int16(POLLIN), revents: 0)) }
+            let wakeUp = [client.wakeUpTime, pausedUntil].compactMap { $0 }.min()
+            let timeout = wakeUp.map { max(.zero, ContinuousClock.now.duration(to: $0)).nanoseconds } ?? -1
+            let ready = filesignals_poll_nanoseconds(&descriptors, nfds_t(descriptors.count), timeout)
+            if ready < 0 {
+                if errno == EINTR { continue }
+                session.emit(.warning("watching stopped: poll failed: \(String(cString: strerror(errno)))"))
+                session.handOver()
+                return nil
+            }
+            if descriptors[0].revents != 0 {
+                // What the kernel has queued already happened: the client gets it before it ends.
+                readEvents(upTo: 16)
+                client.tick()
+                return nil
+            }
+            if descriptors[1].revents != 0 { attention.clear() }
+            // Events the library has already buffered do not make the descriptor readable again: read
+            // until it has none left, or until the client is too far behind. Then let the kernel gather
+            // the next ones for `readPause`: in a burst, one wake-up reads many events, not one.
+            if readsInotify, descriptors[2].revents != 0 {
+                readEvents()
+                if readPause > .zero { pausedUntil = .now + readPause }
+            }
+            client.tick()
+        }
+        return nil
+    }
+}
+
+/// How the watcher's thread tells `start` that the inotify instance exists, or why it could not be made.
+private final class StartOutcome: Sendable {
+    private let outcome = Mutex<WatcherError??>(nil)
+    private let done = DispatchSemaphore(value: 0)
+
+    func finish(with error: WatcherError?) {
+        outcome.withLock { $0 = .some(error) }
+        done.signal()
+    }
+
+    func wait() -> WatcherError? {
+        done.wait()
+        return outcome.withLock { $0 ?? nil }
+    }
+}
