@@ -42,6 +42,17 @@ public struct RawPath: Hashable, Sendable, Comparable, CustomStringConvertible {
         return RawPath(bytes: joined)
     }
 
+    /// This path with the NUL-terminated `name` appended after a `/`, in one allocation (one per event).
+    public func appending(cString name: UnsafePointer<CChar>) -> RawPath {
+        let length = strlen(name)
+        var joined: [UInt8] = []
+        joined.reserveCapacity(bytes.count + 1 + length)
+        joined.append(contentsOf: bytes)
+        if !bytes.isEmpty && bytes.last != UInt8(ascii: "/") { joined.append(UInt8(ascii: "/")) }
+        name.withMemoryRebound(to: UInt8.self, capacity: length) { joined.append(contentsOf: UnsafeBufferPointer(start: $0, count: length)) }
+        return RawPath(bytes: joined)
+    }
+
     /// The last component: everything after the last `/`.
     public var lastComponent: RawPath {
         guard let slash = bytes.lastIndex(of: UInt8(ascii: "/")) else { return self }

@@ -8,13 +8,19 @@
 struct DeadlineQueue: Sendable {
     typealias Instant = ContinuousClock.Instant
 
-    private var heap: [(deadline: Instant, path: RawPath)] = []
+    /// One path and when it is due.
+    struct Entry: Sendable {
+        var deadline: Instant
+        var path: RawPath
+    }
+
+    private var heap: [Entry] = []
 
     /// The earliest deadline, stale or not.
     var earliest: Instant? { heap.first?.deadline }
 
     mutating func push(_ deadline: Instant, _ path: RawPath) {
-        heap.append((deadline, path))
+        heap.append(Entry(deadline: deadline, path: path))
         var child = heap.count - 1
         while child > 0 {
             let parent = (child - 1) / 2
@@ -25,7 +31,7 @@ struct DeadlineQueue: Sendable {
     }
 
     /// Removes and returns the earliest entry if it is due at `now`.
-    mutating func popDue(at now: Instant) -> (deadline: Instant, path: RawPath)? {
+    mutating func popDue(at now: Instant) -> Entry? {
         guard let first = heap.first, first.deadline <= now else { return nil }
         let last = heap.removeLast()
         if !heap.isEmpty {

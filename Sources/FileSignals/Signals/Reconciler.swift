@@ -223,8 +223,8 @@ public struct Reconciler: Sendable {
             moveSources[cookie] = MoveSource(path: path, isFolder: false)
         }
         // A path already pending keeps its owner: the patterns are matched once per change, not per event.
-        if let change = pending[path] {
-            markPending(path, sender: change.sender, instance: change.instance, source: .live, now: now)
+        if let index = pending.index(forKey: path) {
+            pending.values[index].lastEvent = now
         } else {
             guard let (model, location) = owner(of: path) else {
                 if mask.contains(.movedTo) { moveSources[cookie] = nil }
@@ -235,14 +235,11 @@ public struct Reconciler: Sendable {
         if mask.contains(.movedTo), let source = moveSources.removeValue(forKey: cookie), !source.isFolder {
             link(from: source.path, to: path, now: now)
         }
-        let wasBeingWritten = pending[path]!.isBeingWritten
-        if mask.contains(.create) || mask.contains(.modify) { pending[path]!.isBeingWritten = true }
-        if mask.contains(.closeWrite) || mask.contains(.delete) || mask.contains(.movedFrom) || mask.contains(.movedTo) {
-            pending[path]!.isBeingWritten = false
-        }
-        if wasBeingWritten && !pending[path]!.isBeingWritten { due.push(deadline(of: pending[path]!), path) }
+        // One access to the pending change for the flags below: each `pending[path]!` is a hash lookup.
+        let (nowQuiet, preSaveSent) = Self.noteWriting(mask, of: &pending[path]!)
+        if let change = nowQuiet { due.push(deadline(of: change), path) }
         let isWrite = !mask.isDisjoint(with: [.create, .modify, .attrib])
-        guard isWrite, !pending[path]!.preSaveSent, let previous = table[path] else { return [] }
+        guard isWrite, !preSaveSent, let previous = table[path] else { return [] }
         // An event read late (the reader was busy) about a change already decided changes nothing.
         // Nothing there (an event from a folder that moved away, read before its watch went): no save.
         guard let state = InstanceState.read(at: path), state != previous.state else { return [] }
@@ -252,6 +249,17 @@ public struct Reconciler: Sendable {
         signal.previous = previous.state
         signal.previousSHA256 = previous.sha256
         return [signal]
+    }
+
+    /// Notes whether the file is being written after an event with `mask`. Returns the change when it has just
+    /// been closed (its deadline is nearer now), and whether its `pre_save` was sent.
+    private static func noteWriting(_ mask: InotifyMask, of change: inout PendingChange) -> (closed: PendingChange?, preSaveSent: Bool) {
+        let wasBeingWritten = change.isBeingWritten
+        if mask.contains(.create) || mask.contains(.modify) { change.isBeingWritten = true }
+        if mask.contains(.closeWrite) || mask.contains(.delete) || mask.contains(.movedFrom) || mask.contains(.movedTo) {
+            change.isBeingWritten = false
+        }
+        return (wasBeingWritten && !change.isBeingWritten ? change : nil, change.preSaveSent)
     }
 
     /// A folder was created, removed or renamed. Its instances are looked at again; a rename within the
@@ -308,32 +316,39 @@ public struct Reconciler: Sendable {
     ///   before the new one's save.
     public mutating func flushDue(now: Instant) -> [SignalPayload] {
         var ready: [(path: RawPath, change: PendingChange)] = []
-        var taken = Set<RawPath>()
         while let entry = due.popDue(at: now) {
-            // Decided already, or a second entry of a path taken in this flush: stale.
-            guard let change = pending[entry.path], !taken.contains(entry.path) else { continue }
+            // Decided already (a second entry of a path taken in this flush, say): stale.
+            guard let index = pending.index(forKey: entry.path) else { continue }
+            let change = pending.values[index]
             let current = deadline(of: change)
             if current > now {
                 due.push(current, entry.path)   // it changed since: due later
                 continue
             }
-            taken.insert(entry.path)
             guard isDecidable(change) else {
+                // Its second entry, if any, lands here too: harmless, the scan's end pushes each once more.
                 waitingForScan.append(entry.path)
                 continue
             }
+            pending.remove(at: index)
             ready.append((entry.path, change))
         }
-        let quiet = ready.sorted { ($0.change.lastEvent, $0.path) < ($1.change.lastEvent, $1.path) }
-        guard !quiet.isEmpty else {
+        guard !ready.isEmpty else {
             if pending.isEmpty { moveSources.removeAll() }
             return []
+        }
+        // In the order the paths became quiet; paths quiet since the same moment, by name. Indices are
+        // sorted, not the changes themselves, which are large to move.
+        let order = ready.indices.sorted { a, b in
+            let (left, right) = (ready[a].change.lastEvent, ready[b].change.lastEvent)
+            return left != right ? left < right : ready[a].path < ready[b].path
         }
         // A MOVED_FROM whose MOVED_TO never came (moved out of the tree) is forgotten once all is settled.
         defer { if pending.isEmpty { moveSources.removeAll() } }
         var decisions: [(path: RawPath, change: PendingChange, decision: Decision)] = []
-        for (path, change) in quiet {
-            pending[path] = nil
+        decisions.reserveCapacity(order.count)
+        for index in order {
+            let (path, change) = ready[index]
             decisions.append((path, change, decide(path, change)))
         }
         pairRenamesByInode(&decisions)
@@ -449,12 +464,13 @@ public struct Reconciler: Sendable {
     }
 
     private mutating func markPending(_ path: RawPath, sender: String, instance: RawPath, source: SignalSource, now: Instant) {
-        if pending[path] == nil {
-            pending[path] = PendingChange(sender: sender, instance: instance, source: source, lastEvent: now)
-            due.push(deadline(of: pending[path]!), path)
-        } else {
+        if let index = pending.index(forKey: path) {
             // A later deadline needs no new entry: the old one, when it comes out, is pushed back to it.
-            pending[path]!.lastEvent = now
+            pending.values[index].lastEvent = now
+        } else {
+            let change = PendingChange(sender: sender, instance: instance, source: source, lastEvent: now)
+            pending[path] = change
+            due.push(deadline(of: change), path)
         }
     }
 
