@@ -22,9 +22,12 @@ final class BridgeEngine: WatcherClient, @unchecked Sendable {
     /// How often, at most, signals are handed to the bridge's task: a fifth of the settle window, between
     /// 1 and 10 ms. Only a steady stream of changes waits for it, by at most that much.
     let sendInterval: Duration
-    /// How long the watcher's thread lets inotify gather events after reading some: a tenth of the settle
-    /// window, at most 1 ms; none at `--settle 0`, where every event is read at once.
-    let readPause: Duration
+    /// How long the watcher's thread lets inotify gather events after reading some, during a burst: a
+    /// tenth of the settle window, at most 5 ms; none at `--settle 0`.
+    let burstReadPause: Duration
+    /// Paths pending at once from which changes count as a burst. Below it (someone saving a few files)
+    /// every event is read at once, so that the settle window is timed exactly.
+    static let burstSize = 16
 
     private let continuation: AsyncStream<Bridge.Event>.Continuation
     private let journal: Journal
@@ -48,7 +51,7 @@ final class BridgeEngine: WatcherClient, @unchecked Sendable {
         self.reconciler = reconciler
         let settle = reconciler.options.settle
         self.sendInterval = min(max(settle / 5, .milliseconds(1)), .milliseconds(10))
-        self.readPause = min(settle / 10, .milliseconds(1))
+        self.burstReadPause = min(settle / 10, .milliseconds(5))
         self.journal = journal
         self.hasDispatcher = bridge.dispatcher != nil
         self.confirmsOutput = bridge.outputProgress != nil
@@ -60,6 +63,7 @@ final class BridgeEngine: WatcherClient, @unchecked Sendable {
 
     var attention: WakeUpDescriptor { backlog.wakeUp }
     var isBehind: Bool { backlog.isFull }
+    var readPause: Duration { reconciler.pendingCount >= Self.burstSize ? burstReadPause : .zero }
 
     var wakeUpTime: ContinuousClock.Instant? {
         guard let work = unsent.isEmpty ? reconciler.nextDeadline : .now else { return nil }
@@ -104,7 +108,6 @@ final class BridgeEngine: WatcherClient, @unchecked Sendable {
         for (results, attempted) in hasher.takeResults() {
             for result in results { reconciler.recordHash(result.digest, for: result.path, state: result.state) }
             hashesOutstanding -= attempted
-            if hashesOutstanding == 0 { send(.hashed(files: hashesQueued)) }
         }
         // Deciding and sending wait for the interval since the last send: under a steady stream of changes,
         // one wake-up decides all that came due meanwhile.
@@ -112,10 +115,18 @@ final class BridgeEngine: WatcherClient, @unchecked Sendable {
             unsent += reconciler.flushDue(now: now)
             if !unsent.isEmpty { emit(now: now) }
         }
-        let unhashed = reconciler.takeUnhashed()
-        hashesOutstanding += unhashed.count
-        hashesQueued += unhashed.count
-        hasher.hash(unhashed)
+        if hashesOutstanding == 0 {
+            // The next few paths only: a large tree's paths are not all copied out of the table at once.
+            let unhashed = reconciler.takeUnhashed(limit: 1024)
+            if !unhashed.isEmpty {
+                hashesOutstanding = unhashed.count
+                hashesQueued += unhashed.count
+                hasher.hash(unhashed)
+            } else if hashesQueued > 0 {
+                send(.hashed(files: hashesQueued))
+                hashesQueued = 0
+            }
+        }
         if stopsWhenCaughtUp && isReady && reconciler.isSettled && unsent.isEmpty { isFinished = true }
     }
 

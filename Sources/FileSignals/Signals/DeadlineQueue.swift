@@ -8,19 +8,26 @@
 struct DeadlineQueue: Sendable {
     typealias Instant = ContinuousClock.Instant
 
-    /// One path and when it is due.
-    struct Entry: Sendable {
-        var deadline: Instant
+    /// One path and when it is due, in nanoseconds after ``origin``: a plain integer, so that moving
+    /// entries around the heap and comparing them costs no more than it must (an `Instant` is a
+    /// library type copied through its value witnesses).
+    private struct Entry: Sendable {
+        var deadline: Int64
         var path: RawPath
     }
 
     private var heap: [Entry] = []
+    /// The instant deadlines are counted from: the first one pushed.
+    private var origin: Instant?
 
     /// The earliest deadline, stale or not.
-    var earliest: Instant? { heap.first?.deadline }
+    var earliest: Instant? {
+        guard let first = heap.first, let origin else { return nil }
+        return origin + .nanoseconds(first.deadline)
+    }
 
     mutating func push(_ deadline: Instant, _ path: RawPath) {
-        heap.append(Entry(deadline: deadline, path: path))
+        heap.append(Entry(deadline: offset(of: deadline), path: path))
         var child = heap.count - 1
         while child > 0 {
             let parent = (child - 1) / 2
@@ -30,23 +37,29 @@ struct DeadlineQueue: Sendable {
         }
     }
 
-    /// Removes and returns the earliest entry if it is due at `now`.
-    mutating func popDue(at now: Instant) -> Entry? {
-        guard let first = heap.first, first.deadline <= now else { return nil }
-        let last = heap.removeLast()
-        if !heap.isEmpty {
-            heap[0] = last
-            var parent = 0
-            while true {
-                let left = 2 * parent + 1, right = left + 1
-                var smallest = parent
-                if left < heap.count, heap[left].deadline < heap[smallest].deadline { smallest = left }
-                if right < heap.count, heap[right].deadline < heap[smallest].deadline { smallest = right }
-                if smallest == parent { break }
-                heap.swapAt(parent, smallest)
-                parent = smallest
-            }
+    /// Removes the earliest entry if it is due at `now`, and returns its path.
+    mutating func popDue(at now: Instant) -> RawPath? {
+        guard let first = heap.first?.deadline, first <= offset(of: now) else { return nil }
+        heap.swapAt(0, heap.count - 1)
+        let path = heap.removeLast().path
+        var parent = 0
+        while true {
+            let left = 2 * parent + 1, right = left + 1
+            var smallest = parent
+            if left < heap.count, heap[left].deadline < heap[smallest].deadline { smallest = left }
+            if right < heap.count, heap[right].deadline < heap[smallest].deadline { smallest = right }
+            if smallest == parent { break }
+            heap.swapAt(parent, smallest)
+            parent = smallest
         }
-        return first
+        return path
+    }
+
+    private mutating func offset(of instant: Instant) -> Int64 {
+        guard let origin else {
+            origin = instant
+            return 0
+        }
+        return origin.duration(to: instant).nanoseconds
     }
 }

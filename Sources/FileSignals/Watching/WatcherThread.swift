@@ -23,7 +23,8 @@ protocol WatcherClient: AnyObject, Sendable {
     /// that follows loses nothing) until the client wakes ``attention``.
     var isBehind: Bool { get }
     /// How long the thread lets inotify gather events after reading some, before it reads again (zero:
-    /// read as soon as there are events). Events read later are decided later by as much.
+    /// read as soon as there are events). Asked after every read; events read later are decided later by
+    /// as much.
     var readPause: Duration { get }
     /// When true after a ``tick()``, the thread ends as if stopped.
     var isFinished: Bool { get }
@@ -149,7 +150,6 @@ final class WatcherThread: Sendable {
                 handed += 1
             }
         }
-        let readPause = client.readPause
         var pausedUntil: ContinuousClock.Instant?
         while !client.isFinished {
             let isBehind = client.isBehind
@@ -181,7 +181,8 @@ final class WatcherThread: Sendable {
             // the next ones for `readPause`: in a burst, one wake-up reads many events, not one.
             if readsInotify, descriptors[2].revents != 0 {
                 readEvents()
-                if readPause > .zero { pausedUntil = .now + readPause }
+                let pause = client.readPause
+                if pause > .zero { pausedUntil = .now + pause }
             }
             client.tick()
         }
