@@ -70,9 +70,9 @@ public struct Reconciler: Sendable {
     /// A walk of the disk in progress (catch-up at start, or the rescan after an overflow): every instance
     /// it finds is compared with the table, and when it ends, the table's instances it did not find are
     /// looked at again.
+    /// The instances it finds are marked in the table (``InstanceTable/mark(_:)``).
     private struct ScanPass: Sendable {
         var source: SignalSource
-        var seen: Set<RawPath> = []
         /// Folders the scan could not watch or list: instances below them were not looked for.
         var skipped: [RawPath] = []
     }
@@ -98,8 +98,6 @@ public struct Reconciler: Sendable {
     private var tableChanges: [TableChange] = []
     /// Whether ``takeTableChanges()`` is wanted (there is a state database to write them to).
     private let keepsTableChanges: Bool
-    /// Instances known without a content hash, to be hashed off the event path.
-    private var unhashed: [RawPath] = []
     /// Files of the first walk hashed on the spot: a small tree is fully known when watching starts; a large
     /// one is hashed in the background after this many, so that start-up stays fast.
     private var hashesAtStart = 2000
@@ -123,7 +121,7 @@ public struct Reconciler: Sendable {
         self.table = table
         self.nextSeq = firstSeq
         if hasState || options.reportInitialFiles {
-            scan = ScanPass(source: options.reportInitialFiles ? .initial : .catchUp)
+            startScan(source: options.reportInitialFiles ? .initial : .catchUp)
         }
     }
 
@@ -136,6 +134,9 @@ public struct Reconciler: Sendable {
         scan == nil || change.source == .live
     }
 
+    /// How many paths are waiting to be decided.
+    public var pendingCount: Int { pending.count }
+
     /// Whether no path is waiting to be decided.
     public var isSettled: Bool { pending.isEmpty && scan == nil }
 
@@ -145,18 +146,16 @@ public struct Reconciler: Sendable {
         return tableChanges
     }
 
-    /// Instances in the table without a content hash since the last call; hash them off the event path and
-    /// give the result to ``recordHash(_:for:state:)``.
-    public mutating func takeUnhashed() -> [RawPath] {
-        defer { unhashed.removeAll() }
-        return unhashed
+    /// Up to `limit` instances in the table without a content hash, not given before; hash them off the
+    /// event path and give the results to ``recordHash(_:for:state:)``.
+    public mutating func takeUnhashed(limit: Int) -> [RawPath] {
+        table.takeUndigested(limit: limit)
     }
 
     /// Records a hash computed off the event path, if the instance has not changed since it was read.
     public mutating func recordHash(_ sha256: [UInt8], for path: RawPath, state: InstanceState) {
-        guard var record = table[path], record.state == state, record.sha256 == nil else { return }
-        record.sha256 = sha256
-        setRecord(record, at: path)
+        guard table.recordDigest(sha256, for: path, ifStateIs: state), keepsTableChanges, let record = table[path] else { return }
+        tableChanges.append(.upsert(path, record))
     }
 
     /// Takes one event from the watcher into account.
@@ -171,7 +170,7 @@ public struct Reconciler: Sendable {
             return changed(path, mask: mask, cookie: cookie, now: now)
         case .overflow:
             // The watcher follows an overflow with a rescan of every folder.
-            scan = ScanPass(source: .rescan)
+            startScan(source: .rescan)
             return []
         case .ready, .rescanFinished:
             finishScan(now: now)
@@ -190,25 +189,23 @@ public struct Reconciler: Sendable {
         case .newFolder:
             markPending(path, sender: model.name, instance: location.instanceName, source: .live, now: now)
         case .initialWalk, .rescan:
-            guard var pass = scan else {
+            guard let pass = scan else {
                 // No saved state: the files that exist at start-up become the table silently.
-                if table[path] == nil, let state = InstanceState.read(at: path) {
+                if !table.contains(path), let state = InstanceState.read(at: path) {
                     var record = InstanceRecord(sender: model.name, instance: location.instanceName, state: state)
                     if hashesAtStart > 0 {
                         hashesAtStart -= 1
                         record.sha256 = ContentHash.sha256(of: path, expectedSize: state.size)
                     }
                     setRecord(record, at: path)
-                    if record.sha256 == nil { unhashed.append(path) }
                 }
                 return
             }
-            pass.seen.insert(path)
-            scan = pass
+            table.mark(path)
             if pass.source == .initial {
                 markPending(path, sender: model.name, instance: location.instanceName, source: .initial, now: now)
                 pending[path]!.forceCreated = true
-            } else if table[path]?.state != InstanceState.read(at: path) || table[path]?.sender != model.name {
+            } else if table.state(at: path) != InstanceState.read(at: path) || table.sender(at: path) != model.name {
                 markPending(path, sender: model.name, instance: location.instanceName, source: pass.source, now: now)
             }
         }
@@ -219,7 +216,7 @@ public struct Reconciler: Sendable {
             folderChanged(path, mask: mask, cookie: cookie, now: now)
             return []
         }
-        if mask.contains(.movedFrom), table[path] != nil {
+        if mask.contains(.movedFrom), table.contains(path) {
             moveSources[cookie] = MoveSource(path: path, isFolder: false)
         }
         // A path already pending keeps its owner: the patterns are matched once per change, not per event.
@@ -239,10 +236,10 @@ public struct Reconciler: Sendable {
         let (nowQuiet, preSaveSent) = Self.noteWriting(mask, of: &pending[path]!)
         if let change = nowQuiet { due.push(deadline(of: change), path) }
         let isWrite = !mask.isDisjoint(with: [.create, .modify, .attrib])
-        guard isWrite, !preSaveSent, let previous = table[path] else { return [] }
+        guard isWrite, !preSaveSent, let known = table.state(at: path) else { return [] }
         // An event read late (the reader was busy) about a change already decided changes nothing.
         // Nothing there (an event from a folder that moved away, read before its watch went): no save.
-        guard let state = InstanceState.read(at: path), state != previous.state else { return [] }
+        guard let state = InstanceState.read(at: path), state != known, let previous = table[path] else { return [] }
         // The earliest moment a save of an existing instance can be seen: tell pre_save receivers now.
         pending[path]!.preSaveSent = true
         var signal = makeSignal(.preSave, path: path, pending[path]!, state: state)
@@ -282,7 +279,7 @@ public struct Reconciler: Sendable {
         }
         if !mask.isDisjoint(with: [.delete, .movedFrom, .deleteSelf, .moveSelf]) {
             for instance in table.paths(under: path) { markInstancePending(instance, now: now) }
-            if mask.contains(.deleteSelf) || mask.contains(.moveSelf), table[path] != nil { markInstancePending(path, now: now) }
+            if mask.contains(.deleteSelf) || mask.contains(.moveSelf), table.contains(path) { markInstancePending(path, now: now) }
         }
     }
 
@@ -294,6 +291,11 @@ public struct Reconciler: Sendable {
         pending[new]?.movedFrom = (old, record)
     }
 
+    private mutating func startScan(source: SignalSource) {
+        table.clearMarks()
+        scan = ScanPass(source: source)
+    }
+
     /// Ends a scan: instances of the table the scan did not find are looked at again (they are gone, or
     /// were moved while nobody watched).
     private mutating func finishScan(now: Instant) {
@@ -303,7 +305,9 @@ public struct Reconciler: Sendable {
             if let change = pending[path] { due.push(deadline(of: change), path) }
         }
         waitingForScan.removeAll()
-        for path in table.paths where !pass.seen.contains(path) && pending[path] == nil {
+        let unseen = table.unmarkedPaths()
+        table.clearMarks()
+        for path in unseen where pending[path] == nil {
             // Not seen because its folder could not be read: unknown, not gone.
             if pass.skipped.contains(where: { path.relative(to: $0) != nil }) { continue }
             markInstancePending(path, now: now, source: pass.source == .initial ? .catchUp : pass.source)
@@ -316,22 +320,22 @@ public struct Reconciler: Sendable {
     ///   before the new one's save.
     public mutating func flushDue(now: Instant) -> [SignalPayload] {
         var ready: [(path: RawPath, change: PendingChange)] = []
-        while let entry = due.popDue(at: now) {
+        while let path = due.popDue(at: now) {
             // Decided already (a second entry of a path taken in this flush, say): stale.
-            guard let index = pending.index(forKey: entry.path) else { continue }
+            guard let index = pending.index(forKey: path) else { continue }
             let change = pending.values[index]
             let current = deadline(of: change)
             if current > now {
-                due.push(current, entry.path)   // it changed since: due later
+                due.push(current, path)   // it changed since: due later
                 continue
             }
             guard isDecidable(change) else {
                 // Its second entry, if any, lands here too: harmless, the scan's end pushes each once more.
-                waitingForScan.append(entry.path)
+                waitingForScan.append(path)
                 continue
             }
             pending.remove(at: index)
-            ready.append((entry.path, change))
+            ready.append((path, change))
         }
         guard !ready.isEmpty else {
             if pending.isEmpty { moveSources.removeAll() }
@@ -339,9 +343,9 @@ public struct Reconciler: Sendable {
         }
         // In the order the paths became quiet; paths quiet since the same moment, by name. Indices are
         // sorted, not the changes themselves, which are large to move.
+        let quietSince = ready.map(\.change.lastEvent), paths = ready.map(\.path)
         let order = ready.indices.sorted { a, b in
-            let (left, right) = (ready[a].change.lastEvent, ready[b].change.lastEvent)
-            return left != right ? left < right : ready[a].path < ready[b].path
+            quietSince[a] != quietSince[b] ? quietSince[a] < quietSince[b] : paths[a] < paths[b]
         }
         // A MOVED_FROM whose MOVED_TO never came (moved out of the tree) is forgotten once all is settled.
         defer { if pending.isEmpty { moveSources.removeAll() } }
