@@ -96,18 +96,20 @@ class Watcher:
             sys.exit(f"never became ready: {self.process.args}")
 
     def cpu_seconds(self):
-        """CPU time of the process so far: the sum of its threads' run time from /proc/PID/task/*/schedstat
-        (nanoseconds, where /proc/PID/stat counts 10 ms ticks), or the ticks of threads that have ended,
-        whichever is more."""
+        """CPU time of the process so far, in 10 ms ticks (/proc/PID/stat), threads that ended included."""
         fields = open(f"/proc/{self.process.pid}/stat").read().rsplit(")", 1)[1].split()
-        ticks = (int(fields[11]) + int(fields[12])) / TICKS
-        running = 0
+        return (int(fields[11]) + int(fields[12])) / TICKS
+
+    def run_seconds(self):
+        """CPU time of the process's live threads, to the nanosecond (/proc/PID/task/*/schedstat): for
+        differences too small for ticks. Neither watcher ends a thread during a burst."""
+        total = 0
         for task in os.listdir(f"/proc/{self.process.pid}/task"):
             try:
-                running += int(open(f"/proc/{self.process.pid}/task/{task}/schedstat").read().split()[0]) / 1e9
+                total += int(open(f"/proc/{self.process.pid}/task/{task}/schedstat").read().split()[0]) / 1e9
             except (OSError, ValueError):
                 pass  # the thread ended meanwhile
-        return max(ticks, running)
+        return total
 
     def memory_high_water_mb(self):
         for line in open(f"/proc/{self.process.pid}/status"):
@@ -205,7 +207,7 @@ def bench_burst(binary, sizes=(1000, 10000, 50000)):
             for watcher in watchers.values():
                 watcher.wait_ready()
             # The burst's CPU, not the start-up's: counted from here.
-            before = {name: watcher.cpu_seconds() for name, watcher in watchers.items()}
+            before = {name: watcher.run_seconds() for name, watcher in watchers.items()}
             for index in range(size):
                 with open(os.path.join(folder, f"b{index}.md"), "w") as handle:
                     handle.write("x")
@@ -228,7 +230,7 @@ def bench_burst(binary, sizes=(1000, 10000, 50000)):
             for name, watcher in watchers.items():
                 reported = watcher.out.count // (expected[name] // size)
                 delay = max(0, (watcher.out.last - written) / 1e6)
-                figures[name] = (reported, delay, watcher.cpu_seconds() - before[name])
+                figures[name] = (reported, delay, watcher.run_seconds() - before[name])
                 watcher.stop()
         (ir, idelay, icpu), (fr, fdelay, fcpu) = figures["inotifywait"], figures["filesignals"]
         rows.append([f"{size:,}", f"{ir:,}", f"{fr:,}", f"{idelay:.0f}", f"{fdelay:.0f}", f"{icpu:.2f}", f"{fcpu:.2f}", ratio(fcpu, icpu)])

@@ -95,7 +95,7 @@ enum BridgeSession {
     static func describe(_ event: WatcherEvent) -> String {
         switch event {
         case .changed(let path, let mask, let cookie): return "event \(mask) \(path)" + (cookie != 0 ? " cookie \(cookie)" : "")
-        case .found(let path, let reason): return "found \(path) (\(reason))"
+        case .found(let path, let reason, _): return "found \(path) (\(reason))"
         case .ready(let folders, let files): return "first walk done: \(folders) folders, \(files) files"
         case .overflow: return "event Q_OVERFLOW"
         case .rescanFinished: return "rescan done"

@@ -68,17 +68,21 @@ public struct ExclusionList: Sendable, Hashable {
     /// nil when the file is not excluded.
     public func exclusion(ofFile relativePath: RawPath) -> Exclusion? {
         if entries.isEmpty { return nil }
-        for entry in entries where !entry.foldersOnly && entry.pattern.matches(relativePath) {
-            return Exclusion(entry: entry, matchedPath: relativePath)
-        }
-        var parent = relativePath.bytes
-        while let slash = parent.lastIndex(of: UInt8(ascii: "/")) {
-            parent.removeSubrange(slash...)
-            let folder = RawPath(bytes: parent)
-            if let entry = entries.first(where: { $0.pattern.matches(folder) }) {
-                return Exclusion(entry: entry, matchedPath: folder)
+        // Runs for every file event and every file of a walk: the parents are matched as prefixes of the
+        // path's bytes, and a path is made only for the answer.
+        return relativePath.bytes.withUnsafeBufferPointer { bytes -> Exclusion? in
+            for entry in entries where !entry.foldersOnly && entry.pattern.matches(bytes: bytes) {
+                return Exclusion(entry: entry, matchedPath: relativePath)
             }
+            var end = bytes.count
+            while let slash = bytes[..<end].lastIndex(of: UInt8(ascii: "/")) {
+                end = slash
+                let folder = UnsafeBufferPointer(rebasing: bytes[..<end])
+                if let entry = entries.first(where: { $0.pattern.matches(bytes: folder) }) {
+                    return Exclusion(entry: entry, matchedPath: RawPath(bytes: Array(folder)))
+                }
+            }
+            return nil
         }
-        return nil
     }
 }

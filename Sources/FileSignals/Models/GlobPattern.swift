@@ -65,13 +65,15 @@ public struct GlobPattern: Hashable, Sendable, CustomStringConvertible {
 
     /// Whether `path`, relative to the model's folder, matches this pattern.
     public func matches(_ path: RawPath) -> Bool {
-        let subject: ArraySlice<UInt8>
-        if isAnchored {
-            subject = path.bytes[...]
-        } else if let slash = path.bytes.lastIndex(of: UInt8(ascii: "/")) {
-            subject = path.bytes[(slash + 1)...]
-        } else {
-            subject = path.bytes[...]
+        path.bytes.withUnsafeBufferPointer { matches(bytes: $0) }
+    }
+
+    /// Whether the relative path whose bytes are `path` matches this pattern: the form for hot paths, which
+    /// match a file and each of its parent folders without making a path of each.
+    func matches(bytes path: UnsafeBufferPointer<UInt8>) -> Bool {
+        var subject = path[...]
+        if !isAnchored, let slash = path.lastIndex(of: UInt8(ascii: "/")) {
+            subject = path[(slash + 1)...]
         }
         switch shape {
         case .literal(let literal):

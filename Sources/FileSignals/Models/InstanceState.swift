@@ -34,7 +34,12 @@ public struct InstanceState: Hashable, Sendable {
         guard result == 0 else { return nil }
         let type = info.st_mode & S_IFMT
         guard type == S_IFREG || type == S_IFLNK else { return nil }
-        return InstanceState(
+        return InstanceState(info)
+    }
+
+    /// The state that `info` (from `lstat` or `fstatat`) describes.
+    init(_ info: stat) {
+        self.init(
             inode: UInt64(info.st_ino),
             size: Int64(info.st_size),
             mode: UInt32(info.st_mode),

@@ -168,20 +168,20 @@ public struct InstanceTable: Sendable {
     }
 
     /// The row holding `path`, or the slot where it would go.
-    private func find(_ path: RawPath) -> (row: Int?, slot: Int) {
-        guard !slots.isEmpty else { return (nil, 0) }
+    private func find(_ path: RawPath) -> (row: Int?, slot: Int, hash: UInt32) {
         let hash = Self.hash(of: path)
+        guard !slots.isEmpty else { return (nil, 0, hash) }
         let mask = slots.count - 1
         var slot = Int(hash) & mask
         var firstRemoved: Int?
         while true {
             let entry = slots[slot]
-            if entry == 0 { return (nil, firstRemoved ?? slot) }
+            if entry == 0 { return (nil, firstRemoved ?? slot, hash) }
             if entry < 0 {
                 if firstRemoved == nil { firstRemoved = slot }
             } else {
                 let row = self[row: Int(entry) - 1]
-                if row.hash == hash && text.equals(row.path, path.bytes) { return (Int(entry) - 1, slot) }
+                if row.hash == hash && text.equals(row.path, path.bytes) { return (Int(entry) - 1, slot, hash) }
             }
             slot = (slot + 1) & mask
         }
@@ -190,7 +190,10 @@ public struct InstanceTable: Sendable {
     private mutating func set(_ record: InstanceRecord, at path: RawPath) {
         let senderNumber = senderNumber(of: record.sender)
         let digest = Digest(record.sha256)
-        if let existing = find(path).row {
+        // Grown first, so that the slot found stays the one to fill.
+        growIndexIfNeeded()
+        let (found, slot, hash) = find(path)
+        if let existing = found {
             if digest == nil { undigestedCursor = min(undigestedCursor, existing) }
             self[row: existing].sender = senderNumber
             self[row: existing].state = record.state
@@ -201,10 +204,9 @@ public struct InstanceTable: Sendable {
             }
             return
         }
-        growIndexIfNeeded()
         let span = text.append(path.bytes)
         let row = Row(
-            path: span, name: name(record.instance, path: span), hash: Self.hash(of: path), sender: senderNumber,
+            path: span, name: name(record.instance, path: span), hash: hash, sender: senderNumber,
             flags: digest == nil ? [.used] : [.used, .hasDigest], state: record.state, digest: digest ?? Digest())
         let number: Int
         if let free = freeRows.popLast() {
@@ -219,7 +221,6 @@ public struct InstanceTable: Sendable {
             rowChunks[rowChunks.count - 1].append(row)
             rowCount += 1
         }
-        let slot = find(path).slot
         if slots[slot] < 0 { removedSlots -= 1 }
         slots[slot] = Int32(number + 1)
         count += 1
@@ -232,7 +233,7 @@ public struct InstanceTable: Sendable {
     }
 
     private mutating func remove(_ path: RawPath) {
-        let (found, slot) = find(path)
+        let (found, slot, _) = find(path)
         guard let row = found else { return }
         text.release(self[row: row].path)
         if self[row: row].name.isOwn(comparedTo: self[row: row].path) { text.release(self[row: row].name) }

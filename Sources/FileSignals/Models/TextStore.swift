@@ -75,8 +75,8 @@ struct TextStore: Sendable {
         releasedBytes += Int(span.length)
     }
 
-    /// Whether more than half of the bytes kept (and at least a megabyte) belong to released spans.
-    var isMostlyWaste: Bool { releasedBytes > 1 << 20 && releasedBytes * 2 > usedBytes }
+    /// Whether more than half of the bytes kept (and at least 256 KiB) belong to released spans.
+    var isMostlyWaste: Bool { releasedBytes > 1 << 18 && releasedBytes * 2 > usedBytes }
 
     private func withBytes<Result>(_ span: Span, _ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
         let chunk = Int(span.start) / Self.chunkSize, offset = Int(span.start) % Self.chunkSize

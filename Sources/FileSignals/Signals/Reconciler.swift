@@ -163,8 +163,8 @@ public struct Reconciler: Sendable {
     /// - Returns: signals to send right away: a `pre_save` at the first write to an existing instance.
     public mutating func handle(_ event: WatcherEvent, now: Instant) -> [SignalPayload] {
         switch event {
-        case .found(let path, let reason):
-            found(path, reason: reason, now: now)
+        case .found(let path, let reason, let state):
+            found(path, reason: reason, listed: state, now: now)
             return []
         case .changed(let path, let mask, let cookie):
             return changed(path, mask: mask, cookie: cookie, now: now)
@@ -183,7 +183,8 @@ public struct Reconciler: Sendable {
         }
     }
 
-    private mutating func found(_ path: RawPath, reason: WatcherEvent.ScanReason, now: Instant) {
+    /// - Parameter listed: the file's state as its folder's listing read it, if it did.
+    private mutating func found(_ path: RawPath, reason: WatcherEvent.ScanReason, listed: InstanceState?, now: Instant) {
         guard let (model, location) = owner(of: path) else { return }
         switch reason {
         case .newFolder:
@@ -191,7 +192,7 @@ public struct Reconciler: Sendable {
         case .initialWalk, .rescan:
             guard let pass = scan else {
                 // No saved state: the files that exist at start-up become the table silently.
-                if !table.contains(path), let state = InstanceState.read(at: path) {
+                if !table.contains(path), let state = listed ?? InstanceState.read(at: path) {
                     var record = InstanceRecord(sender: model.name, instance: location.instanceName, state: state)
                     if hashesAtStart > 0 {
                         hashesAtStart -= 1
@@ -205,7 +206,7 @@ public struct Reconciler: Sendable {
             if pass.source == .initial {
                 markPending(path, sender: model.name, instance: location.instanceName, source: .initial, now: now)
                 pending[path]!.forceCreated = true
-            } else if table.state(at: path) != InstanceState.read(at: path) || table.sender(at: path) != model.name {
+            } else if table.state(at: path) != (listed ?? InstanceState.read(at: path)) || table.sender(at: path) != model.name {
                 markPending(path, sender: model.name, instance: location.instanceName, source: pass.source, now: now)
             }
         }

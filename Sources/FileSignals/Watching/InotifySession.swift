@@ -113,13 +113,13 @@ final class InotifySession {
             if reason == .initialWalk, folderByDescriptor[watch] == next { continue }
             folderByDescriptor[watch] = next
             // The watch exists, so anything created from now on is reported; list what is already there.
-            FolderListing.forEachEntry(in: next) { name, isFolder in
+            FolderListing.forEachEntry(in: next) { name, isFolder, state in
                 let path = next.appending(name)
                 if isFolder {
                     if includeFolder(path) { pending.append(path) }
                 } else {
                     fileCount += 1
-                    emit(.found(path: path, reason: reason))
+                    emit(.found(path: path, reason: reason, state: state))
                 }
             } onError: { code in
                 skip(next, "cannot list", code)

@@ -6,8 +6,9 @@ public enum WatcherEvent: Sendable, Hashable {
     case changed(path: RawPath, mask: InotifyMask, cookie: UInt32)
     /// A file (or symbolic link) seen by listing a folder, not by an event: during the first walk, or in a
     /// folder that appeared while watching (listed right after its watch was added, so nothing written into
-    /// it before the watch existed is missed). The same file may also arrive as `changed`.
-    case found(path: RawPath, reason: ScanReason)
+    /// it before the watch existed is missed). The same file may also arrive as `changed`. `state` is its
+    /// `lstat` as the listing read it (nil when it was not read).
+    case found(path: RawPath, reason: ScanReason, state: InstanceState? = nil)
     /// The first walk of every folder is done: every existing file has been reported as `found`.
     case ready(folders: Int, files: Int)
     /// The kernel's event queue overflowed: events were lost. The watcher follows it with a rescan of every

@@ -24,7 +24,7 @@ struct InotifyWatcherTests {
     private func paths(_ events: [WatcherEvent], in folder: TemporaryFolder) -> Set<String> {
         Set(events.compactMap { event -> String? in
             switch event {
-            case .found(let path, _), .changed(let path, _, _): path.relative(to: RawPath(folder.path))?.description
+            case .found(let path, _, _), .changed(let path, _, _): path.relative(to: RawPath(folder.path))?.description
             default: nil
             }
         })
