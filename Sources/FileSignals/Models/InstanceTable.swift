@@ -8,21 +8,30 @@
 /// A watched tree may hold hundreds of thousands of instances, so the table is laid out compactly rather
 /// than as a dictionary of records (which cost about 420 bytes per instance: the path, the instance name
 /// and the digest each a heap array of their own). Here an instance is one fixed-size ``Row`` without
-/// pointers (its `lstat`, its digest inline, its model as a number), its path's bytes in a shared
-/// ``TextStore`` (the instance name is found inside the path when it is a suffix of it, as it usually
-/// is), and a slot in an open-addressing index: about 150 bytes in all. Rows and text grow in fixed-size
-/// chunks, so that growing never copies the whole table.
+/// pointers (its `lstat`, its digest inline, its model as a number), its folder a number in a
+/// ``FolderTable``, its file name's bytes in a shared ``TextStore``, its instance name how much of the
+/// front of its path to drop (it is a suffix of the path, as it almost always is), and a slot in an
+/// open-addressing index: about 130 bytes in all. Rows and text grow in fixed-size chunks, so that growing
+/// never copies the whole table.
 public struct InstanceTable: Sendable {
     /// One instance, without references.
     private struct Row: Sendable {
-        var path: TextStore.Span
+        /// Its folder (``FolderTable``), or ``noFolder`` for a path without a `/`.
+        var folder: UInt32
+        /// Its file name: the path after its last `/`.
         var name: TextStore.Span
+        /// How many bytes at the front of the path are not part of the instance name; ``oddName`` when the
+        /// instance name is not the end of the path (it is then in `oddNames`).
+        var instanceStart: UInt16
         var hash: UInt32
         var sender: UInt16
         var flags: Flags
         var state: InstanceState
         var digest: Digest
     }
+
+    private static let noFolder = UInt32.max
+    private static let oddName = UInt16.max
 
     private struct Flags: OptionSet, Sendable {
         let rawValue: UInt8
@@ -50,6 +59,9 @@ public struct InstanceTable: Sendable {
     private var rowCount = 0
     private var freeRows: [Int32] = []
     private var text = TextStore()
+    private var folders = FolderTable()
+    /// Instance names that are not the end of their path, by row.
+    private var oddNames: [Int32: RawPath] = [:]
     /// Open addressing with linear probing: a row's number + 1, 0 for an empty slot, -1 for a removed one.
     private var slots: [Int32] = []
     private var removedSlots = 0
@@ -70,7 +82,7 @@ public struct InstanceTable: Sendable {
     public subscript(path: RawPath) -> InstanceRecord? {
         get {
             guard let row = find(path).row else { return nil }
-            return record(of: self[row: row])
+            return record(of: self[row: row], number: row)
         }
         set {
             if let newValue { set(newValue, at: path) } else { remove(path) }
@@ -92,15 +104,14 @@ public struct InstanceTable: Sendable {
 
     /// Every path in the table, in no particular order.
     public var paths: [RawPath] {
-        usedRows.map { text.path(self[row: $0].path) }
+        usedRows.map { path(of: self[row: $0]) }
     }
 
     /// The paths of every instance inside `folder`, at any depth.
     public func paths(under folder: RawPath) -> [RawPath] {
-        let base = folder.bytes.last == UInt8(ascii: "/") ? Array(folder.bytes.dropLast()) : folder.bytes
-        return usedRows.compactMap { row in
-            let span = self[row: row].path
-            return text.isStrictlyInside(span, folder: base) ? text.path(span) : nil
+        usedRows.compactMap { row in
+            let path = path(of: self[row: row])
+            return path.relative(to: folder).map { !$0.isEmpty } ?? false ? path : nil
         }
     }
 
@@ -120,7 +131,7 @@ public struct InstanceTable: Sendable {
         var taken: [RawPath] = []
         while taken.count < limit && undigestedCursor < rowCount {
             let row = self[row: undigestedCursor]
-            if row.flags.contains(.used) && !row.flags.contains(.hasDigest) { taken.append(text.path(row.path)) }
+            if row.flags.contains(.used) && !row.flags.contains(.hasDigest) { taken.append(path(of: row)) }
             undigestedCursor += 1
         }
         return taken
@@ -134,7 +145,7 @@ public struct InstanceTable: Sendable {
 
     /// The paths of the instances not marked since the last ``clearMarks()``.
     public func unmarkedPaths() -> [RawPath] {
-        usedRows.compactMap { row in self[row: row].flags.contains(.marked) ? nil : text.path(self[row: row].path) }
+        usedRows.compactMap { row in self[row: row].flags.contains(.marked) ? nil : path(of: self[row: row]) }
     }
 
     /// Unmarks every instance.
@@ -156,10 +167,27 @@ public struct InstanceTable: Sendable {
         (0..<rowCount).filter { self[row: $0].flags.contains(.used) }
     }
 
-    private func record(of row: Row) -> InstanceRecord {
-        InstanceRecord(
-            sender: senders[Int(row.sender)], instance: text.path(row.name), state: row.state,
+    private func record(of row: Row, number: Int) -> InstanceRecord {
+        let instance = row.instanceStart == Self.oddName
+            ? oddNames[Int32(number)] ?? RawPath(bytes: [])
+            : RawPath(bytes: Array(path(of: row).bytes.dropFirst(Int(row.instanceStart))))
+        return InstanceRecord(
+            sender: senders[Int(row.sender)], instance: instance, state: row.state,
             sha256: row.flags.contains(.hasDigest) ? row.digest.bytes : nil)
+    }
+
+    /// The full path of `row`: its folder, a `/`, its name.
+    private func path(of row: Row) -> RawPath {
+        guard row.folder != Self.noFolder else { return text.path(row.name) }
+        var bytes = folders.bytes(row.folder)
+        bytes.append(UInt8(ascii: "/"))
+        bytes += text.bytes(row.name)
+        return RawPath(bytes: bytes)
+    }
+
+    /// Where `path` splits into its folder and its name: the index of its last `/`.
+    private static func lastSlash(_ path: UnsafeBufferPointer<UInt8>) -> Int? {
+        path.lastIndex(of: UInt8(ascii: "/"))
     }
 
     private static func hash(of path: RawPath) -> UInt32 {
@@ -167,23 +195,35 @@ public struct InstanceTable: Sendable {
         UInt32(truncatingIfNeeded: path.hashValue)
     }
 
-    /// The row holding `path`, or the slot where it would go.
+    /// Whether `row` is the instance at `path`.
+    private func row(_ row: Row, isAt path: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let slash = Self.lastSlash(path) else {
+            return row.folder == Self.noFolder && text.equals(row.name, path)
+        }
+        return row.folder != Self.noFolder
+            && text.equals(row.name, UnsafeBufferPointer(rebasing: path[(slash + 1)...]))
+            && folders.equals(row.folder, UnsafeBufferPointer(rebasing: path[..<slash]))
+    }
+
+    /// The row holding `path`, or the slot where it would go, and the path's hash.
     private func find(_ path: RawPath) -> (row: Int?, slot: Int, hash: UInt32) {
         let hash = Self.hash(of: path)
         guard !slots.isEmpty else { return (nil, 0, hash) }
         let mask = slots.count - 1
         var slot = Int(hash) & mask
         var firstRemoved: Int?
-        while true {
-            let entry = slots[slot]
-            if entry == 0 { return (nil, firstRemoved ?? slot, hash) }
-            if entry < 0 {
-                if firstRemoved == nil { firstRemoved = slot }
-            } else {
-                let row = self[row: Int(entry) - 1]
-                if row.hash == hash && text.equals(row.path, path.bytes) { return (Int(entry) - 1, slot, hash) }
+        return path.bytes.withUnsafeBufferPointer { bytes in
+            while true {
+                let entry = slots[slot]
+                if entry == 0 { return (nil, firstRemoved ?? slot, hash) }
+                if entry < 0 {
+                    if firstRemoved == nil { firstRemoved = slot }
+                } else {
+                    let candidate = self[row: Int(entry) - 1]
+                    if candidate.hash == hash && row(candidate, isAt: bytes) { return (Int(entry) - 1, slot, hash) }
+                }
+                slot = (slot + 1) & mask
             }
-            slot = (slot + 1) & mask
         }
     }
 
@@ -199,14 +239,15 @@ public struct InstanceTable: Sendable {
             self[row: existing].state = record.state
             self[row: existing].digest = digest ?? Digest()
             self[row: existing].flags = digest == nil ? [.used] : [.used, .hasDigest]
-            if !text.equals(self[row: existing].name, record.instance.bytes) {
-                self[row: existing].name = name(record.instance, path: self[row: existing].path)
-            }
+            setInstanceName(record.instance, path: path, row: existing)
             return
         }
-        let span = text.append(path.bytes)
+        let (folder, name) = path.bytes.withUnsafeBufferPointer { bytes -> (UInt32, TextStore.Span) in
+            guard let slash = Self.lastSlash(bytes) else { return (Self.noFolder, text.append(bytes)) }
+            return (folders.retain(UnsafeBufferPointer(rebasing: bytes[..<slash])), text.append(bytes[(slash + 1)...]))
+        }
         let row = Row(
-            path: span, name: name(record.instance, path: span), hash: hash, sender: senderNumber,
+            folder: folder, name: name, instanceStart: 0, hash: hash, sender: senderNumber,
             flags: digest == nil ? [.used] : [.used, .hasDigest], state: record.state, digest: digest ?? Digest())
         let number: Int
         if let free = freeRows.popLast() {
@@ -221,22 +262,31 @@ public struct InstanceTable: Sendable {
             rowChunks[rowChunks.count - 1].append(row)
             rowCount += 1
         }
+        setInstanceName(record.instance, path: path, row: number)
         if slots[slot] < 0 { removedSlots -= 1 }
         slots[slot] = Int32(number + 1)
         count += 1
         if digest == nil { undigestedCursor = min(undigestedCursor, number) }
     }
 
-    /// Where the instance name is: inside the path when it is its suffix, else stored on its own.
-    private mutating func name(_ instance: RawPath, path: TextStore.Span) -> TextStore.Span {
-        text.suffix(of: path, equalTo: instance.bytes) ?? text.append(instance.bytes)
+    /// Records the instance name of row `number`: as where it starts in `path`, or on its own.
+    private mutating func setInstanceName(_ instance: RawPath, path: RawPath, row number: Int) {
+        let start = path.bytes.count - instance.bytes.count
+        if start >= 0, start < Int(Self.oddName), path.bytes[start...].elementsEqual(instance.bytes) {
+            self[row: number].instanceStart = UInt16(start)
+            oddNames[Int32(number)] = nil
+        } else {
+            self[row: number].instanceStart = Self.oddName
+            oddNames[Int32(number)] = instance
+        }
     }
 
     private mutating func remove(_ path: RawPath) {
         let (found, slot, _) = find(path)
         guard let row = found else { return }
-        text.release(self[row: row].path)
-        if self[row: row].name.isOwn(comparedTo: self[row: row].path) { text.release(self[row: row].name) }
+        text.release(self[row: row].name)
+        if self[row: row].folder != Self.noFolder { folders.release(self[row: row].folder) }
+        oddNames[Int32(row)] = nil
         self[row: row].flags = []
         freeRows.append(Int32(row))
         slots[slot] = -1
@@ -271,15 +321,11 @@ public struct InstanceTable: Sendable {
         }
     }
 
-    /// Rewrites the text without the bytes of removed instances.
+    /// Rewrites the names without the bytes of removed instances.
     private mutating func compact() {
         var fresh = TextStore()
         for row in 0..<rowCount where self[row: row].flags.contains(.used) {
-            let old = self[row: row]
-            let path = fresh.append(text.bytes(old.path))
-            let name = old.name.isOwn(comparedTo: old.path) ? fresh.append(text.bytes(old.name)) : path.suffix(length: old.name.length)
-            self[row: row].path = path
-            self[row: row].name = name
+            self[row: row].name = fresh.append(text.bytes(self[row: row].name))
         }
         text = fresh
     }

@@ -1,25 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+import Glibc
 
-/// The bytes of many paths kept together in large chunks, each path referred to by a ``Span``: what lets
-/// ``InstanceTable`` keep a path in its length plus eight bytes instead of a heap array of its own.
+/// The bytes of many names kept together in large chunks, each referred to by a ``Span``: what lets
+/// ``InstanceTable`` and ``FolderTable`` keep a name as a span of eight bytes instead of a heap array of its
+/// own.
 ///
-/// Bytes of paths that are let go stay where they are until ``isMostlyWaste``; the table then copies what
+/// Bytes of names that are let go stay where they are until ``isMostlyWaste``; the table then copies what
 /// is still used into a new store.
 struct TextStore: Sendable {
     /// Where one text is: its first byte (chunk number × ``chunkSize`` + offset) and its length.
     struct Span: Sendable {
         var start: UInt32
         var length: UInt16
-
-        /// The last `length` bytes of this span.
-        func suffix(length: UInt16) -> Span {
-            Span(start: start + UInt32(self.length - length), length: length)
-        }
-
-        /// Whether this span has bytes of its own, rather than lying inside `other`.
-        func isOwn(comparedTo other: Span) -> Bool {
-            start < other.start || start > other.start + UInt32(other.length)
-        }
     }
 
     private static let chunkSize = 1 << 18
@@ -28,7 +20,7 @@ struct TextStore: Sendable {
     private var releasedBytes = 0
 
     /// Stores `bytes` (at most 65,535 of them: a path is at most 4,096) and returns where they are.
-    mutating func append(_ bytes: [UInt8]) -> Span {
+    mutating func append(_ bytes: some Collection<UInt8>) -> Span {
         precondition(bytes.count <= Int(UInt16.max), "a path longer than any the kernel accepts")
         if chunks.isEmpty || chunks[chunks.count - 1].count + bytes.count > Self.chunkSize {
             chunks.append([])
@@ -50,25 +42,13 @@ struct TextStore: Sendable {
     func path(_ span: Span) -> RawPath { RawPath(bytes: bytes(span)) }
 
     /// Whether `span` holds exactly `other`.
-    func equals(_ span: Span, _ other: [UInt8]) -> Bool {
+    func equals(_ span: Span, _ other: UnsafeBufferPointer<UInt8>) -> Bool {
         guard Int(span.length) == other.count else { return false }
-        return withBytes(span) { mine in other.withUnsafeBufferPointer { mine.elementsEqual($0) } }
-    }
-
-    /// The part of `span` equal to `suffix`, if `span` ends with it.
-    func suffix(of span: Span, equalTo suffix: [UInt8]) -> Span? {
-        guard suffix.count <= Int(span.length) else { return nil }
-        let candidate = span.suffix(length: UInt16(suffix.count))
-        return equals(candidate, suffix) ? candidate : nil
-    }
-
-    /// Whether the path in `span` lies below `folder` (given without a trailing slash), not equal to it.
-    func isStrictlyInside(_ span: Span, folder: [UInt8]) -> Bool {
-        guard Int(span.length) > folder.count else { return false }
         return withBytes(span) { mine in
-            mine[folder.count] == UInt8(ascii: "/") && folder.withUnsafeBufferPointer { mine.starts(with: $0) }
+            mine.isEmpty || memcmp(mine.baseAddress!, other.baseAddress!, mine.count) == 0
         }
     }
+
 
     /// Notes that `span` is no longer used.
     mutating func release(_ span: Span) {
