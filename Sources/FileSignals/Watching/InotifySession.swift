@@ -92,38 +92,80 @@ final class InotifySession {
         if reason == .initialWalk && !roots.contains(folder) { roots.append(folder) }
         var pending = [folder]
         while let next = pending.popLast() {
-            let watch = next.withCString { inotify_add_watch(descriptor, $0, InotifyMask.watched.union(.watchFlags).rawValue) }
-            if watch < 0 {
-                let code = errno
-                if code == ENOSPC {
-                    let error = WatcherError.watchLimitReached(limit: Self.maxUserWatches())
-                    guard keepsGoingAtWatchLimit else { throw error }
-                    if !hasWarnedOfWatchLimit {
-                        hasWarnedOfWatchLimit = true
-                        emit(.warning("\(error.description); going on without watching \(next) and the folders after it"))
-                    }
-                    emit(.skipped(folder: next))
-                    continue
-                }
-                // A folder removed (or replaced) between its event and our watch is simply gone: not an error.
-                if code != ENOENT && code != ENOTDIR { skip(next, "cannot watch", code) }
-                continue
-            }
-            // Two models may name nested folders: a folder already walked at start is not listed twice.
-            if reason == .initialWalk, folderByDescriptor[watch] == next { continue }
-            folderByDescriptor[watch] = next
+            guard try watch(next, reason: reason) else { continue }
             // The watch exists, so anything created from now on is reported; list what is already there.
             FolderListing.forEachEntry(in: next) { name, isFolder, state in
-                let path = next.appending(name)
-                if isFolder {
-                    if includeFolder(path) { pending.append(path) }
-                } else {
-                    fileCount += 1
-                    emit(.found(path: path, reason: reason, state: state))
-                }
+                take(name, isFolder: isFolder, state: state, in: next, reason: reason, subfolders: &pending)
             } onError: { code in
                 skip(next, "cannot list", code)
             }
+        }
+    }
+
+    /// The first walk of `folders` with a second thread listing folders (``FolderLister``) while this one
+    /// adds the watches and emits the files: the same events as ``watchTree(_:reason:)``, in another order.
+    func watchTreesInParallel(_ folders: [RawPath]) throws(WatcherError) {
+        let lister = FolderLister()
+        defer { lister.finish() }
+        var listing = 0
+        func watchAndList(_ folders: [RawPath]) throws(WatcherError) {
+            for folder in folders where try watch(folder, reason: .initialWalk) {
+                lister.list(folder)
+                listing += 1
+            }
+        }
+        for folder in folders where !roots.contains(folder) { roots.append(folder) }
+        try watchAndList(folders)
+        while listing > 0 {
+            for part in lister.takeFinished() {
+                var subfolders: [RawPath] = []
+                if let code = part.error { skip(part.folder, "cannot list", code) }
+                for entry in part.entries {
+                    take(entry.name, isFolder: entry.isFolder, state: entry.state, in: part.folder, reason: .initialWalk, subfolders: &subfolders)
+                }
+                if part.isComplete { listing -= 1 }
+                try watchAndList(subfolders)
+            }
+        }
+    }
+
+    /// Adds the watch on `folder`; returns whether it is to be listed (false when it could not be watched,
+    /// or was walked already).
+    private func watch(_ folder: RawPath, reason: WatcherEvent.ScanReason) throws(WatcherError) -> Bool {
+        let watch = folder.withCString { inotify_add_watch(descriptor, $0, InotifyMask.watched.union(.watchFlags).rawValue) }
+        if watch < 0 {
+            let code = errno
+            if code == ENOSPC {
+                let error = WatcherError.watchLimitReached(limit: Self.maxUserWatches())
+                guard keepsGoingAtWatchLimit else { throw error }
+                if !hasWarnedOfWatchLimit {
+                    hasWarnedOfWatchLimit = true
+                    emit(.warning("\(error.description); going on without watching \(folder) and the folders after it"))
+                }
+                emit(.skipped(folder: folder))
+                return false
+            }
+            // A folder removed (or replaced) between its event and our watch is simply gone: not an error.
+            if code != ENOENT && code != ENOTDIR { skip(folder, "cannot watch", code) }
+            return false
+        }
+        // Two models may name nested folders: a folder already walked at start is not listed twice.
+        if reason == .initialWalk, folderByDescriptor[watch] == folder { return false }
+        folderByDescriptor[watch] = folder
+        return true
+    }
+
+    /// One entry of a listing of `folder`: a subfolder to walk (when included), or a file found.
+    private func take(
+        _ name: RawPath, isFolder: Bool, state: InstanceState?, in folder: RawPath, reason: WatcherEvent.ScanReason,
+        subfolders: inout [RawPath]
+    ) {
+        let path = folder.appending(name)
+        if isFolder {
+            if includeFolder(path) { subfolders.append(path) }
+        } else {
+            fileCount += 1
+            emit(.found(path: path, reason: reason, state: state))
         }
     }
 

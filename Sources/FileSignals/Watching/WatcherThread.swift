@@ -97,9 +97,7 @@ final class WatcherThread: Sendable {
             }
             started.finish(with: nil)
             do throws(WatcherError) {
-                for folder in folders {
-                    try session.watchTree(folder, reason: .initialWalk)
-                }
+                try session.watchTreesInParallel(folders)
                 session.emit(.ready(folders: session.folderCount, files: session.fileCount))
                 session.handOver()
                 client.tick()
