@@ -23,11 +23,11 @@ final class BridgeEngine: WatcherClient, @unchecked Sendable {
     /// 1 and 10 ms. Only a steady stream of changes waits for it, by at most that much.
     let sendInterval: Duration
     /// How long the watcher's thread lets inotify gather events after reading some, during a burst: a
-    /// tenth of the settle window, at most 5 ms; none at `--settle 0`.
+    /// fifth of the settle window, at most 10 ms (as ``sendInterval``); none at `--settle 0`.
     let burstReadPause: Duration
     /// Paths pending at once from which changes count as a burst. Below it (someone saving a few files)
     /// every event is read at once, so that the settle window is timed exactly.
-    static let burstSize = 16
+    static let burstSize = 8
 
     private let continuation: AsyncStream<Bridge.Event>.Continuation
     private let journal: Journal
@@ -51,7 +51,7 @@ final class BridgeEngine: WatcherClient, @unchecked Sendable {
         self.reconciler = reconciler
         let settle = reconciler.options.settle
         self.sendInterval = min(max(settle / 5, .milliseconds(1)), .milliseconds(10))
-        self.burstReadPause = min(settle / 10, .milliseconds(5))
+        self.burstReadPause = min(settle / 5, .milliseconds(10))
         self.journal = journal
         self.hasDispatcher = bridge.dispatcher != nil
         self.confirmsOutput = bridge.outputProgress != nil

@@ -43,6 +43,32 @@ struct InotifyWatcherTests {
         #expect(seen.last == .ready(folders: 3, files: 2))
     }
 
+    @Test("a first walk larger than what the lister may hold at once: every file found exactly once, with its state")
+    func largeWalk() async throws {
+        let folder = try TemporaryFolder()
+        // 12,000 files in one folder (more than FolderLister.entryLimit, so the lister must wait for the
+        // watcher's thread) and 200 subfolders of 3 files each.
+        try folder.shell("""
+            mkdir big && cd big && seq 1 12000 | xargs touch && cd .. &&
+            for i in $(seq 1 200); do mkdir -p "sub/d$i" && touch "sub/d$i/a" "sub/d$i/b" "sub/d$i/c"; done
+            """)
+        let watcher = try InotifyWatcher.start(folders: [RawPath(folder.path)]) { _ in true }
+        defer { watcher.stop() }
+        var iterator = watcher.events.makeAsyncIterator()
+        var seen: [WatcherEvent] = []
+        await collect(watcher, &iterator, into: &seen) { $0.contains { if case .ready = $0 { true } else { false } } }
+        var found: [RawPath: Int] = [:]
+        var withoutState = 0
+        for case .found(let path, _, let state) in seen {
+            found[path, default: 0] += 1
+            if state == nil { withoutState += 1 }
+        }
+        #expect(found.count == 12_600)
+        #expect(found.values.allSatisfy { $0 == 1 })
+        #expect(withoutState == 0)
+        #expect(seen.last == .ready(folders: 203, files: 12_600))
+    }
+
     @Test("a file written into folders made a moment before is seen, every time", arguments: 0..<20)
     func newFolderRace(round: Int) async throws {
         let folder = try TemporaryFolder()
