@@ -2,9 +2,9 @@
 import CProcessSupport
 import Foundation
 
-/// Lists folders on a thread of its own, so that the first walk of a large tree uses two cores: while the
-/// watcher's thread adds watches and hands files on, this one reads the folders it was given (`readdir`
-/// and an `fstatat` per file, most of a walk's system time).
+/// Lists folders on threads of their own, so that the first walk of a large tree uses every core: while the
+/// watcher's thread adds watches and hands files on, these read the folders they were given (`readdir` and
+/// an `fstatat` per file: most of a walk's time, which is why there are two of them).
 ///
 /// Results wait here, at most about ``entryLimit`` entries of them, until the watcher's thread takes them:
 /// a lister that runs ahead of its reader does not fill memory with the tree.
@@ -29,15 +29,20 @@ final class FolderLister: @unchecked Sendable {
     private var finished: [Listing] = []
     private var entriesWaiting = 0
     private var isClosed = false
+    private var requestsHead = 0
     private let ended = DispatchSemaphore(value: 0)
+    private let threadCount: Int
 
-    init() {
-        let thread = Thread { [self] in
-            filesignals_name_thread("fs-lister")
-            work()
-            ended.signal()
+    init(threads: Int = 2) {
+        threadCount = threads
+        for _ in 0..<threads {
+            let thread = Thread { [self] in
+                filesignals_name_thread("fs-lister")
+                work()
+                ended.signal()
+            }
+            thread.start()
         }
-        thread.start()
     }
 
     /// Asks for `folder` to be listed.
@@ -61,40 +66,43 @@ final class FolderLister: @unchecked Sendable {
         return finished
     }
 
-    /// Stops the thread (what is not listed yet is dropped) and waits for it to end.
+    /// Stops the threads (what is not listed yet is dropped) and waits for them to end.
     func finish() {
         condition.lock()
         isClosed = true
         condition.broadcast()
         condition.unlock()
-        ended.wait()
+        for _ in 0..<threadCount { ended.wait() }
     }
 
     private func work() {
         while true {
+            // One folder at a time, so that the threads share the work.
             condition.lock()
-            while requests.isEmpty && !isClosed { condition.wait() }
+            while requestsHead == requests.count && !isClosed { condition.wait() }
             if isClosed {
                 condition.unlock()
                 return
             }
-            let folders = requests
-            requests.removeAll(keepingCapacity: true)
-            condition.unlock()
-            for folder in folders {
-                var listing = Listing(folder: folder)
-                FolderListing.forEachEntry(in: folder) { name, isFolder, state in
-                    listing.entries.append((name, isFolder, state))
-                    if listing.entries.count >= Self.partSize {
-                        hand(listing)
-                        listing.entries.removeAll(keepingCapacity: true)
-                    }
-                } onError: { code in
-                    listing.error = code
-                }
-                listing.isComplete = true
-                if !hand(listing) { return }
+            let folder = requests[requestsHead]
+            requestsHead += 1
+            if requestsHead == requests.count {
+                requests.removeAll(keepingCapacity: true)
+                requestsHead = 0
             }
+            condition.unlock()
+            var listing = Listing(folder: folder)
+            FolderListing.forEachEntry(in: folder) { name, isFolder, state in
+                listing.entries.append((name, isFolder, state))
+                if listing.entries.count >= Self.partSize {
+                    hand(listing)
+                    listing.entries.removeAll(keepingCapacity: true)
+                }
+            } onError: { code in
+                listing.error = code
+            }
+            listing.isComplete = true
+            if !hand(listing) { return }
         }
     }
 
