@@ -159,7 +159,11 @@ struct WorldFaultTests {
             executable: URL(fileURLWithPath: "/usr/bin/unshare"))
         func text(_ name: String) -> String { (try? String(contentsOfFile: scratch.path + "/" + name, encoding: .utf8)) ?? "" }
         try #require(poll(upTo: 20) { text("watch.err").contains("ready") }, "\(command.snapshot.stderr) \(text("watch.err"))")
-        try folder.shell("python3 -c \"[open(f'f{i}.md','w').write('x') for i in range(\(count))]\"")
+        // A few files first, committed while there is room; then a burst that the full disk refuses (in how
+        // many transactions a burst is recorded is the bridge's business: a large one may be refused whole).
+        try folder.shell("python3 -c \"[open(f'f{i}.md','w').write('x') for i in range(20)]\"")
+        await command.waitAsync(upTo: .seconds(60)) { _ in text("watch.jsonl").split(separator: "\n").count >= 2 * 20 }
+        try folder.shell("python3 -c \"[open(f'f{i}.md','w').write('x') for i in range(20, \(count))]\"")
         await command.waitAsync(upTo: .seconds(120)) { _ in text("watch.jsonl").split(separator: "\n").count >= 2 * count }
         kill(pid_t(text("pid").trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1, SIGTERM)
         let scan = await command.waitForExitAsync(upTo: .seconds(120))
