@@ -8,30 +8,49 @@
 /// A watched tree may hold hundreds of thousands of instances, so the table is laid out compactly rather
 /// than as a dictionary of records (which cost about 420 bytes per instance: the path, the instance name
 /// and the digest each a heap array of their own). Here an instance is one fixed-size ``Row`` without
-/// pointers (its `lstat`, its digest inline, its model as a number), its folder a number in a
+/// pointers, 80 bytes (its `lstat`, its digest inline, its model as a number), its folder a number in a
 /// ``FolderTable``, its file name's bytes in a shared ``TextStore``, its instance name how much of the
 /// front of its path to drop (it is a suffix of the path, as it almost always is), and a slot in an
-/// open-addressing index: about 130 bytes in all. Rows and text grow in fixed-size chunks, so that growing
+/// open-addressing index: about 110 bytes in all. Rows and text grow in fixed-size chunks, so that growing
 /// never copies the whole table.
 public struct InstanceTable: Sendable {
-    /// One instance, without references.
+    /// One instance, without references: 16 bytes of bookkeeping, its lstat and its digest (80 in all).
     private struct Row: Sendable {
         /// Its folder (``FolderTable``), or ``noFolder`` for a path without a `/`.
         var folder: UInt32
         /// Its file name: the path after its last `/`.
         var name: TextStore.Span
-        /// How many bytes at the front of the path are not part of the instance name; ``oddName`` when the
-        /// instance name is not the end of the path (it is then in `oddNames`).
-        var instanceStart: UInt16
         var hash: UInt32
+        /// Where its instance name starts in its path (13 bits: a path is at most 4,096 bytes; ``oddName``
+        /// when the instance name is not the end of the path, and is in `oddNames`), and its flags (3 bits).
+        private var instanceStartAndFlags: UInt16
         var sender: UInt16
-        var flags: Flags
         var state: InstanceState
         var digest: Digest
+
+        init(folder: UInt32, name: TextStore.Span, hash: UInt32, sender: UInt16, flags: Flags, state: InstanceState, digest: Digest) {
+            self.folder = folder
+            self.name = name
+            self.hash = hash
+            self.instanceStartAndFlags = UInt16(flags.rawValue) << 13
+            self.sender = sender
+            self.state = state
+            self.digest = digest
+        }
+
+        var instanceStart: UInt16 {
+            get { instanceStartAndFlags & 0x1FFF }
+            set { instanceStartAndFlags = instanceStartAndFlags & 0xE000 | newValue & 0x1FFF }
+        }
+
+        var flags: Flags {
+            get { Flags(rawValue: UInt8(instanceStartAndFlags >> 13)) }
+            set { instanceStartAndFlags = instanceStartAndFlags & 0x1FFF | UInt16(newValue.rawValue & 0x7) << 13 }
+        }
     }
 
     private static let noFolder = UInt32.max
-    private static let oddName = UInt16.max
+    private static let oddName: UInt16 = 0x1FFF
 
     private struct Flags: OptionSet, Sendable {
         let rawValue: UInt8
@@ -247,7 +266,7 @@ public struct InstanceTable: Sendable {
             return (folders.retain(UnsafeBufferPointer(rebasing: bytes[..<slash])), text.append(bytes[(slash + 1)...]))
         }
         let row = Row(
-            folder: folder, name: name, instanceStart: 0, hash: hash, sender: senderNumber,
+            folder: folder, name: name, hash: hash, sender: senderNumber,
             flags: digest == nil ? [.used] : [.used, .hasDigest], state: record.state, digest: digest ?? Digest())
         let number: Int
         if let free = freeRows.popLast() {

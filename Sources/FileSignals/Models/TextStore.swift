@@ -8,10 +8,10 @@ import Glibc
 /// Bytes of names that are let go stay where they are until ``isMostlyWaste``; the table then copies what
 /// is still used into a new store.
 struct TextStore: Sendable {
-    /// Where one text is: its first byte (chunk number × ``chunkSize`` + offset) and its length.
+    /// Where one text is: the position of its two-byte length (chunk number × ``chunkSize`` + offset), its
+    /// bytes right after. Four bytes in all, which is what keeps a table row small.
     struct Span: Sendable {
         var start: UInt32
-        var length: UInt16
     }
 
     private static let chunkSize = 1 << 18
@@ -22,15 +22,18 @@ struct TextStore: Sendable {
     /// Stores `bytes` (at most 65,535 of them: a path is at most 4,096) and returns where they are.
     mutating func append(_ bytes: some Collection<UInt8>) -> Span {
         precondition(bytes.count <= Int(UInt16.max), "a path longer than any the kernel accepts")
-        if chunks.isEmpty || chunks[chunks.count - 1].count + bytes.count > Self.chunkSize {
+        let stored = 2 + bytes.count
+        if chunks.isEmpty || chunks[chunks.count - 1].count + stored > Self.chunkSize {
             chunks.append([])
             chunks[chunks.count - 1].reserveCapacity(Self.chunkSize)
         }
         let last = chunks.count - 1
         let start = UInt32(last * Self.chunkSize + chunks[last].count)
+        chunks[last].append(UInt8(truncatingIfNeeded: bytes.count))
+        chunks[last].append(UInt8(truncatingIfNeeded: bytes.count >> 8))
         chunks[last].append(contentsOf: bytes)
-        usedBytes += bytes.count
-        return Span(start: start, length: UInt16(bytes.count))
+        usedBytes += stored
+        return Span(start: start)
     }
 
     /// The bytes of `span`.
@@ -43,16 +46,14 @@ struct TextStore: Sendable {
 
     /// Whether `span` holds exactly `other`.
     func equals(_ span: Span, _ other: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard Int(span.length) == other.count else { return false }
-        return withBytes(span) { mine in
-            mine.isEmpty || memcmp(mine.baseAddress!, other.baseAddress!, mine.count) == 0
+        withBytes(span) { mine in
+            mine.count == other.count && (mine.isEmpty || memcmp(mine.baseAddress!, other.baseAddress!, mine.count) == 0)
         }
     }
 
-
     /// Notes that `span` is no longer used.
     mutating func release(_ span: Span) {
-        releasedBytes += Int(span.length)
+        releasedBytes += 2 + withBytes(span) { $0.count }
     }
 
     /// Whether more than half of the bytes kept (and at least 256 KiB) belong to released spans.
@@ -61,7 +62,8 @@ struct TextStore: Sendable {
     private func withBytes<Result>(_ span: Span, _ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
         let chunk = Int(span.start) / Self.chunkSize, offset = Int(span.start) % Self.chunkSize
         return chunks[chunk].withUnsafeBufferPointer { all in
-            body(UnsafeBufferPointer(rebasing: all[offset..<(offset + Int(span.length))]))
+            let length = Int(all[offset]) | Int(all[offset + 1]) << 8
+            return body(UnsafeBufferPointer(rebasing: all[(offset + 2)..<(offset + 2 + length)]))
         }
     }
 }
