@@ -105,9 +105,11 @@ final class BridgeEngine: WatcherClient, @unchecked Sendable {
 
     func tick() {
         let now = ContinuousClock.now
+        var hashed = false
         for (results, attempted) in hasher.takeResults() {
             for result in results { reconciler.recordHash(result.digest, for: result.path, state: result.state) }
             hashesOutstanding -= attempted
+            hashed = true
         }
         // Deciding and sending wait for the interval since the last send: under a steady stream of changes,
         // one wake-up decides all that came due meanwhile.
@@ -115,6 +117,8 @@ final class BridgeEngine: WatcherClient, @unchecked Sendable {
             unsent += reconciler.flushDue(now: now)
             if !unsent.isEmpty { emit(now: now) }
         }
+        // Digests found in the background are table changes too: recorded now, not held until the next signal.
+        if hashed { record([]) }
         if hashesOutstanding == 0 {
             // The next few paths only: a large tree's paths are not all copied out of the table at once.
             let unhashed = reconciler.takeUnhashed(limit: 1024)
@@ -145,13 +149,19 @@ final class BridgeEngine: WatcherClient, @unchecked Sendable {
     private func emit(completesFirstWalk: Bool = false, now: ContinuousClock.Instant) {
         let emitted = unsent.map { Bridge.Emitted(payload: $0, line: $0.jsonLine()) }
         unsent.removeAll(keepingCapacity: true)
-        let warning = journal.record(
-            emitted, tableChanges: reconciler.takeTableChanges(), nextSeq: reconciler.nextSeq, completesFirstWalk: completesFirstWalk)
-        if let warning { send(.warning(warning)) }
+        record(emitted, completesFirstWalk: completesFirstWalk)
         guard !emitted.isEmpty else { return }
         journal.completion.expect(emitted.map(\.payload.seq), receivers: hasDispatcher, output: confirmsOutput)
         send(.signals(emitted))
         lastSend = now
+    }
+
+    /// Records `emitted` with the table changes made since the last record, warning when the database
+    /// refused them.
+    private func record(_ emitted: [Bridge.Emitted], completesFirstWalk: Bool = false) {
+        let warning = journal.record(
+            emitted, tableChanges: reconciler.takeTableChanges(), nextSeq: reconciler.nextSeq, completesFirstWalk: completesFirstWalk)
+        if let warning { send(.warning(warning)) }
     }
 
     private func send(_ event: Bridge.Event) {

@@ -115,6 +115,31 @@ struct ShutdownTests {
         #expect(output.signals.allSatisfy { $0.object["source"] as? String == "catch-up" })
     }
 
+    @Test("digests found in the background are in the state database at once, not only at the next signal or stop")
+    func backgroundDigestsRecorded() throws {
+        let folder = try TemporaryFolder()
+        let state = try TemporaryFolder()
+        // More files than the first walk hashes on the spot: the rest are hashed in the background.
+        try folder.shell("for i in $(seq 1 2300); do echo \"x$i\" > f$i.md; done")
+        let command = try RunningCommand.watching(folder, ["--state", state.path + "/s.db"])
+        defer { _ = command.stopCleanly() }
+        command.wait { $0.stderr.contains { $0.contains("hashed in the background") } }
+        // Read beside the running watcher (which holds the database's lock) by SQLite itself, read-only.
+        func undigested() throws -> Int {
+            try state.shell("""
+                python3 -c "import sqlite3; c = sqlite3.connect('file:s.db?mode=ro', uri=True); \\
+                print(c.execute('SELECT count(*) FROM instance WHERE sha256 IS NULL').fetchone()[0])" > count.txt
+                """)
+            return Int(try String(contentsOfFile: state.path + "/count.txt", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+        }
+        var left = -1
+        _ = try poll(upTo: 10) {
+            left = try undigested()
+            return left == 0
+        }
+        #expect(left == 0, "instances without a digest in the database")
+    }
+
     @Test("a first walk stopped midway leaves a partial table that the next start does not take for the truth")
     func partialFirstWalk() throws {
         let folder = try TemporaryFolder()
