@@ -57,6 +57,13 @@ struct FolderTable: Sendable {
         text.equals(spans[Int(number)], folder)
     }
 
+    /// The numbers of `folder` (given without a trailing slash) and of every folder below it.
+    func numbers(within folder: [UInt8]) -> Set<UInt32> {
+        folder.withUnsafeBufferPointer { folder in
+            Set(spans.indices.lazy.filter { uses[$0] > 0 && text.isWithin(spans[$0], folder: folder) }.map { UInt32($0) })
+        }
+    }
+
     private mutating func compact() {
         var fresh = TextStore()
         for number in spans.indices where uses[number] > 0 {

@@ -128,10 +128,11 @@ public struct InstanceTable: Sendable {
 
     /// The paths of every instance inside `folder`, at any depth.
     public func paths(under folder: RawPath) -> [RawPath] {
-        usedRows.compactMap { row in
-            let path = path(of: self[row: row])
-            return path.relative(to: folder).map { !$0.isEmpty } ?? false ? path : nil
-        }
+        // Decided by folder number: a path is made only for the instances that are inside.
+        let base = folder.bytes.last == UInt8(ascii: "/") ? Array(folder.bytes.dropLast()) : folder.bytes
+        let inside = folders.numbers(within: base)
+        guard !inside.isEmpty else { return [] }
+        return usedRows.compactMap { row in inside.contains(self[row: row].folder) ? path(of: self[row: row]) : nil }
     }
 
     /// Records a digest computed in the background, if the instance still has the state it was read in and
@@ -257,7 +258,8 @@ public struct InstanceTable: Sendable {
             self[row: existing].sender = senderNumber
             self[row: existing].state = record.state
             self[row: existing].digest = digest ?? Digest()
-            self[row: existing].flags = digest == nil ? [.used] : [.used, .hasDigest]
+            // A scan's mark stays: the instance was seen, whatever it is updated to.
+            self[row: existing].flags = self[row: existing].flags.intersection(.marked).union(digest == nil ? [.used] : [.used, .hasDigest])
             setInstanceName(record.instance, path: path, row: existing)
             return
         }
@@ -292,8 +294,8 @@ public struct InstanceTable: Sendable {
     private mutating func setInstanceName(_ instance: RawPath, path: RawPath, row number: Int) {
         let start = path.bytes.count - instance.bytes.count
         if start >= 0, start < Int(Self.oddName), path.bytes[start...].elementsEqual(instance.bytes) {
+            if self[row: number].instanceStart == Self.oddName { oddNames[Int32(number)] = nil }
             self[row: number].instanceStart = UInt16(start)
-            oddNames[Int32(number)] = nil
         } else {
             self[row: number].instanceStart = Self.oddName
             oddNames[Int32(number)] = instance

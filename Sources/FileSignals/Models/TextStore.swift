@@ -51,6 +51,13 @@ struct TextStore: Sendable {
         }
     }
 
+    /// Whether the path in `span` is `folder` (given without a trailing slash) or lies below it.
+    func isWithin(_ span: Span, folder: UnsafeBufferPointer<UInt8>) -> Bool {
+        withBytes(span) { mine in
+            mine.starts(with: folder) && (mine.count == folder.count || mine[folder.count] == UInt8(ascii: "/"))
+        }
+    }
+
     /// Notes that `span` is no longer used.
     mutating func release(_ span: Span) {
         releasedBytes += 2 + withBytes(span) { $0.count }

@@ -73,6 +73,9 @@ struct InstanceTableTests {
         }
         #expect(Set(table.paths(under: RawPath("/a"))) == [RawPath("/a/x.md"), RawPath("/a/b/y.md")])
         #expect(Set(table.paths(under: RawPath("/a/"))) == [RawPath("/a/x.md"), RawPath("/a/b/y.md")])
+        #expect(Set(table.paths(under: RawPath("/a/b"))) == [RawPath("/a/b/y.md")])
+        #expect(Set(table.paths(under: RawPath("/"))) == Set(table.paths))
+        #expect(table.paths(under: RawPath("/nowhere")).isEmpty)
     }
 
     @Test("digests computed later: each path given out once, recorded only for the state it was read in")
@@ -100,6 +103,7 @@ struct InstanceTableTests {
         var table = InstanceTable()
         for number in 0..<100 { table[path(number)] = record(number) }
         for number in 0..<100 where number % 10 != 0 { table.mark(path(number)) }
+        table[path(5)] = record(5, hashed: false)   // updated after the scan saw it: still seen
         #expect(Set(table.unmarkedPaths()) == Set(stride(from: 0, to: 100, by: 10).map(path)))
         table.clearMarks()
         #expect(table.unmarkedPaths().count == 100)
