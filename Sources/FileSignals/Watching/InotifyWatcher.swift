@@ -62,9 +62,8 @@ public final class InotifyWatcher: Sendable {
 private final class StreamClient: WatcherClient {
     let continuation: AsyncStream<[WatcherEvent]>.Continuation
     let backlog = Backlog()
-    /// Set on the watcher's thread once the first walk is done; read by `start`.
-    private let walk = Mutex<(done: Bool, error: WatcherError?)>((false, nil))
-    private let walked = DispatchSemaphore(value: 0)
+    /// Finished on the watcher's thread once the first walk is done (or failed); waited for by `start`.
+    private let walk = WatcherOutcome()
 
     init(continuation: AsyncStream<[WatcherEvent]>.Continuation) { self.continuation = continuation }
 
@@ -77,31 +76,19 @@ private final class StreamClient: WatcherClient {
     func receive(_ batch: [WatcherEvent]) {
         let walkEnds = batch.contains { if case .ready = $0 { true } else { false } }
         // The first walk is handed over whole, before `start` returns: not counted.
-        if walk.withLock({ $0.done }) { backlog.handedOver() }
+        if walk.isFinished { backlog.handedOver() }
         continuation.yield(batch)
-        if walkEnds { finishWalk(error: nil) }
+        if walkEnds { walk.finish(with: nil) }
     }
 
     func tick() {}
 
     func end(error: WatcherError?) {
-        finishWalk(error: error)
+        walk.finish(with: error)
         continuation.finish()
     }
 
-    private func finishWalk(error: WatcherError?) {
-        let first = walk.withLock { walk in
-            defer { walk.done = true }
-            if !walk.done { walk.error = error }
-            return !walk.done
-        }
-        if first { walked.signal() }
-    }
-
-    func waitForFirstWalk() -> WatcherError? {
-        walked.wait()
-        return walk.withLock { $0.error }
-    }
+    func waitForFirstWalk() -> WatcherError? { walk.wait() }
 }
 
 /// Counts the batches handed to a consumer and not yet handled, and wakes the watcher's thread when the

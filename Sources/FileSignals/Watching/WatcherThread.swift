@@ -77,7 +77,7 @@ final class WatcherThread: Sendable {
             running.withLock { $0 = false }
             throw .cannotInitialize(errno: errno)
         }
-        let started = StartOutcome()
+        let started = WatcherOutcome()
         let system = Thread { [stopRequest = thread.stopRequest, ended = thread.ended] in
             filesignals_name_thread("fs-watcher")
             var failure: WatcherError?
@@ -105,7 +105,7 @@ final class WatcherThread: Sendable {
                 failure = error
                 return
             }
-            failure = Self.run(session, client: client, stopRequest: stopRequest)
+            Self.run(session, client: client, stopRequest: stopRequest)
         }
         system.start()
         if let error = started.wait() {
@@ -136,7 +136,7 @@ final class WatcherThread: Sendable {
     /// attention, or a stop is asked for.
     private static func run(
         _ session: InotifySession, client: any WatcherClient, stopRequest: WakeUpDescriptor
-    ) -> WatcherError? {
+    ) {
         let attention = client.attention
         /// Reads what inotify has queued, in batches, while the client keeps up (at most `batches` of them).
         func readEvents(upTo batches: Int = .max) {
@@ -165,13 +165,13 @@ final class WatcherThread: Sendable {
                 if errno == EINTR { continue }
                 session.emit(.warning("watching stopped: poll failed: \(String(cString: strerror(errno)))"))
                 session.handOver()
-                return nil
+                return
             }
             if descriptors[0].revents != 0 {
                 // What the kernel has queued already happened: the client gets it before it ends.
                 readEvents(upTo: 16)
                 client.tick()
-                return nil
+                return
             }
             if descriptors[1].revents != 0 { attention.clear() }
             // Events the library has already buffered do not make the descriptor readable again: read
@@ -184,20 +184,28 @@ final class WatcherThread: Sendable {
             }
             client.tick()
         }
-        return nil
     }
 }
 
-/// How the watcher's thread tells `start` that the inotify instance exists, or why it could not be made.
-private final class StartOutcome: Sendable {
+/// What the watcher's thread tells a waiting thread once: that something is done (the inotify instance
+/// made, the first walk finished), or why it failed. The first ``finish(with:)`` counts.
+final class WatcherOutcome: Sendable {
     private let outcome = Mutex<WatcherError??>(nil)
     private let done = DispatchSemaphore(value: 0)
 
+    /// Whether ``finish(with:)`` has been called.
+    var isFinished: Bool { outcome.withLock { $0 != nil } }
+
     func finish(with error: WatcherError?) {
-        outcome.withLock { $0 = .some(error) }
-        done.signal()
+        let isFirst = outcome.withLock { outcome in
+            guard outcome == nil else { return false }
+            outcome = .some(error)
+            return true
+        }
+        if isFirst { done.signal() }
     }
 
+    /// Waits for ``finish(with:)`` and returns its error.
     func wait() -> WatcherError? {
         done.wait()
         return outcome.withLock { $0 ?? nil }
