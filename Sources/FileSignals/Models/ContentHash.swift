@@ -46,13 +46,19 @@ public enum ContentHash {
 
     /// `digest` as lower-case hexadecimal, as JSON lines carry it.
     public static func hex(_ digest: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
         var text: [UInt8] = []
-        text.reserveCapacity(digest.count * 2)
-        for byte in digest {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0x0F)])
-        }
+        appendHex(digest, to: &text)
         return String(decoding: text, as: UTF8.self)
     }
+
+    /// Appends `digest` as lower-case hexadecimal to `bytes`.
+    static func appendHex(_ digest: [UInt8], to bytes: inout [UInt8]) {
+        bytes.reserveCapacity(bytes.count + digest.count * 2)
+        for byte in digest {
+            bytes.append(hexDigits[Int(byte >> 4)])
+            bytes.append(hexDigits[Int(byte & 0x0F)])
+        }
+    }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 }

@@ -36,20 +36,22 @@ public struct RawPath: Hashable, Sendable, Comparable, CustomStringConvertible {
     public func appending(_ component: RawPath) -> RawPath {
         if bytes.isEmpty { return component }
         if component.bytes.isEmpty { return self }
-        var joined = bytes
-        if joined.last != UInt8(ascii: "/") { joined.append(UInt8(ascii: "/")) }
-        joined.append(contentsOf: component.bytes)
-        return RawPath(bytes: joined)
+        return joined(with: component.bytes)
     }
 
-    /// This path with the NUL-terminated `name` appended after a `/`, in one allocation (one per event).
+    /// This path with the NUL-terminated `name` appended after a `/` (one per event).
     public func appending(cString name: UnsafePointer<CChar>) -> RawPath {
         let length = strlen(name)
+        return name.withMemoryRebound(to: UInt8.self, capacity: length) { joined(with: UnsafeBufferPointer(start: $0, count: length)) }
+    }
+
+    /// This path, a `/` unless it is empty or ends in one, and `component`: in one allocation.
+    private func joined(with component: some Collection<UInt8>) -> RawPath {
         var joined: [UInt8] = []
-        joined.reserveCapacity(bytes.count + 1 + length)
+        joined.reserveCapacity(bytes.count + 1 + component.count)
         joined.append(contentsOf: bytes)
         if !bytes.isEmpty && bytes.last != UInt8(ascii: "/") { joined.append(UInt8(ascii: "/")) }
-        name.withMemoryRebound(to: UInt8.self, capacity: length) { joined.append(contentsOf: UnsafeBufferPointer(start: $0, count: length)) }
+        joined.append(contentsOf: component)
         return RawPath(bytes: joined)
     }
 

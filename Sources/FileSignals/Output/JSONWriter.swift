@@ -65,10 +65,7 @@ struct JSONWriter {
     mutating func hex(_ name: StaticString, _ digest: [UInt8]) {
         key(name)
         bytes.append(UInt8(ascii: "\""))
-        for byte in digest {
-            bytes.append(Self.hexDigits[Int(byte >> 4)])
-            bytes.append(Self.hexDigits[Int(byte & 0x0F)])
-        }
+        ContentHash.appendHex(digest, to: &bytes)
         bytes.append(UInt8(ascii: "\""))
     }
 
@@ -112,8 +109,6 @@ struct JSONWriter {
         return bytes
     }
 
-    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
-
     private mutating func appendDecimal<Value: BinaryInteger>(_ value: Value) {
         if value < 0 { bytes.append(UInt8(ascii: "-")) }
         // Digits of the magnitude, least significant first, then reversed into place.
@@ -142,8 +137,8 @@ struct JSONWriter {
             case UInt8(ascii: "\r"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
             case UInt8(ascii: "\t"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
             case 0..<0x20, 0x7F:
-                bytes += [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
-                          Self.hexDigits[Int(byte >> 4)], Self.hexDigits[Int(byte & 0xF)]]
+                bytes += [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")]
+                ContentHash.appendHex([byte], to: &bytes)
             default: bytes.append(byte)
             }
         }
