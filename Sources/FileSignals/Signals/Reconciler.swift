@@ -69,8 +69,7 @@ public struct Reconciler: Sendable {
 
     /// A walk of the disk in progress (catch-up at start, or the rescan after an overflow): every instance
     /// it finds is compared with the table, and when it ends, the table's instances it did not find are
-    /// looked at again.
-    /// The instances it finds are marked in the table (``InstanceTable/mark(_:)``).
+    /// looked at again. The instances it finds are marked in the table (``InstanceTable/mark(_:)``).
     private struct ScanPass: Sendable {
         var source: SignalSource
         /// Folders the scan could not watch or list: instances below them were not looked for.
@@ -221,14 +220,12 @@ public struct Reconciler: Sendable {
             moveSources[cookie] = MoveSource(path: path, isFolder: false)
         }
         // A path already pending keeps its owner: the patterns are matched once per change, not per event.
-        if let index = pending.index(forKey: path) {
-            pending.values[index].lastEvent = now
-        } else {
+        if !restartSettling(path, now: now) {
             guard let (model, location) = owner(of: path) else {
                 if mask.contains(.movedTo) { moveSources[cookie] = nil }
                 return []
             }
-            markPending(path, sender: model.name, instance: location.instanceName, source: .live, now: now)
+            startPending(path, sender: model.name, instance: location.instanceName, source: .live, now: now)
         }
         if mask.contains(.movedTo), let source = moveSources.removeValue(forKey: cookie), !source.isFolder {
             link(from: source.path, to: path, now: now)
@@ -469,14 +466,23 @@ public struct Reconciler: Sendable {
     }
 
     private mutating func markPending(_ path: RawPath, sender: String, instance: RawPath, source: SignalSource, now: Instant) {
-        if let index = pending.index(forKey: path) {
-            // A later deadline needs no new entry: the old one, when it comes out, is pushed back to it.
-            pending.values[index].lastEvent = now
-        } else {
-            let change = PendingChange(sender: sender, instance: instance, source: source, lastEvent: now)
-            pending[path] = change
-            due.push(deadline(of: change), path)
-        }
+        guard !restartSettling(path, now: now) else { return }
+        startPending(path, sender: sender, instance: instance, source: source, now: now)
+    }
+
+    /// Makes `path`, not pending yet, pending from `now`.
+    private mutating func startPending(_ path: RawPath, sender: String, instance: RawPath, source: SignalSource, now: Instant) {
+        let change = PendingChange(sender: sender, instance: instance, source: source, lastEvent: now)
+        pending[path] = change
+        due.push(deadline(of: change), path)
+    }
+
+    /// Starts the settle window of `path` again if it is pending; false when it is not.
+    private mutating func restartSettling(_ path: RawPath, now: Instant) -> Bool {
+        guard let index = pending.index(forKey: path) else { return false }
+        // A later deadline needs no new entry: the old one, when it comes out, is pushed back to it.
+        pending.values[index].lastEvent = now
+        return true
     }
 
     /// Marks an instance of the table pending, whether or not a model still owns its path.

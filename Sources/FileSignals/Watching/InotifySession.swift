@@ -176,9 +176,9 @@ final class InotifySession {
         emit(.skipped(folder: folder))
     }
 
-    /// Reads what the library has buffered or the kernel has queued, without blocking, emitting it as
-    /// Swift values (handed over once `limit` are read, or at ``handOver()``). New folders are watched and listed on the spot; after an overflow,
-    /// every top folder is walked again.
+    /// Reads up to `limit` events the library has buffered or the kernel has queued, without blocking,
+    /// emitting them as Swift values (handed over in batches, the rest at ``handOver()``). New folders are
+    /// watched and listed on the spot; after an overflow, every top folder is walked again.
     ///
     /// - Returns: false when `limit` events were read and more may be waiting.
     func drain(limit: Int) -> Bool {
