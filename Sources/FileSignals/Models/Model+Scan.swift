@@ -10,7 +10,7 @@ extension Model {
         for folder in folders {
             var pending = [folder.path]
             while let current = pending.popLast() {
-                FolderListing.forEachEntry(in: current, { name, isFolder, _ in
+                FolderListing.forEachEntry(in: current, readingStates: false, { name, isFolder, _ in
                     let path = current.appending(name)
                     guard let relative = path.relative(to: folder.path) else { return }
                     if isFolder {

@@ -7,10 +7,11 @@ import Glibc
 enum FolderListing {
     /// Calls `body` with the name of every entry of `folder` except `.` and `..`, whether it is a folder (a
     /// symbolic link to a folder is not: links are never followed), and, for a file, its state (nil when
-    /// it vanished meanwhile). Sockets, pipes and devices are skipped. Calls `onError` with `errno` when
-    /// the folder cannot be opened.
+    /// it vanished meanwhile, or when `readingStates` is false). Sockets, pipes and devices are skipped.
+    /// Calls `onError` with `errno` when the folder cannot be opened.
     static func forEachEntry(
         in folder: RawPath,
+        readingStates: Bool = true,
         _ body: (RawPath, _ isFolder: Bool, _ state: InstanceState?) -> Void,
         onError: (Int32) -> Void
     ) {
@@ -28,7 +29,7 @@ enum FolderListing {
                 let length = bytes.firstIndex(of: 0) ?? bytes.count
                 let name = RawPath(bytes: Array(bytes[..<length]))
                 var type = entry.pointee.d_type
-                guard type != UInt8(DT_DIR) else { return (name, type, nil) }
+                guard type != UInt8(DT_DIR), readingStates || type == UInt8(DT_UNKNOWN) else { return (name, type, nil) }
                 // A file's state, or the type the file system did not give.
                 var info = stat()
                 let found = raw.baseAddress!.withMemoryRebound(to: CChar.self, capacity: length + 1) {
@@ -41,7 +42,7 @@ enum FolderListing {
                 case S_IFLNK: type = UInt8(DT_LNK)
                 default: type = UInt8(DT_UNKNOWN)
                 }
-                return (name, type, info)
+                return (name, type, readingStates ? info : nil)
             }
             if name.bytes == [0x2E] || name.bytes == [0x2E, 0x2E] { continue }
             switch type {
