@@ -10,6 +10,7 @@
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/openat2.h>
 
 int filesignals_pidfd_open(pid_t pid) {
     return (int)syscall(SYS_pidfd_open, pid, 0);
@@ -72,4 +73,57 @@ int filesignals_poll_nanoseconds(struct pollfd *descriptors, nfds_t count, long 
     if (timeout < 0) return ppoll(descriptors, count, NULL, NULL);
     struct timespec limit = { .tv_sec = timeout / 1000000000LL, .tv_nsec = timeout % 1000000000LL };
     return ppoll(descriptors, count, &limit, NULL);
+}
+
+const int filesignals_o_path = O_PATH;
+
+/// The walk for kernels without openat2: each folder of the path opened with O_NOFOLLOW beneath the last.
+static int open_no_symlinks_by_walk(const char *path, int flags) {
+    if (path[0] != '/') { errno = EINVAL; return -1; }
+    int folder = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (folder < 0) return -1;
+    const char *start = path;
+    while (*start == '/') start++;
+    if (*start == 0) {
+        int whole = openat(folder, ".", flags | O_CLOEXEC);
+        close(folder);
+        return whole;
+    }
+    char name[256];
+    for (;;) {
+        const char *end = strchr(start, '/');
+        size_t length = end ? (size_t)(end - start) : strlen(start);
+        if (length >= sizeof name) { close(folder); errno = ENAMETOOLONG; return -1; }
+        memcpy(name, start, length);
+        name[length] = 0;
+        const char *rest = end;
+        while (rest && *rest == '/') rest++;
+        int last = rest == NULL || *rest == 0;
+        int next = last ? openat(folder, name, flags | O_NOFOLLOW | O_CLOEXEC)
+                        : openat(folder, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        int saved = errno;
+        close(folder);
+        /* A link in the middle fails with ENOTDIR here (O_PATH|O_NOFOLLOW opens the link, which is no folder). */
+        if (next < 0) { errno = saved; return -1; }
+        if (last) return next;
+        folder = next;
+        start = rest;
+    }
+}
+
+int filesignals_open_no_symlinks(const char *path, int flags) {
+    static int has_openat2 = 1;
+    if (__atomic_load_n(&has_openat2, __ATOMIC_RELAXED)) {
+        struct open_how how;
+        memset(&how, 0, sizeof how);
+        how.flags = (unsigned long long)(flags | O_CLOEXEC);
+        how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+        int descriptor;
+        do {
+            descriptor = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+        } while (descriptor < 0 && errno == EINTR);
+        if (descriptor >= 0 || errno != ENOSYS) return descriptor;
+        __atomic_store_n(&has_openat2, 0, __ATOMIC_RELAXED);
+    }
+    return open_no_symlinks_by_walk(path, flags);
 }

@@ -146,7 +146,12 @@ public struct Bridge: Sendable {
         }
         thread.stop()
         if let failure = engine.failure { throw failure }
-        if let dispatcher { await dispatcher.close(grace: shutdownGrace) }
+        if let dispatcher {
+            // `scan` caught up: every signal it found gets every receiver, however long they take. Stopped by
+            // SIGINT or SIGTERM (cancelled), running receivers get their grace, and the rest waits for next time.
+            if stopsWhenCaughtUp && !Task.isCancelled { await dispatcher.waitUntilIdle() }
+            await dispatcher.close(grace: shutdownGrace)
+        }
         // Lines the reader has not been given yet go out now, so that they count as done.
         outputProgress?.flush()
         _ = journal.record([], tableChanges: [], nextSeq: engine.reconciler.nextSeq)

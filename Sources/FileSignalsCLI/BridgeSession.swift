@@ -55,7 +55,12 @@ enum BridgeSession {
                         }
                     }
                 case .ready(let folders, let files):
-                    Log.info("watching \(folders) folder\(folders == 1 ? "" : "s"), \(files) file\(files == 1 ? "" : "s"); ready")
+                    let counts = "\(folders) folder\(folders == 1 ? "" : "s"), \(files) file\(files == 1 ? "" : "s")"
+                    if bridge.stopsWhenCaughtUp {
+                        Log.info("scanned \(counts)")
+                    } else {
+                        Log.info("watching \(counts); ready")
+                    }
                 case .warning(let message):
                     Log.warning(message)
                 case .progress(let files):
@@ -105,12 +110,17 @@ enum BridgeSession {
     }
 
     /// The dispatcher for a config's receivers, or nil with `--no-receivers` or no config.
-    static func dispatcher(for target: WatchTarget, enabled: Bool, results: Bool) -> Dispatcher? {
+    /// - Parameter failures: counts the runs that failed, when the command's exit status tells of them.
+    static func dispatcher(for target: WatchTarget, enabled: Bool, results: Bool, failures: FailureCount? = nil) -> Dispatcher? {
         guard enabled, let config = target.config else { return nil }
+        let log = ReceiverLog.reporter(results: results)
         return Dispatcher(
             receivers: config.receivers, handlers: FileSignalsCLI.handlers,
             settings: .init(root: config.root, jobs: config.general.jobs, loopLimit: config.general.loopLimit),
-            report: ReceiverLog.reporter(results: results))
+            report: { report in
+                if report.result.isFailure { failures?.add() }
+                log(report)
+            })
     }
 
     /// What SIGHUP does: read the config again; if it is valid, its receivers replace the old ones from the

@@ -19,7 +19,8 @@ enum ReceiverLog {
                 Log.info("\(report.result.receiver): ... \(report.droppedBytes) more bytes of output not kept")
             }
             if report.result.isFailure {
-                Log.warning(report.result.humanLine)
+                // An error, shown with -q too: under cron or systemd a failed receiver is what one must see.
+                Log.error(report.result.humanLine)
             } else {
                 Log.info(report.result.humanLine, colour: .dim)
             }

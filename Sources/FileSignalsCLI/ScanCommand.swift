@@ -10,7 +10,8 @@ struct ScanCommand: AsyncParsableCommand {
         discussion: """
             One catch-up pass, as `watch` makes at start, without watching afterwards: for cron or a systemd \
             timer. Signals carry source `catch-up`. With no state yet, the files found become the state and \
-            nothing is reported (unless --initial).
+            nothing is reported (unless --initial). Every signal found is dispatched to every receiver, and \
+            scan exits once they have all finished: with status 1 when any receiver failed.
             """
     )
 
@@ -36,17 +37,19 @@ struct ScanCommand: AsyncParsableCommand {
     func run() async throws {
         log.apply()
         let bridge: Bridge
+        let failures = FailureCount()
         do {
             let target = try WatchTarget.resolve(config: config, folders: model, state: state)
             bridge = Bridge(
                 models: target.models, options: .init(settle: .zero, reportInitialFiles: initial),
                 state: try target.openState(), journalRetention: target.journalRetention, stopsWhenCaughtUp: true,
-                dispatcher: BridgeSession.dispatcher(for: target, enabled: true, results: json),
+                dispatcher: BridgeSession.dispatcher(for: target, enabled: true, results: json, failures: failures),
                 outputProgress: json ? BridgeSession.outputProgress : nil)
         } catch let error as WatcherError {
             Log.error(error.description)
             throw ExitCodes.status(for: error)
         }
         try await BridgeSession.run(bridge, json: json)
+        if failures.count > 0 { throw ExitCode(1) }
     }
 }

@@ -53,7 +53,7 @@ struct SendCommand: AsyncParsableCommand {
         }
         let payloads = try instances.isEmpty ? [payload(sender: sender ?? "", instance: RawPath(""), path: loaded.root, extra)] : instances.map { try payload(for: $0, in: loaded, extra) }
 
-        let failures = Failures()
+        let failures = FailureCount()
         let printsJSON = json
         let dispatcher = Dispatcher(
             receivers: loaded.receivers, handlers: FileSignalsCLI.handlers,
@@ -96,11 +96,4 @@ struct SendCommand: AsyncParsableCommand {
         payload.arguments = extra
         return payload
     }
-}
-
-/// Counts failed runs, from the dispatcher's report closure.
-private final class Failures: Sendable {
-    private let value = Mutex(0)
-    func add() { value.withLock { $0 += 1 } }
-    var count: Int { value.withLock { $0 } }
 }

@@ -34,6 +34,15 @@ int filesignals_wakeup_eventfd(void);
 /// ppoll(2) with a timeout in nanoseconds (negative: none): poll() with a resolution finer than a millisecond.
 int filesignals_poll_nanoseconds(struct pollfd *descriptors, nfds_t count, long long timeout);
 
+/// open(2) of `path` refusing a symbolic link in any of its components, the last one included, with ELOOP
+/// (O_PATH with O_NOFOLLOW in `flags` opens a final link itself instead). `path` is absolute. openat2(2)
+/// with RESOLVE_NO_SYMLINKS where the kernel has it (5.6 and later); elsewhere a walk from `/`, one
+/// component at a time, with openat(2) and O_NOFOLLOW. O_CLOEXEC is always added. -1 and errno on failure.
+int filesignals_open_no_symlinks(const char *path, int flags);
+
+/// O_PATH (a GNU extension Swift's Glibc module leaves out): a descriptor that names a file without opening it.
+extern const int filesignals_o_path;
+
 /// Names the calling thread (at most 15 bytes are kept), as `top -H`, `perf` and /proc show it.
 void filesignals_name_thread(const char *name);
 

@@ -5,17 +5,23 @@ import Glibc
 /// SHA-256 of an instance's content, read in 64 KiB blocks so that a large file never sits in memory.
 public enum ContentHash {
     /// The digest of the file at `path`; for a symbolic link, of the text of its target (links are never
-    /// followed). Nil when the file cannot be read (gone, or no permission).
+    /// followed, in the path or at its end). Nil when the file cannot be read (gone, no permission, or
+    /// reached only through a symbolic link), or is not a regular file or a link.
     ///
     /// - Parameter expectedSize: the size `lstat` just gave, when the caller knows it: the buffer is sized
     ///   to it, so that a small file costs one `open`, one `read` and one `close`.
     public static func sha256(of path: RawPath, expectedSize: Int64? = nil) -> [UInt8]? {
-        let descriptor = path.withCString { open($0, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK) }
+        // O_NONBLOCK: a pipe put where a file was must not hold the watcher up.
+        let descriptor = path.openWithoutSymlinks(O_RDONLY | O_NOFOLLOW | O_NONBLOCK)
         guard descriptor >= 0 else {
-            // O_NOFOLLOW refuses a symbolic link with ELOOP: its digest is that of its target's text.
+            // A symbolic link at the end (or above it) is refused with ELOOP: a link's digest is that of
+            // its target's text.
             return errno == ELOOP ? linkTargetDigest(path) : nil
         }
         defer { close(descriptor) }
+        // Only regular files are read: a device or a file of /proc may block, or be consumed by the reading.
+        var info = stat()
+        guard fstat(descriptor, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return nil }
         var hasher = SHA256()
         // Sized to the file (most are small), and not zeroed first: clearing 64 KiB for every file hashed
         // was a large part of the CPU a burst of new files cost. One byte more than expected, so that a file
@@ -35,11 +41,14 @@ public enum ContentHash {
         return Array(hasher.finalize())
     }
 
+    /// The digest of the text of the symbolic link at `path`; nil when a folder above it is a link too.
     private static func linkTargetDigest(_ path: RawPath) -> [UInt8]? {
+        let link = path.openWithoutSymlinks(O_PATH | O_NOFOLLOW)
+        guard link >= 0 else { return nil }
+        defer { close(link) }
         var target = [UInt8](repeating: 0, count: Int(PATH_MAX))
-        let length = path.withCString { name in
-            target.withUnsafeMutableBytes { readlink(name, $0.baseAddress!.assumingMemoryBound(to: CChar.self), $0.count) }
-        }
+        // readlinkat with an empty name reads the link the descriptor is.
+        let length = target.withUnsafeMutableBytes { readlinkat(link, "", $0.baseAddress!.assumingMemoryBound(to: CChar.self), $0.count) }
         guard length >= 0 else { return nil }
         return Array(SHA256.hash(data: target[..<length]))
     }

@@ -24,14 +24,13 @@ public struct InstanceState: Hashable, Sendable {
         self.mtimeNanoseconds = mtimeNanoseconds
     }
 
-    /// Reads the state of the file at `path` without following a symbolic link.
+    /// Reads the state of the file at `path` without following a symbolic link, in it or above it.
     ///
-    /// - Returns: nil when nothing is there, or when what is there is neither a regular file nor a symbolic
-    ///   link (folders, sockets and devices are never instances).
+    /// - Returns: nil when nothing is there, when a folder above it is a symbolic link (it is then not in
+    ///   the watched tree), or when what is there is neither a regular file nor a symbolic link (folders,
+    ///   sockets and devices are never instances).
     public static func read(at path: RawPath) -> InstanceState? {
-        var info = stat()
-        let result = path.withCString { lstat($0, &info) }
-        guard result == 0 else { return nil }
+        guard let info = path.statWithoutSymlinks() else { return nil }
         let type = info.st_mode & S_IFMT
         guard type == S_IFREG || type == S_IFLNK else { return nil }
         return InstanceState(info)

@@ -11,9 +11,9 @@ import Foundation
 ///   time, with at most `jobs` receiver runs going at once.
 /// - `on_busy` says what happens when a run of the same receiver (for any instance) is still going: `queue`
 ///   waits for it, `restart` stops it, `skip` drops the new signal, `parallel` runs anyway.
-/// - Loops: a `post_save` whose content is what a receiver's own run left in that instance does not run that
-///   receiver again; a receiver run for one instance more than `loop_limit` times in 10 seconds is paused
-///   for that instance until the 10 seconds have passed.
+/// - Loops: a `post_save` that a receiver's own run made (the instance is as the run left it, modified while
+///   the run went on) does not run that receiver again; a receiver run for one instance more than
+///   `loop_limit` times in 10 seconds is paused for that instance until the 10 seconds have passed.
 public actor Dispatcher {
     /// What the dispatcher reports: each run's result, and the receiver's output for the log.
     public struct Report: Sendable {
@@ -61,14 +61,21 @@ public actor Dispatcher {
     /// Signals queued and not yet started, over every instance, and who waits for that number to fall.
     private var queuedCount = 0
     private var roomWaiters: [(limit: Int, continuation: CheckedContinuation<Void, Never>)] = []
-    /// Content each receiver's last run left in each instance, for loop protection.
-    private var contentAfterRun: [RunKey: [UInt8]] = [:]
+    /// When each receiver's last run for each instance went on, and the state it left the instance in.
+    private var lastRuns: [RunKey: RunTrace] = [:]
     private var recentRuns: [RunKey: [ContinuousClock.Instant]] = [:]
     private var pausedWarned: Set<RunKey> = []
 
     private struct Lane {
         var queue: [(signal: SignalPayload, done: @Sendable () -> Void)] = []
         var isWorking = false
+    }
+
+    /// A run's span in wall-clock nanoseconds (file times are wall-clock), and the instance's state at its end.
+    private struct RunTrace {
+        var started: Int64
+        var ended: Int64
+        var stateAtEnd: InstanceState?
     }
 
     private struct RunKey: Hashable {
@@ -222,36 +229,51 @@ public actor Dispatcher {
         }
     }
 
+    /// Reports that `receiver` does not run for `signal`, and why.
+    private func skipped(_ receiver: ReceiverDeclaration, _ signal: SignalPayload, because reason: String) -> ReceiverResult {
+        let result = ReceiverResult(
+            seq: signal.seq, receiver: receiver.name, signal: signal.signal, instance: signal.instance,
+            status: .skipped, code: nil, milliseconds: 0, message: reason)
+        report(Report(result: result))
+        return result
+    }
+
     private func runOrSkip(_ receiver: ReceiverDeclaration, _ signal: SignalPayload, line: [UInt8]) async -> ReceiverResult {
-        if let reason = loopReason(receiver, signal) {
-            let result = ReceiverResult(
-                seq: signal.seq, receiver: receiver.name, signal: signal.signal, instance: signal.instance,
-                status: .skipped, code: nil, milliseconds: 0, message: reason)
-            report(Report(result: result))
-            return result
-        }
+        if let reason = loopReason(receiver, signal) { return skipped(receiver, signal, because: reason) }
         let gate = gate(for: receiver)
         let stop = ProcessRunner.StopHandle()
         let ticket: Int
         switch receiver.onBusy {
         case .queue: ticket = await gate.enterWhenFree(stop)
-        case .restart: ticket = await gate.enterStoppingOthers(stop)
+        case .restart:
+            guard let entered = await gate.enterStoppingOthers(stop) else {
+                return skipped(receiver, signal, because: "a newer signal restarts it (on_busy = restart)")
+            }
+            ticket = entered
         case .parallel: ticket = await gate.enter(stop)
         case .skip:
             guard let entered = await gate.enterIfFree(stop) else {
-                let result = ReceiverResult(
-                    seq: signal.seq, receiver: receiver.name, signal: signal.signal, instance: signal.instance,
-                    status: .skipped, code: nil, milliseconds: 0, message: "a run is still going (on_busy = skip)")
-                report(Report(result: result))
-                return result
+                return skipped(receiver, signal, because: "a run is still going (on_busy = skip)")
             }
             ticket = entered
         }
         await slots.acquire()
+        let started = Self.wallClockNanoseconds()
+        // Closed while waiting for its turn (SIGQUIT, a second SIGINT): it does not start, and its signal stays
+        // unfinished in the journal.
+        if isClosed {
+            await slots.release()
+            await gate.leave(ticket)
+            var result = ReceiverResult(
+                seq: signal.seq, receiver: receiver.name, signal: signal.signal, instance: signal.instance,
+                status: .skipped, code: nil, milliseconds: 0, message: "filesignals is stopping")
+            result.wasStopped = true
+            return result
+        }
         let outcome = await run(receiver, signal, line: line, stop: stop)
         await slots.release()
         await gate.leave(ticket)
-        noteRunEnded(receiver, signal)
+        noteRunEnded(receiver, signal, started: started)
         report(outcome)
         return outcome.result
     }
@@ -362,7 +384,7 @@ public actor Dispatcher {
     /// Why `receiver` must not run for `signal`, or nil.
     private func loopReason(_ receiver: ReceiverDeclaration, _ signal: SignalPayload) -> String? {
         let key = RunKey(receiver: Self.gateKey(receiver), instance: signal.path)
-        if signal.signal == ModelSignal.postSave.rawValue, let digest = signal.sha256, contentAfterRun[key] == digest {
+        if signal.signal == ModelSignal.postSave.rawValue, let trace = lastRuns[key], Self.isOwnWrite(signal.state, of: trace) {
             return "this save is the receiver's own write"
         }
         let now = ContinuousClock.now
@@ -380,9 +402,26 @@ public actor Dispatcher {
         return nil
     }
 
-    /// Remembers what the run left in the instance: a save with exactly that content is its own write.
-    private func noteRunEnded(_ receiver: ReceiverDeclaration, _ signal: SignalPayload) {
+    /// Whether a save that left the instance in `state` was written by the run `trace` describes: the
+    /// instance is exactly as the run left it (inode, size, mode, owner, mtime), and its last modification
+    /// happened while the run was going. A save made after the run (`touch`, `chmod`, the same bytes written
+    /// again) changes the mtime or the mode, so it is never taken for the receiver's own, whatever its content.
+    private static func isOwnWrite(_ state: InstanceState?, of trace: RunTrace) -> Bool {
+        guard let state, state == trace.stateAtEnd else { return false }
+        // File times come from the kernel's coarse clock, up to a tick (4 ms at HZ=250) behind the fine one.
+        let tick: Int64 = 10_000_000
+        return state.mtimeNanoseconds >= trace.started - tick && state.mtimeNanoseconds <= trace.ended + tick
+    }
+
+    /// Remembers when the run went on and what it left in the instance, for ``isOwnWrite(_:of:)``.
+    private func noteRunEnded(_ receiver: ReceiverDeclaration, _ signal: SignalPayload, started: Int64) {
         let key = RunKey(receiver: Self.gateKey(receiver), instance: signal.path)
-        contentAfterRun[key] = ContentHash.sha256(of: signal.path)
+        lastRuns[key] = RunTrace(started: started, ended: Self.wallClockNanoseconds(), stateAtEnd: InstanceState.read(at: signal.path))
+    }
+
+    private static func wallClockNanoseconds() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
     }
 }

@@ -36,11 +36,15 @@ struct MirrorCopy {
     /// Copies `source` (a file or a symbolic link) to the target.
     func save(from source: RawPath) throws(BuiltInHandlers.Failure) {
         try makeFolders()
+        // The source is read with no symbolic link in its path: never a file from outside the watched tree.
+        let sourceLink = source.openWithoutSymlinks(O_PATH | O_NOFOLLOW)
+        guard sourceLink >= 0 else { throw failure("cannot read", source) }
+        defer { close(sourceLink) }
         var info = stat()
-        guard source.withCString({ lstat($0, &info) }) == 0 else { throw failure("cannot read", source) }
+        guard fstat(sourceLink, &info) == 0 else { throw failure("cannot read", source) }
         if info.st_mode & S_IFMT == S_IFLNK {
             var link = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-            let length = source.withCString { readlink($0, &link, link.count - 1) }
+            let length = readlinkat(sourceLink, "", &link, link.count - 1)
             guard length >= 0 else { throw failure("cannot read", source) }
             link[length] = 0
             guard temporary.withCString({ symlink(link, $0) }) == 0 else { throw failure("cannot write", temporary) }
@@ -70,9 +74,13 @@ struct MirrorCopy {
     }
 
     private func copyContent(from source: RawPath, to copy: RawPath, mode: mode_t) throws(BuiltInHandlers.Failure) {
-        let input = source.withCString { open($0, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) }
+        let input = source.openWithoutSymlinks(O_RDONLY | O_NOFOLLOW | O_NONBLOCK)
         guard input >= 0 else { throw failure("cannot read", source) }
         defer { close(input) }
+        var info = stat()
+        guard fstat(input, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+            throw .init(description: "mirror refuses to copy \(source): it is not a regular file")
+        }
         let output = copy.withCString { open($0, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode) }
         guard output >= 0 else { throw failure("cannot write", copy) }
         defer { close(output) }

@@ -2,6 +2,7 @@
 import CProcessSupport
 import Foundation
 import Glibc
+import Synchronization
 
 /// Runs one receiver process to its end, on a thread of its own, and leaves nothing behind.
 ///
@@ -61,14 +62,35 @@ public enum ProcessRunner {
     }
 
     /// Stops a run early: the group gets SIGTERM, then SIGKILL after the grace period.
+    ///
+    /// A handle holds no descriptor until its run starts, and lets it go when the run ends: a dispatcher
+    /// makes one for each signal waiting its turn, and thousands waiting (a backlog replayed after a crash)
+    /// must not hold thousands of descriptors.
     public final class StopHandle: Sendable {
-        private let request = WakeUpDescriptor()
-        /// Readable once ``stop()`` has been called.
-        var descriptor: Int32 { request.descriptor }
+        private let state = Mutex<(isStopped: Bool, wakeUp: WakeUpDescriptor?)>((false, nil))
 
         public init() {}
 
-        public func stop() { request.wake() }
+        /// Asks the run to stop, now or as soon as it starts.
+        public func stop() {
+            state.withLock { state in
+                state.isStopped = true
+                state.wakeUp?.wake()
+            }
+        }
+
+        /// The eventfd the run polls, readable once ``stop()`` has been called; made when the run starts.
+        func beginRun() -> WakeUpDescriptor {
+            state.withLock { state in
+                let wakeUp = state.wakeUp ?? WakeUpDescriptor()
+                state.wakeUp = wakeUp
+                if state.isStopped { wakeUp.wake() }
+                return wakeUp
+            }
+        }
+
+        /// Lets the run's eventfd go (it is closed once the run lets it go too).
+        func endRun() { state.withLock { $0.wakeUp = nil } }
     }
 
     /// Runs `request` and returns when the child and its group are gone.
@@ -122,6 +144,8 @@ public enum ProcessRunner {
     ) -> Status {
         let processDescriptor = filesignals_pidfd_open(pid)
         defer { if processDescriptor >= 0 { close(processDescriptor) } }
+        let stopRequest = stop.beginRun()
+        defer { stop.endRun() }
         var stdinOpen = true
         _ = fcntl(stdin, F_SETFL, fcntl(stdin, F_GETFL) | O_NONBLOCK)
         var written = 0
@@ -142,7 +166,7 @@ public enum ProcessRunner {
             if exitStatus == nil {
                 fds.append(pollfd(fd: processDescriptor, events: Int16(POLLIN), revents: 0))
                 // Once asked to stop, the eventfd stays readable: it is not polled again.
-                if reason == nil { fds.append(pollfd(fd: stop.descriptor, events: Int16(POLLIN), revents: 0)) }
+                if reason == nil { fds.append(pollfd(fd: stopRequest.descriptor, events: Int16(POLLIN), revents: 0)) }
             }
             let wait = nextWakeUp(started: started, timeout: request.timeout, terminatedAt: terminatedAt, grace: request.grace, exited: exitStatus != nil)
             let ready = poll(&fds, nfds_t(fds.count), wait)
@@ -164,7 +188,7 @@ public enum ProcessRunner {
                     terminatedAt = terminatedAt ?? .now
                     // Whatever the child left running in its group goes with it.
                     kill(-pid, SIGKILL)
-                } else if entry.fd == stop.descriptor, reason == nil {
+                } else if entry.fd == stopRequest.descriptor, reason == nil {
                     reason = .stopped
                     terminatedAt = .now
                     kill(-pid, SIGTERM)

@@ -8,6 +8,8 @@ actor ReceiverGate {
     private var running: [Int: ProcessRunner.StopHandle] = [:]
     private var nextTicket = 0
     private var waiters: [CheckedContinuation<Void, Never>] = []
+    /// Counts the entries of `restart`, so that a waiting one knows whether a newer one came after it.
+    private var latestRestart = 0
 
     var isBusy: Bool { !running.isEmpty }
 
@@ -18,9 +20,19 @@ actor ReceiverGate {
     }
 
     /// Stops every run going (`restart`), waits until they are gone, then registers one.
-    func enterStoppingOthers(_ stop: ProcessRunner.StopHandle) async -> Int {
+    /// - Returns: nil when a newer signal entered this way meanwhile: only the newest waiting one runs (a
+    ///   `git checkout` of many files gives one run, for its last signal, not one after the other).
+    func enterStoppingOthers(_ stop: ProcessRunner.StopHandle) async -> Int? {
+        latestRestart += 1
+        let mine = latestRestart
         for handle in running.values { handle.stop() }
-        return await enterWhenFree(stop)
+        while !running.isEmpty { await withCheckedContinuation { waiters.append($0) } }
+        guard mine == latestRestart else {
+            // Superseded: the one woken instead of a run must pass the turn on.
+            if !waiters.isEmpty { waiters.removeFirst().resume() }
+            return nil
+        }
+        return register(stop)
     }
 
     /// Registers a run unless one is going (`skip`). - Returns: nil when busy.

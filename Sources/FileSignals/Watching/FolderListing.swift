@@ -8,17 +8,21 @@ enum FolderListing {
     /// Calls `body` with the name of every entry of `folder` except `.` and `..`, whether it is a folder (a
     /// symbolic link to a folder is not: links are never followed), and, for a file, its state (nil when
     /// it vanished meanwhile, or when `readingStates` is false). Sockets, pipes and devices are skipped.
-    /// Calls `onError` with `errno` when the folder cannot be opened.
+    /// Calls `onError` with `errno` when the folder cannot be opened (not when it is gone, or is a link).
     static func forEachEntry(
         in folder: RawPath,
         readingStates: Bool = true,
         _ body: (RawPath, _ isFolder: Bool, _ state: InstanceState?) -> Void,
         onError: (Int32) -> Void
     ) {
-        guard let directory = folder.withCString({ opendir($0) }) else {
+        // Opened with no symbolic link in the path: a folder swapped for a link is not followed out of the tree.
+        let opened = folder.openWithoutSymlinks(O_RDONLY | O_DIRECTORY)
+        guard opened >= 0, let directory = fdopendir(opened) else {
             let code = errno
-            // Gone already (removed right after it was created): nothing to list, nothing to report.
-            if code != ENOENT && code != ENOTDIR { onError(code) }
+            if opened >= 0 { close(opened) }
+            // Gone already (removed right after it was created), or replaced by a link (never followed):
+            // nothing to list, nothing to report.
+            if code != ENOENT && code != ENOTDIR && code != ELOOP { onError(code) }
             return
         }
         defer { closedir(directory) }

@@ -59,6 +59,12 @@ final class InotifySession {
             inotifytools_cleanup()
             throw .cannotInitialize(errno: EBADF)
         }
+        // The library waits with select(), which aborts the process on a descriptor of FD_SETSIZE (1024) or
+        // more: refuse to start rather than die at the first event.
+        guard found < FD_SETSIZE else {
+            inotifytools_cleanup()
+            throw .cannotInitialize(errno: EMFILE)
+        }
         descriptor = found
         // The library opens its descriptor without close-on-exec: every receiver would inherit it.
         _ = fcntl(descriptor, F_SETFD, fcntl(descriptor, F_GETFD) | FD_CLOEXEC)
@@ -132,7 +138,7 @@ final class InotifySession {
     /// Adds the watch on `folder`; returns whether it is to be listed (false when it could not be watched,
     /// or was walked already).
     private func watch(_ folder: RawPath, reason: WatcherEvent.ScanReason) throws(WatcherError) -> Bool {
-        let watch = folder.withCString { inotify_add_watch(descriptor, $0, InotifyMask.watched.union(.watchFlags).rawValue) }
+        let watch = Self.addWatch(descriptor, on: folder)
         if watch < 0 {
             let code = errno
             if code == ENOSPC {
@@ -145,8 +151,8 @@ final class InotifySession {
                 emit(.skipped(folder: folder))
                 return false
             }
-            // A folder removed (or replaced) between its event and our watch is simply gone: not an error.
-            if code != ENOENT && code != ENOTDIR { skip(folder, "cannot watch", code) }
+            // A folder removed (or replaced, by a link too) between its event and our watch is simply gone.
+            if code != ENOENT && code != ENOTDIR && code != ELOOP { skip(folder, "cannot watch", code) }
             return false
         }
         // Two models may name nested folders: a folder already walked at start is not listed twice.
@@ -154,6 +160,24 @@ final class InotifySession {
         folderByDescriptor[watch] = folder
         return true
     }
+
+    /// Adds a watch on `folder` reached with no symbolic link in its path, so that a folder of the tree swapped
+    /// for a link (or a folder above it swapped) never gets a watch outside the tree. inotify has no `*at`
+    /// call: the folder is opened first and watched through its descriptor's `/proc/self/fd` entry. Without
+    /// /proc, the path is watched with IN_DONT_FOLLOW (which guards its last component only).
+    /// - Returns: the watch descriptor, or -1 with `errno`.
+    private static func addWatch(_ inotify: Int32, on folder: RawPath) -> Int32 {
+        let flags = InotifyMask.watched.union(.watchFlags)
+        guard hasProcDescriptors else { return folder.withCString { inotify_add_watch(inotify, $0, flags.rawValue) } }
+        let opened = folder.openWithoutSymlinks(O_PATH | O_DIRECTORY)
+        guard opened >= 0 else { return -1 }
+        defer { close(opened) }
+        // The /proc entry is a link to the folder itself, which must be followed.
+        let mask = flags.rawValue & ~UInt32(IN_DONT_FOLLOW)
+        return "/proc/self/fd/\(opened)".withCString { inotify_add_watch(inotify, $0, mask) }
+    }
+
+    private static let hasProcDescriptors = access("/proc/self/fd", F_OK) == 0
 
     /// One entry of a listing of `folder`: a subfolder to walk (when included), or a file found.
     private func take(

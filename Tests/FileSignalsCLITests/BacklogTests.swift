@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import Foundation
+import Glibc
+import Testing
+import TestSupport
+
+/// Receivers far slower than the changes: a backlog of signals waiting their turn, a crash in the middle of
+/// it, and a descriptor limit that leaves little room. Whatever the backlog, the bridge starts, and every
+/// accepted signal gets its runs.
+@Suite("A backlog of signals", .serialized, .timeLimit(.minutes(3)))
+struct BacklogTests {
+    /// A folder with `notes/`, and a config with one receiver that runs `command`.
+    private func project(_ receiver: String, general: String = "") throws -> TemporaryFolder {
+        let folder = try TemporaryFolder()
+        let config = """
+            [filesignals]
+            \(general)
+            [model Note]
+            path = notes
+            [receiver slow]
+            signal = post_save
+            \(receiver)
+            """
+        try folder.shell("mkdir notes && cat > filesignals.ini <<'EOF'\n\(config)\nEOF\nchmod 644 filesignals.ini")
+        return folder
+    }
+
+    @Test("kill -9 with 1,500 signals waiting, then a restart: it replays them and still watches")
+    func restartAfterCrashWithBacklog() throws {
+        let folder = try project("command = sleep 0.05", general: "jobs = 2")
+        let first = try RunningCommand(["watch", "--json", "--results"], in: folder.url)
+        try #require(first.waitUntilReady(), "\(first.snapshot.stderr)")
+        try folder.shell("for i in $(seq 1 1500); do echo $i > notes/$i.md; done")
+        // Once every save is journaled and a few runs are done, most of the 1,500 are still waiting.
+        first.wait(upTo: .seconds(60)) { output in
+            output.signals.filter { $0.signal == "post_save" }.count == 1500
+                && output.signals.filter { $0.object["type"] as? String == "result" }.count >= 5
+        }
+        first.send(SIGKILL)
+        _ = first.waitForExit()
+
+        let second = try RunningCommand(["watch", "--json"], in: folder.url)
+        try #require(second.waitUntilReady(), "\(second.snapshot.stderr)")
+        #expect(second.snapshot.stderr.contains { $0.contains("had not finished; sending them again") })
+        try folder.shell("touch notes/after-restart.md")
+        let seen = second.wait(upTo: .seconds(30)) { $0.signals.contains { $0.instance == "notes/after-restart.md" && $0.signal == "post_save" } }
+        #expect(seen.signals.contains { $0.instance == "notes/after-restart.md" }, "stderr: \(seen.stderr.suffix(5))")
+        #expect(!seen.stderr.contains { $0.contains("FD_SETSIZE") })
+        second.send(SIGQUIT)
+        let output = second.waitForExit()
+        #expect(output.exitStatus == 0, "\(output.stderr.suffix(5))")
+    }
+}

@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import Foundation
+import Glibc
+import Testing
+import TestSupport
+
+/// What a new user meets in the first hour with receivers, driving the built binary: `scan` from cron, a
+/// `touch` to force a rebuild, `on_busy = restart` under a checkout, `-q` under systemd.
+@Suite("A new user's first hour with receivers", .serialized, .timeLimit(.minutes(2)))
+struct FirstHourTests {
+    /// A folder with `notes/` and the config `text`.
+    private func project(_ text: String) throws -> TemporaryFolder {
+        let folder = try TemporaryFolder()
+        try folder.shell("mkdir notes && cat > filesignals.ini <<'EOF'\n\(text)\nEOF\nchmod 644 filesignals.ini")
+        return folder
+    }
+
+    private func lines(_ folder: TemporaryFolder, _ file: String) -> [String] {
+        ((try? String(contentsOfFile: folder.path + "/" + file, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+    }
+
+    private func results(_ output: RunningCommand.Output) -> [String] {
+        output.signals.filter { $0.object["type"] as? String == "result" }
+            .map { "\($0.object["receiver"] as? String ?? "?") \($0.object["status"] as? String ?? "?")" }
+    }
+
+    @Test("scan runs every receiver of every signal it found, waits for them, and exits 1 when one failed")
+    func scanWaitsForEveryReceiver() throws {
+        let folder = try project("""
+            [model Note]
+            path = notes
+            [receiver first]
+            signal = post_save
+            command = sleep 0.5
+            [receiver second]
+            signal = post_save
+            command = echo "second $FILESIGNALS_INSTANCE" >> ran.txt
+            [receiver third]
+            signal = post_save
+            command = exit 3
+            """)
+        let setUp = try RunningCommand(["scan"], in: folder.url).waitForExit()
+        #expect(setUp.exitStatus == 0, "\(setUp.stderr)")
+        try folder.shell("echo a > notes/a")
+        let scan = try RunningCommand(["scan"], in: folder.url).waitForExit()
+        #expect(scan.exitStatus == 1, "a receiver failed: \(scan.stderr)")
+        #expect(lines(folder, "ran.txt") == ["second notes/a"])
+        #expect(scan.stderr.contains { $0.contains("third: post_save notes/a: exited 3") }, "\(scan.stderr)")
+        #expect(!scan.stderr.contains { $0.contains("ready") }, "scan does not watch: \(scan.stderr)")
+
+        let again = try RunningCommand(["scan"], in: folder.url).waitForExit()
+        #expect(again.exitStatus == 0, "\(again.stderr)")
+        #expect(!again.stderr.contains { $0.contains("had not finished") }, "\(again.stderr)")
+        #expect(lines(folder, "ran.txt") == ["second notes/a"], "nothing ran twice")
+    }
+
+    @Test("touch, chmod and the same bytes written again each run a receiver that writes elsewhere")
+    func savesTheReceiverDidNotMakeRunIt() throws {
+        let folder = try project("""
+            [model Note]
+            path = notes
+            [receiver log]
+            signal = post_save
+            command = echo "run $FILESIGNALS_SEQ" >> ../ran.log
+            cwd = notes
+            when = always
+            """)
+        let command = try RunningCommand(["watch", "--json", "--results", "--no-state"], in: folder.url)
+        try #require(command.waitUntilReady(), "\(command.snapshot.stderr)")
+        let steps = ["echo hello > notes/f", "touch notes/f", "chmod 600 notes/f", "printf 'hello\\n' > notes/f"]
+        for (index, step) in steps.enumerated() {
+            try folder.shell(step)
+            command.wait { self.results($0).count >= index + 1 }
+        }
+        let output = command.stopCleanly()
+        #expect(results(output) == ["log exited", "log exited", "log exited", "log exited"], "\(output.stderr)")
+        #expect(lines(folder, "ran.log").count == 4)
+    }
+
+    @Test("on_busy = restart with five saves at once: the running build is stopped and one build runs, for the newest")
+    func restartLeavesOneRun() throws {
+        let folder = try project("""
+            [model Note]
+            path = notes
+            [receiver build]
+            signal = post_save
+            command = echo "start $FILESIGNALS_INSTANCE" >> ../builds.log; sleep 0.3; echo "end $FILESIGNALS_INSTANCE" >> ../builds.log
+            cwd = notes
+            on_busy = restart
+            """)
+        let command = try RunningCommand(["watch", "--json", "--results", "--no-state"], in: folder.url)
+        try #require(command.waitUntilReady(), "\(command.snapshot.stderr)")
+        try folder.shell("echo 0 > notes/first")
+        #expect(poll(upTo: 20) { self.lines(folder, "builds.log").count >= 1 })
+        try folder.shell("for n in 1 2 3 4 5; do echo $n > notes/$n; done")
+        command.wait { self.results($0).count >= 6 }
+        let output = command.stopCleanly()
+        let ends = lines(folder, "builds.log").filter { $0.hasPrefix("end ") }
+        #expect(ends.count == 1, "one build ran to its end: \(lines(folder, "builds.log"))")
+        #expect(results(output).filter { $0 == "build exited" }.count == 1, "\(results(output))")
+        #expect(results(output).count == 6, "each signal has one result: \(results(output))")
+    }
+
+    @Test("-q still prints a receiver that failed, timed out or could not start")
+    func quietShowsFailures() throws {
+        let folder = try project("""
+            [model Note]
+            path = notes
+            [receiver fails]
+            signal = post_save
+            command = exit 3
+            [receiver hangs]
+            signal = post_save
+            command = sleep 30
+            timeout = 200ms
+            [receiver missing]
+            signal = post_save
+            exec = /nonexistent/program {path}
+            """)
+        let command = try RunningCommand(["watch", "-q", "--json", "--no-state"], in: folder.url)
+        // -q hides "ready": a file is written again until its save shows on stdout (the watch had begun).
+        for attempt in 1...40 where !command.snapshot.signals.contains(where: { $0.signal == "post_save" }) {
+            try folder.shell("echo \(attempt) > notes/a")
+            command.wait(upTo: .milliseconds(500)) { $0.signals.contains { $0.signal == "post_save" } }
+        }
+        let output = command.wait { output in output.stderr.filter { $0.contains("error:") }.count >= 3 }
+        command.send(SIGTERM)
+        _ = command.waitForExit()
+        let errors = output.stderr.filter { $0.contains("error:") }
+        #expect(errors.contains { $0.contains("fails:") && $0.contains("exited 3") }, "\(output.stderr)")
+        #expect(errors.contains { $0.contains("hangs:") }, "\(output.stderr)")
+        #expect(errors.contains { $0.contains("missing:") }, "\(output.stderr)")
+    }
+}

@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import Foundation
+import Glibc
+import Testing
+import TestSupport
+
+/// A watcher run by root over a folder that an unprivileged user (`nobody`, through `setpriv`) can write into:
+/// whatever that user does there (folders swapped for symbolic links, links planted where the bridge writes),
+/// the bridge never reads, lists, hashes or copies anything outside the watched tree.
+@Suite("An unprivileged user writing into a watched folder", .serialized, .timeLimit(.minutes(2)),
+       .enabled(if: getuid() == 0, "needs root, to run a watcher as root and a writer as nobody"))
+struct UntrustedWriterTests {
+    /// A project owned by root (its config safe), whose `w/` belongs to `nobody`; `secret/` holds files that
+    /// only root may read, outside the watched tree.
+    private func project(_ config: String) throws -> TemporaryFolder {
+        let folder = try TemporaryFolder()
+        try folder.shell("""
+            chmod 755 . && mkdir w secret && chown nobody w && chmod 700 secret
+            for n in f secret-file-1 secret-file-2 secret-file-3; do echo "SECRET CONTENT" > secret/$n; done
+            chmod 600 secret/*
+            cat > filesignals.ini <<'EOF'
+            \(config)
+            EOF
+            chmod 644 filesignals.ini
+            """)
+        return folder
+    }
+
+    /// Runs `script` with `/bin/sh` in `folder` as `nobody`.
+    private func asNobody(_ script: String, in folder: String) throws {
+        let child = try ChildProcess(
+            ["/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "/bin/sh", "-c", script],
+            in: folder, stdout: .null)
+        #expect(child.wait(upTo: .seconds(60)) == 0, "as nobody: \(script)")
+    }
+
+    @Test("a folder replaced by a link to a secret folder: no signal carries the secret, the mirror never copies it")
+    func folderSwappedForLink() throws {
+        let folder = try project("""
+            [model File]
+            path = w
+            [receiver copy]
+            signal = post_save post_delete
+            handler = mirror
+            to = out
+            """)
+        try asNobody("mkdir d && echo pub > d/f", in: folder.path + "/w")
+        let command = try RunningCommand(["watch", "--json", "--results", "--no-state"], in: folder.url)
+        try #require(command.waitUntilReady(), "\(command.snapshot.stderr)")
+
+        try asNobody("echo x >> d/f && mv d old && ln -s \(folder.path)/secret d", in: folder.path + "/w")
+        // The rename is reported as a move of the instance; once its save is out, everything before it is too.
+        command.wait { output in output.signals.contains { $0.signal == "post_save" && $0.instance == "w/old/f" } }
+        let output = command.stopCleanly()
+        let secretSize = "SECRET CONTENT\n".utf8.count
+        let leaked = output.signals.filter { line in
+            (line.instance?.hasPrefix("w/d/") == true && line.signal == "post_save")
+                || line.text.contains("secret-file") || (line.object["size"] as? Int == secretSize)
+        }
+        #expect(leaked.isEmpty, "signals about the secret: \(leaked)")
+        #expect(output.summary.contains("post_save w/old/f created:true"), "\(output.summary)")
+        let mirrored = try? String(contentsOfFile: folder.path + "/out/w/d/f", encoding: .utf8)
+        #expect(mirrored == nil || mirrored == "pub\nx\n", "the mirror copied \(mirrored ?? "")")
+    }
+
+    @Test("a folder exchanged with a link to a secret folder, again and again: nothing outside the tree is listed")
+    func folderExchangedWithLinkInALoop() throws {
+        let folder = try project("""
+            [model File]
+            path = w
+            """)
+        try asNobody("mkdir a && echo inside > a/inside && ln -s \(folder.path)/secret link", in: folder.path + "/w")
+        let command = try RunningCommand(["watch", "--json", "--no-state"], in: folder.url)
+        try #require(command.waitUntilReady(), "\(command.snapshot.stderr)")
+        // RENAME_EXCHANGE swaps the folder and the link atomically, 3,000 times: each swap makes the watcher
+        // watch and list a folder that, a moment later, is the link.
+        let exchange = """
+            import ctypes, os
+            libc = ctypes.CDLL(None, use_errno=True)
+            for _ in range(3000):
+                if libc.renameat2(-100, b"a", -100, b"link", 2) != 0:
+                    raise OSError(ctypes.get_errno(), "renameat2")
+            """
+        try asNobody("python3 -c '\(exchange)'", in: folder.path + "/w")
+        try asNobody("echo done > marker", in: folder.path + "/w")
+        command.wait { $0.signals.contains { $0.instance == "w/marker" && $0.signal == "post_save" } }
+        let output = command.stopCleanly()
+        let leaked = output.signals.filter { $0.text.contains("secret-file") }
+        #expect(leaked.isEmpty, "listed outside the tree: \(leaked.prefix(5))")
+        #expect(!output.stderr.contains { $0.contains("secret-file") })
+    }
+}
