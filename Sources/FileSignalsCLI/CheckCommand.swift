@@ -16,7 +16,7 @@ struct CheckCommand: ParsableCommand {
 
     func run() throws {
         let loaded = try config.load()
-        try LineOutput.standardOutput.writeLine(ConfigSummary(loaded).text)
+        try LineOutput.standardOutput.writeLine(TerminalText.escapedLines(ConfigSummary(loaded).text))
     }
 }
 

@@ -34,7 +34,7 @@ struct ExplainCommand: ParsableCommand {
         }
         let absolute = Self.absolutePath(path)
         var output = Explanation(config: loaded, path: absolute, signal: signal)
-        try LineOutput.standardOutput.writeLine(output.text())
+        try LineOutput.standardOutput.writeLine(TerminalText.escapedLines(output.text()))
         if !output.isInstance { throw ExitCode(1) }
     }
 

@@ -5,7 +5,8 @@ import Glibc
 import Synchronization
 
 /// The human log on standard error: one short line per message, prefixed with the program's name, coloured
-/// only when standard error is a terminal and `NO_COLOR` is not set (https://no-color.org).
+/// only when standard error is a terminal and `NO_COLOR` is not set (https://no-color.org). Control
+/// characters in a message (a file name's newline or escape sequence) are written out, never obeyed.
 enum Log {
     /// How much is shown: `-q` only errors, `-v` also raw events and settle decisions.
     enum Level: Int, Sendable, Comparable {
@@ -32,28 +33,28 @@ enum Log {
 
     static func info(_ message: String, colour: Colour? = nil) {
         guard level >= .normal else { return }
-        write(paint(message, colour))
+        write(paint(TerminalText.escaped(message), colour))
     }
 
     /// A line that rewrites itself (`scanning: 12000 files`), on a terminal only; the next line replaces it.
     static func progress(_ message: String) {
         guard level >= .normal, isatty(2) == 1 else { return }
         settings.withLock { $0.progressShown = true }
-        try? LineOutput.standardError.write(Array("\rfilesignals: \(message)\u{1B}[K".utf8))
+        try? LineOutput.standardError.write(Array("\rfilesignals: \(TerminalText.escaped(message))\u{1B}[K".utf8))
     }
 
     /// Raw events and settle decisions, with `-v` only.
     static func debug(_ message: String) {
         guard level >= .verbose else { return }
-        write(paint(message, .dim))
+        write(paint(TerminalText.escaped(message), .dim))
     }
 
     static func warning(_ message: String) {
         guard level >= .normal else { return }
-        write(paint("warning:", .yellow) + " " + message)
+        write(paint("warning:", .yellow) + " " + TerminalText.escaped(message))
     }
 
-    static func error(_ message: String) { write(paint("error:", .red) + " " + message) }
+    static func error(_ message: String) { write(paint("error:", .red) + " " + TerminalText.escaped(message)) }
 
     /// `text` in `colour` when colours are on.
     static func paint(_ text: String, _ colour: Colour?) -> String {
@@ -85,7 +86,7 @@ extension Log {
     /// Prints each diagnostic on its own line, as compilers do: `file:line:col: error: message`.
     static func diagnostics(_ diagnostics: [ConfigDiagnostic]) {
         for diagnostic in diagnostics {
-            try? LineOutput.standardError.writeLine(diagnostic.description)
+            try? LineOutput.standardError.writeLine(TerminalText.escaped(diagnostic.description))
         }
     }
 }

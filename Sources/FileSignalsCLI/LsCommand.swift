@@ -20,7 +20,7 @@ struct LsCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("Only this model.", valueName: "model"))
     var model: String?
 
-    @Flag(name: .customShort("0"), help: "End each entry with a NUL byte instead of a newline.")
+    @Flag(name: .customShort("0"), help: "End each entry with a NUL byte instead of a newline, and keep names' exact bytes (without -0, control characters in names are written out: \\n, \\e, \\xNN).")
     var nulSeparated = false
 
     init() {}
@@ -39,8 +39,10 @@ struct LsCommand: ParsableCommand {
             }
             for instance in instances {
                 if model == nil { output += Array(runtime.name.utf8) + [UInt8(ascii: "\t")] }
-                // The name's exact bytes: a name that is not UTF-8 still reaches `xargs -0` intact.
-                output += instance.instanceName.bytes + [terminator]
+                // With -0, the name's exact bytes: a name that is not UTF-8 still reaches `xargs -0` intact. One
+                // per line, its control characters are written out: a newline in a name cannot make two lines.
+                let name = instance.instanceName.bytes
+                output += (nulSeparated ? name : TerminalText.escaped(name)) + [terminator]
             }
         }
         try LineOutput.standardOutput.write(output)

@@ -66,7 +66,7 @@ struct SendCommand: AsyncParsableCommand {
             if printsJSON {
                 try? LineOutput.standardOutput.write(report.result.jsonLine())
             } else {
-                try? LineOutput.standardOutput.writeLine(report.result.humanLine)
+                try? LineOutput.standardOutput.writeLine(TerminalText.escaped(report.result.humanLine))
             }
         }
         var anyReceiver = false

