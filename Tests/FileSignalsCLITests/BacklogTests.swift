@@ -51,3 +51,25 @@ struct BacklogTests {
         #expect(output.exitStatus == 0, "\(output.stderr.suffix(5))")
     }
 }
+
+extension BacklogTests {
+    @Test("at a low descriptor limit, a run that cannot start waits and is tried again: every save gets its run")
+    func runsThatCannotStartAreTriedAgain() throws {
+        let folder = try project("""
+            command = sleep 0.2; echo "$FILESIGNALS_INSTANCE" >> ../ran.txt
+            cwd = notes
+            on_busy = parallel
+            """, general: "jobs = 8")
+        // 30 descriptors: the bridge needs about 18; eight runs at once need 5 each.
+        let command = try RunningCommand(
+            ["-c", "ulimit -n 30 && exec \"$0\" watch --json --results", BuiltBinary.url.path],
+            executable: URL(fileURLWithPath: "/bin/sh"), in: folder.url)
+        try #require(command.waitUntilReady(), "\(command.snapshot.stderr)")
+        try folder.shell("for i in $(seq 1 40); do echo $i > notes/$i.md; done")
+        let ran = { Set(((try? String(contentsOfFile: folder.path + "/ran.txt", encoding: .utf8)) ?? "").split(separator: "\n")) }
+        #expect(poll(upTo: 60) { ran().count == 40 }, "ran \(ran().count) of 40; \(command.snapshot.stderr.suffix(5))")
+        let output = command.stopCleanly()
+        let failed = output.signals.filter { $0.object["type"] as? String == "result" && $0.object["status"] as? String != "exited" }
+        #expect(failed.isEmpty, "\(failed.prefix(3))")
+    }
+}

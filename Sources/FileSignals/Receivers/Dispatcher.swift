@@ -22,6 +22,9 @@ public actor Dispatcher {
         public var standardOutput: [UInt8] = []
         public var standardError: [UInt8] = []
         public var droppedBytes = 0
+        /// The process could not be started for want of a resource that frees up (descriptors, processes,
+        /// memory): the run is tried again rather than counted as done.
+        var couldNotStartForNow = false
     }
 
     /// Settings that come from `[filesignals]` and the command line.
@@ -270,7 +273,19 @@ public actor Dispatcher {
             result.wasStopped = true
             return result
         }
-        let outcome = await run(receiver, signal, line: line, stop: stop)
+        var outcome = await run(receiver, signal, line: line, stop: stop)
+        // Out of descriptors or processes for now (a burst at a low `ulimit -n`): the run is not done; it waits
+        // and is tried again. Closed meanwhile, its signal stays unfinished and is dispatched at the next start.
+        var pause = Duration.milliseconds(50)
+        while outcome.couldNotStartForNow {
+            if isClosed {
+                outcome.result.wasStopped = true
+                break
+            }
+            try? await Task.sleep(for: pause)
+            pause = min(pause * 2, .milliseconds(250))
+            outcome = await run(receiver, signal, line: line, stop: stop)
+        }
         await slots.release()
         await gate.leave(ticket)
         noteRunEnded(receiver, signal, started: started)
@@ -321,7 +336,9 @@ public actor Dispatcher {
                 result.status = .error; result.code = nil
                 result.message = "cannot start: \(String(cString: strerror(code)))"
             }
-            return Report(result: result, standardOutput: outcome.standardOutput, standardError: outcome.standardError, droppedBytes: outcome.droppedBytes)
+            var report = Report(result: result, standardOutput: outcome.standardOutput, standardError: outcome.standardError, droppedBytes: outcome.droppedBytes)
+            if case .failedToStart(let code) = outcome.status { report.couldNotStartForNow = [EMFILE, ENFILE, EAGAIN, ENOMEM].contains(code) }
+            return report
         case .handler(let name, let options):
             let started = ContinuousClock.now
             guard let handler = handlers.handler(named: name) else {
