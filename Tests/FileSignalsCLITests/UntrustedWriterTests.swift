@@ -89,4 +89,70 @@ struct UntrustedWriterTests {
         #expect(leaked.isEmpty, "listed outside the tree: \(leaked.prefix(5))")
         #expect(!output.stderr.contains { $0.contains("secret-file") })
     }
+
+    @Test("state files through links planted by another user: refused, and the victim is untouched")
+    func stateThroughPlantedLinks() throws {
+        let folder = try project("""
+            [model File]
+            path = w
+            """)
+        try folder.shell("echo victim > victim && chmod 644 victim && mkdir shared && chown nobody shared")
+        try asNobody("ln -s \(folder.path)/victim state.db.lock && ln -s \(folder.path) linked", in: folder.path + "/shared")
+        for state in ["shared/state.db", "shared/linked/state.db"] {
+            let run = try RunningCommand(["watch", "--json", "--state", state], in: folder.url).waitForExit()
+            #expect(run.exitStatus == 73, "\(state): \(run.stderr)")
+            #expect(run.stderr.contains { $0.contains("refusing the state database") }, "\(run.stderr)")
+        }
+        #expect((try? String(contentsOfFile: folder.path + "/victim", encoding: .utf8)) == "victim\n")
+        #expect(!FileManager.default.fileExists(atPath: folder.path + "/state.db"), "nothing was created through the link")
+    }
+
+    @Test("the state's files are the bridge user's alone, and one database has one watcher whatever name it is given")
+    func stateFilesAndTheirLock() throws {
+        let folder = try project("""
+            [model File]
+            path = w
+            """)
+        let first = try RunningCommand(["watch", "--json"], in: folder.url)
+        try #require(first.waitUntilReady(), "\(first.snapshot.stderr)")
+        try asNobody("echo a > a", in: folder.path + "/w")
+        first.wait { $0.signals.contains { $0.signal == "post_save" } }
+        let state = folder.path + "/.filesignals"
+        for file in ["state.db", "state.db.lock", "state.db-wal", "state.db-shm"] {
+            let mode = (try? FileManager.default.attributesOfItem(atPath: state + "/" + file)[.posixPermissions] as? Int) ?? -1
+            #expect(mode == 0o600, "\(file) is \(String(mode, radix: 8))")
+        }
+        try folder.shell("ln .filesignals/state.db hard.db && ln -s .filesignals/state.db soft.db")
+        for name in ["hard.db", "soft.db"] {
+            let second = try RunningCommand(["watch", "--json", "--state", name], in: folder.url).waitForExit()
+            #expect(second.exitStatus != 0 && second.stdout.isEmpty, "\(name): \(second.stderr)")
+        }
+        _ = first.stopCleanly()
+    }
+
+    @Test("a config in a folder another user can write: refused, even while they swap files under it")
+    func configInAFolderOthersWrite() throws {
+        let folder = try TemporaryFolder()
+        try folder.shell("""
+            chmod 755 . && mkdir cfg notes && chown nobody cfg && chmod 777 notes
+            printf '[model Note]\\npath = ../notes\\n[receiver safe]\\nsignal = post_save\\ncommand = true\\n' > cfg/filesignals.ini
+            chmod 644 cfg/filesignals.ini
+            """)
+        try asNobody("printf '[model Note]\\npath = ../notes\\n[receiver evil]\\nsignal = post_save\\ncommand = touch /tmp/pwned\\n' > evil.ini", in: folder.path + "/cfg")
+        // The owner of the folder swaps the two files (RENAME_EXCHANGE) for as long as the checks run.
+        let swapper = try ChildProcess(
+            ["/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "python3", "-c", """
+                import ctypes
+                libc = ctypes.CDLL(None)
+                while True: libc.renameat2(-100, b"filesignals.ini", -100, b"evil.ini", 2)
+                """], in: folder.path + "/cfg", stdout: .null)
+        defer { swapper.killGroup(SIGKILL); _ = swapper.wait(upTo: .seconds(5)) }
+        var accepted = 0
+        for _ in 0..<100 {
+            let check = try RunningCommand(["check", "-c", folder.path + "/cfg/filesignals.ini"]).waitForExit()
+            if check.exitStatus != 78 { accepted += 1 }
+            #expect(check.stderr.contains { $0.contains("belongs to another user") } || check.exitStatus != 78, "\(check.stderr)")
+        }
+        #expect(accepted == 0, "the config was accepted \(accepted) times in 100")
+    }
 }

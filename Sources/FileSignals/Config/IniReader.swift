@@ -34,7 +34,17 @@ public enum IniReader {
     /// Reads the file at `path`, named `file` in diagnostics.
     /// - Returns: nil and one diagnostic when the file cannot be read or is not UTF-8.
     public static func read(contentsOf path: String, file: String) -> (IniDocument?, [ConfigDiagnostic]) {
-        guard let bytes = FileBytes.read(path) else {
+        read(FileBytes.read(path), file: file)
+    }
+
+    /// Reads the open file `descriptor` to its end, named `file` in diagnostics: the file whose safety was
+    /// checked on this same descriptor, so that nobody can swap another in between.
+    public static func read(descriptor: Int32, file: String) -> (IniDocument?, [ConfigDiagnostic]) {
+        read(FileBytes.read(descriptor: descriptor), file: file)
+    }
+
+    private static func read(_ bytes: [UInt8]?, file: String) -> (IniDocument?, [ConfigDiagnostic]) {
+        guard let bytes else {
             return (nil, [ConfigDiagnostic(.error, file: file, at: .init(line: 1, column: 1), "cannot read the file: \(FileBytes.lastErrorDescription())")])
         }
         guard let text = String(validating: bytes, as: UTF8.self) else {

@@ -36,10 +36,16 @@ public struct ProjectConfig: Sendable {
         path: String, file: String? = nil, handlers: [HandlerDescription] = HandlerDescription.builtIn
     ) throws(ConfigError) -> ProjectConfig {
         let file = file ?? path
-        if let problem = ConfigFileSafety.problem(at: path, file: file) {
+        // Opened once: the file checked is the file read (a path checked, then opened again, can be swapped).
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
+        guard descriptor >= 0 else {
+            throw ConfigError(diagnostics: [ConfigDiagnostic(.error, file: file, at: .init(line: 1, column: 1), "cannot read the file: \(FileBytes.lastErrorDescription())")])
+        }
+        defer { close(descriptor) }
+        if let problem = ConfigFileSafety.problem(ofOpened: descriptor, path: path, file: file) {
             throw ConfigError(diagnostics: [problem])
         }
-        let (document, syntaxErrors) = IniReader.read(contentsOf: path, file: file)
+        let (document, syntaxErrors) = IniReader.read(descriptor: descriptor, file: file)
         guard let document else { throw ConfigError(diagnostics: syntaxErrors) }
         return try load(document, syntaxErrors: syntaxErrors, root: rootFolder(of: path), handlers: handlers)
     }

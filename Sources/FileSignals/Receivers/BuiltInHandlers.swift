@@ -12,8 +12,12 @@ enum BuiltInHandlers {
     /// `log`: appends each signal, as its JSON line, to `file`.
     @Sendable static func log(_ signal: SignalPayload, _ context: HandlerRegistry.Context) async throws {
         guard let file = context.path("file") else { throw Failure(description: "log needs `file`") }
-        let descriptor = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw Failure(description: "cannot open \(file): \(String(cString: strerror(errno)))") }
+        // Never through a symbolic link: one planted at `file` would make a bridge run as root append anywhere.
+        let descriptor = open(file, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            let reason = errno == ELOOP ? "it is a symbolic link, which log never writes through" : String(cString: strerror(errno))
+            throw Failure(description: "cannot open \(file): \(reason)")
+        }
         defer { close(descriptor) }
         // One write with O_APPEND: lines from concurrent runs never interleave.
         try LineOutput(descriptor: descriptor).write(signal.jsonLine())

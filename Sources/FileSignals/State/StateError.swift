@@ -10,6 +10,9 @@ public enum StateError: Error, Sendable, CustomStringConvertible {
     case newerSchema(path: String)
     /// The folder or file cannot be created, opened or written.
     case unavailable(path: String, reason: String)
+    /// The folder or a file of the state is a symbolic link, belongs to another user, or its folder can be
+    /// written by others: someone else could make the bridge write where they choose.
+    case unsafe(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -19,6 +22,8 @@ public enum StateError: Error, Sendable, CustomStringConvertible {
             return "the state database \(path) is damaged (\(reason)); move it away to start afresh (files then count as known, with no catch-up)"
         case .newerSchema(let path):
             return "the state database \(path) was written by a newer filesignals; use that version, or move the file away to start afresh"
+        case .unsafe(let path, let reason):
+            return "refusing the state database \(path): \(reason); someone else could make filesignals write where they choose. Give it a folder of your own with --state PATH (or `state =` in the config), or run without one with --no-state"
         case .unavailable(let path, let reason):
             return "cannot use the state database \(path): \(reason); give it a writable place with --state PATH (or `state =` in the config), or run without one with --no-state"
         }

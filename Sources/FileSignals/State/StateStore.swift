@@ -10,8 +10,13 @@ import Glibc
 /// table changes they report, in one transaction, before any of them is printed or dispatched; once they
 /// have been, ``markDone(_:)`` says so. After a crash, the signals not marked done are dispatched again.
 ///
-/// One bridge at a time uses a database: an exclusive `flock` on `PATH.lock`, held while the store lives,
-/// keeps a second watcher of the same folders from sharing it.
+/// One bridge at a time uses a database: an exclusive `flock` on the database file itself, held while the
+/// store lives, keeps a second watcher from sharing it, whatever path (a symbolic link to its folder, a hard
+/// link) it was given. `PATH.lock` holds the pid of the watcher that has it, for the message a second one gets.
+///
+/// The bridge often runs as root over folders others can write into, so its own files are made with care:
+/// the state folder must be a real folder of the bridge's user that nobody else can write; the database and
+/// its lock file are created `0600` with `O_NOFOLLOW`, and must be regular files of that user.
 public final class StateStore: Sendable {
     /// Where the database is.
     public let path: String
@@ -56,6 +61,7 @@ public final class StateStore: Sendable {
             try Self.makeFolder(containing: path)
             lockDescriptor = try Self.lock(path)
         }
+        // From here on, a failure lets the lock go.
         var configuration = GRDB.Configuration()
         configuration.readonly = readOnly
         configuration.journalMode = readOnly ? .default : .wal
@@ -84,7 +90,9 @@ public final class StateStore: Sendable {
     }
 
     deinit {
-        if lockDescriptor >= 0 { close(lockDescriptor) }   // closing releases the flock
+        // Closing releases the flock. (It would also drop SQLite's own POSIX locks on the file, which is why
+        // this descriptor stays open as long as the database does.)
+        if lockDescriptor >= 0 { close(lockDescriptor) }
     }
 
     /// The schema, one migration per change, so that a database from any earlier version is brought up to date.
@@ -242,6 +250,7 @@ public final class StateStore: Sendable {
         }
     }
 
+    /// Makes the state folder when it is missing (`0700`), and checks that it is safe to write in.
     private static func makeFolder(containing path: String) throws(StateError) {
         let folder = (path as NSString).deletingLastPathComponent
         guard !folder.isEmpty else { return }
@@ -250,27 +259,65 @@ public final class StateStore: Sendable {
         } catch {
             throw .unavailable(path: path, reason: "cannot create the folder \(folder): \(error.localizedDescription)")
         }
+        var info = stat()
+        guard lstat(folder, &info) == 0 else { throw .unavailable(path: path, reason: String(cString: strerror(errno)).lowercased()) }
+        if info.st_mode & S_IFMT == S_IFLNK { throw .unsafe(path: path, reason: "its folder \(folder) is a symbolic link") }
+        if info.st_uid != geteuid() { throw .unsafe(path: path, reason: "its folder \(folder) belongs to another user (uid \(info.st_uid))") }
+        // A sticky folder (/tmp) is fine: others cannot rename or remove what is ours there, and what they
+        // could plant in advance (the write-ahead log's name) is checked below like the database.
+        if info.st_mode & 0o022 != 0 && info.st_mode & S_ISVTX == 0 {
+            throw .unsafe(path: path, reason: "its folder \(folder) can be written by group or others (chmod go-w)")
+        }
     }
 
-    /// Takes the exclusive lock of the database, writing our pid into the lock file for the message a
-    /// second watcher gets.
-    private static func lock(_ path: String) throws(StateError) -> Int32 {
-        let lockPath = path + ".lock"
-        let descriptor = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+    /// Opens (creating `0600` when missing) one of the state's files, refusing a symbolic link, a file of
+    /// another user, and anything but a regular file with one name.
+    private static func openStateFile(_ file: String, database path: String) throws(StateError) -> Int32 {
+        let descriptor = open(file, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
+            if errno == ELOOP { throw .unsafe(path: path, reason: "\(file) is a symbolic link") }
             throw .unavailable(path: path, reason: String(cString: strerror(errno)).lowercased())
         }
-        if flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
-            var buffer = [UInt8](repeating: 0, count: 32)
-            let count = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, 0) }
+        var info = stat()
+        let problem: String? =
+            fstat(descriptor, &info) != 0 ? String(cString: strerror(errno))
+            : info.st_mode & S_IFMT != S_IFREG ? "\(file) is not a regular file"
+            : info.st_uid != geteuid() ? "\(file) belongs to another user (uid \(info.st_uid))"
+            : info.st_nlink > 1 ? "\(file) has other names (hard links)"
+            : nil
+        if let problem {
             close(descriptor)
+            throw .unsafe(path: path, reason: problem)
+        }
+        return descriptor
+    }
+
+    /// Takes the exclusive lock of the database file, writing our pid into `PATH.lock` for the message a
+    /// second watcher gets.
+    /// - Returns: the database file's descriptor, which holds the lock while it is open.
+    private static func lock(_ path: String) throws(StateError) -> Int32 {
+        let database = try openStateFile(path, database: path)
+        let pidFile: Int32
+        do {
+            pidFile = try openStateFile(path + ".lock", database: path)
+            // SQLite makes these two beside the database: made here first, they cannot be links planted in advance.
+            for companion in ["-wal", "-shm"] { close(try openStateFile(path + companion, database: path)) }
+        } catch {
+            close(database)
+            throw error
+        }
+        defer { close(pidFile) }
+        if flock(database, LOCK_EX | LOCK_NB) != 0 {
+            var buffer = [UInt8](repeating: 0, count: 32)
+            let count = buffer.withUnsafeMutableBytes { pread(pidFile, $0.baseAddress, $0.count, 0) }
+            close(database)
             let holder = count > 0 ? String(decoding: buffer[..<count], as: UTF8.self).trimmingWhitespace() : nil
             throw .locked(path: path, holder: holder.flatMap { $0.isEmpty ? nil : $0 })
         }
-        ftruncate(descriptor, 0)
+        ftruncate(pidFile, 0)
         let pid = Array("\(getpid())\n".utf8)
-        _ = pid.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
-        return descriptor
+        _ = pid.withUnsafeBytes { pwrite(pidFile, $0.baseAddress, $0.count, 0) }
+        return database
     }
 
     private static func stateError(_ error: any Error, path: String) -> StateError {
