@@ -33,7 +33,7 @@ struct BacklogTests {
         try folder.shell("for i in $(seq 1 1500); do echo $i > notes/$i.md; done")
         // Once every save is journaled and a few runs are done, most of the 1,500 are still waiting.
         first.wait(upTo: .seconds(60)) { output in
-            output.signals.filter { $0.signal == "post_save" }.count == 1500
+            output.signals.filter { $0.object["type"] as? String == "signal" && $0.signal == "post_save" }.count == 1500
                 && output.signals.filter { $0.object["type"] as? String == "result" }.count >= 5
         }
         first.send(SIGKILL)
