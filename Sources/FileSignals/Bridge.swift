@@ -85,7 +85,7 @@ public struct Bridge: Sendable {
     ///
     /// - Throws: ``WatcherError`` when watching cannot start, ``StateError`` when the state database cannot
     ///   be read, or what `handle` threw.
-    public func run(_ handle: @Sendable (Event) async throws -> Void) async throws {
+    public func run(_ handle: @escaping @Sendable (Event) async throws -> Void) async throws {
         let journal = Journal(store: state)
         let contents = try journal.open(retention: journalRetention)
         outputProgress?.report(to: journal.completion)
@@ -117,7 +117,7 @@ public struct Bridge: Sendable {
 
     /// Watches until cancelled (or, for `scan`, caught up). The work is done on the watcher's thread by a
     /// ``BridgeEngine``; this task hands what it sends to `handle` and to the receivers.
-    private func watch(_ contents: StateStore.Contents, _ journal: Journal, _ handle: @Sendable (Event) async throws -> Void) async throws {
+    private func watch(_ contents: StateStore.Contents, _ journal: Journal, _ handle: @escaping @Sendable (Event) async throws -> Void) async throws {
         let models = self.models
         let reconciler = Reconciler(
             models: models, options: options, table: contents.table, hasState: contents.hasState, firstSeq: contents.nextSeq,
@@ -130,7 +130,11 @@ public struct Bridge: Sendable {
         }, keepsGoingAtWatchLimit: keepsGoingAtWatchLimit, client: engine)
         // Joined before anything else uses the journal or the engine's reconciler again.
         defer { thread.stop() }
-        try await withTaskCancellationHandler {
+        // The outbox is read by a task of its own, which a stop does not cancel: a cancelled task's `for await`
+        // ends at once and drops what is still in the stream, and a stop's last events are the ones that matter
+        // (the watcher's thread decides everything still settling, and only then finishes the outbox).
+        let dispatcher = self.dispatcher
+        let reader = Task {
             for await event in engine.outbox {
                 defer { engine.backlog.handled() }
                 try await handle(event)
@@ -141,8 +145,13 @@ public struct Bridge: Sendable {
                 }
                 await dispatcher.waitForRoom()
             }
+        }
+        try await withTaskCancellationHandler {
+            try await reader.value
         } onCancel: {
             thread.requestStop()
+            // Receivers slower than the changes must not hold up a stop.
+            if let dispatcher { Task { await dispatcher.stopWaitingForRoom() } }
         }
         thread.stop()
         if let failure = engine.failure { throw failure }

@@ -101,6 +101,17 @@ struct FirstHourTests {
         #expect(results(output).count == 6, "each signal has one result: \(results(output))")
     }
 
+    @Test("a save, a symbolic link and a hard link made just before SIGTERM are reported by that run, even without state",
+          arguments: ["echo x > notes/late", "ln -s a notes/late", "ln notes/a notes/late"])
+    func lastChangesBeforeAStop(_ change: String) throws {
+        let folder = try TemporaryFolder()
+        try folder.shell("mkdir notes && echo a > notes/a")
+        let command = try RunningCommand.watching(folder, ["--no-state"])
+        try folder.shell(change)
+        let output = command.stopCleanly()
+        #expect(output.summary.contains { $0.hasPrefix("post_save notes/late created:true") }, "\(output.summary)")
+    }
+
     @Test("-q still prints a receiver that failed, timed out or could not start")
     func quietShowsFailures() throws {
         let folder = try project("""

@@ -36,6 +36,16 @@ public struct InstanceState: Hashable, Sendable {
         return InstanceState(info)
     }
 
+    /// Whether what a `CREATE` with no `CLOSE_WRITE` made at `path` is already whole: a symbolic link (`ln -s`)
+    /// or a new name of an existing file (`ln`, a hard link), which no writer holds open. True when nothing is
+    /// there any more (there is nothing to wait for). The reconciler asks only for paths still unclosed once
+    /// their settle window has passed, so a burst of ordinary files never pays for it.
+    static func arrivedWhole(at path: RawPath) -> Bool {
+        guard let info = path.statWithoutSymlinks() else { return true }
+        let type = info.st_mode & S_IFMT
+        return type == S_IFLNK || (type == S_IFREG && info.st_nlink > 1)
+    }
+
     /// The state that `info` (from `lstat` or `fstatat`) describes.
     init(_ info: stat) {
         self.init(

@@ -64,6 +64,7 @@ public actor Dispatcher {
     /// Signals queued and not yet started, over every instance, and who waits for that number to fall.
     private var queuedCount = 0
     private var roomWaiters: [(limit: Int, continuation: CheckedContinuation<Void, Never>)] = []
+    private var isRoomUnlimited = false
     /// When each receiver's last run for each instance went on, and the state it left the instance in.
     private var lastRuns: [RunKey: RunTrace] = [:]
     private var recentRuns: [RunKey: [ContinuousClock.Instant]] = [:]
@@ -160,12 +161,19 @@ public actor Dispatcher {
     /// a rescan) instead of queueing signals in memory without bound.
     /// A cancelled task stops waiting (the bridge is stopping).
     public func waitForRoom(limit: Int = 10_000) async {
-        if queuedCount <= limit || isClosed || Task.isCancelled { return }
+        if queuedCount <= limit || isClosed || isRoomUnlimited || Task.isCancelled { return }
         await withTaskCancellationHandler {
             await withCheckedContinuation { roomWaiters.append((limit, $0)) }
         } onCancel: {
             Task { await self.releaseRoomWaiters() }
         }
+    }
+
+    /// Stops ``waitForRoom(limit:)`` from holding anyone up, now and later: the bridge is stopping, and its
+    /// last signals are to be recorded and printed, not held behind slow receivers.
+    public func stopWaitingForRoom() {
+        isRoomUnlimited = true
+        releaseRoomWaiters()
     }
 
     private func releaseRoomWaiters() {

@@ -327,6 +327,11 @@ public struct Reconciler: Sendable {
                 due.push(current, path)   // it changed since: due later
                 continue
             }
+            if change.isBeingWritten, now < change.lastEvent + options.unclosedWriteTimeout, !InstanceState.arrivedWhole(at: path) {
+                // Created or written and never closed: a writer may still hold it open.
+                due.push(change.lastEvent + options.unclosedWriteTimeout, path)
+                continue
+            }
             guard isDecidable(change) else {
                 // Its second entry, if any, lands here too: harmless, the scan's end pushes each once more.
                 waitingForScan.append(path)
@@ -364,10 +369,13 @@ public struct Reconciler: Sendable {
         return signals
     }
 
+    /// When a change is looked at: once it has been quiet for `settle`. One still being written (created or
+    /// modified, never closed) is decided then only if it arrived whole (``InstanceState/arrivedWhole(at:)``); otherwise
+    /// it waits for `unclosedWriteTimeout` in ``flushDue(now:)``.
     private func deadline(of change: PendingChange) -> Instant {
-        let wait = change.isBeingWritten ? max(options.settle, options.unclosedWriteTimeout) : options.settle
-        return change.lastEvent + wait
+        change.lastEvent + options.settle
     }
+
 
     /// Compares the disk with the table for one path.
     private func decide(_ path: RawPath, _ change: PendingChange) -> Decision {

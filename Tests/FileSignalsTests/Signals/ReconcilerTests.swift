@@ -141,4 +141,28 @@ struct ReconcilerTests {
         _ = reconciler.handle(changed("a.md", .closeWrite), now: at(10))
         #expect(reconciler.flushDue(now: at(100)).isEmpty)
     }
+
+    @Test("a symbolic link and a hard link arrive whole: decided once the settle window has passed, not after the unclosed-write wait",
+          arguments: ["ln -s target.md a.md", "ln target.md a.md"])
+    func linksArriveWhole(_ command: String) throws {
+        try folder.shell("echo hi > target.md")
+        var reconciler = reconciler()
+        _ = reconciler.handle(.found(path: path("target.md"), reason: .initialWalk), now: at(0))
+        _ = reconciler.flushDue(now: at(100))
+        try folder.shell(command)
+        // `ln` and `ln -s` give a CREATE and nothing else: no CLOSE_WRITE ever comes.
+        #expect(reconciler.handle(changed("a.md", .create), now: at(200)).isEmpty)
+        #expect(reconciler.flushDue(now: at(249)).isEmpty, "still inside the settle window")
+        #expect(names(reconciler.flushDue(now: at(250))) == ["pre_save a.md", "post_save a.md created:true"])
+    }
+
+    @Test("a file created and still open waits for the unclosed-write timeout, not just the settle window")
+    func unclosedFileWaits() throws {
+        var reconciler = reconciler()
+        try folder.shell("echo hi > a.md")
+        #expect(reconciler.handle(changed("a.md", .create), now: at(0)).isEmpty)
+        #expect(reconciler.flushDue(now: at(50)).isEmpty, "a writer may still hold it open")
+        #expect(reconciler.flushDue(now: at(999)).isEmpty)
+        #expect(names(reconciler.flushDue(now: at(1000))) == ["pre_save a.md", "post_save a.md created:true"])
+    }
 }
