@@ -27,13 +27,14 @@ enum ExitCodes {
         case .locked: return temporaryFailure
         case .corrupt, .newerSchema: return dataError
         case .unavailable, .unsafe: return cannotCreate
+        case .missing: return noInput
         }
     }
 
     /// The status for a watcher that could not start.
     static func status(for error: WatcherError) -> ExitCode {
         switch error {
-        case .missingFolder: return noInput
+        case .missingFolder, .notAFolder: return noInput
         case .watchLimitReached: return unavailable
         case .cannotInitialize, .cannotWatch, .alreadyRunning: return osError
         }

@@ -22,6 +22,11 @@ public enum FileSignalsCLI {
     /// - Parameter handlers: the Swift handlers receivers may name; the built-in `log` and `mirror` by default.
     public static func main(handlers: HandlerRegistry = .builtIn, arguments: [String]? = nil) async -> Never {
         registry.withLock { $0 = handlers }
+        let given = arguments ?? Array(CommandLine.arguments.dropFirst())
+        if let word = given.first, let message = unknownCommandMessage(word) {
+            Log.error(message)
+            FileSignalsCommand.exit(withError: ExitCodes.usage)
+        }
         do {
             var command = try FileSignalsCommand.parseAsRoot(arguments)
             if var asyncCommand = command as? any AsyncParsableCommand {
@@ -33,5 +38,16 @@ public enum FileSignalsCLI {
         } catch {
             FileSignalsCommand.exit(withError: error)
         }
+    }
+
+    /// "unknown command `wacth`; did you mean `watch`?" for a first word that is no command, or nil.
+    static func unknownCommandMessage(_ word: String) -> String? {
+        guard !word.hasPrefix("-") else { return nil }
+        let commands = FileSignalsCommand.configuration.subcommands.map { $0._commandName }
+        guard !commands.contains(word), word != "help" else { return nil }
+        if let nearest = NearestWord.suggestion(for: word, among: commands) {
+            return "unknown command `\(word)`; did you mean `\(nearest)`?"
+        }
+        return "unknown command `\(word)`; the commands are \(commands.joined(separator: ", ")) (filesignals --help)"
     }
 }

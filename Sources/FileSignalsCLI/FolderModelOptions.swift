@@ -25,6 +25,8 @@ struct FolderModelOptions: ParsableArguments {
         let resolved = try folderPaths.map { folder throws(WatcherError) -> Model.Folder in
             guard let real = realpath(folder, nil) else { throw .missingFolder(RawPath(folder)) }
             defer { free(real) }
+            var info = stat()
+            if stat(real, &info) == 0, info.st_mode & S_IFMT != S_IFDIR { throw .notAFolder(RawPath(folder)) }
             return Model.Folder(path: RawPath(cString: real))
         }
         do {

@@ -8,7 +8,7 @@ import Synchronization
 /// only when standard error is a terminal and `NO_COLOR` is not set (https://no-color.org). Control
 /// characters in a message (a file name's newline or escape sequence) are written out, never obeyed.
 enum Log {
-    /// How much is shown: `-q` only errors, `-v` also raw events and settle decisions.
+    /// How much is shown: `-q` only errors (failed receivers among them), `-v` also raw events and the files walks find.
     enum Level: Int, Sendable, Comparable {
         case quiet, normal, verbose
         static func < (lhs: Level, rhs: Level) -> Bool { lhs.rawValue < rhs.rawValue }
@@ -43,7 +43,7 @@ enum Log {
         try? LineOutput.standardError.write(Array("\rfilesignals: \(TerminalText.escaped(message))\u{1B}[K".utf8))
     }
 
-    /// Raw events and settle decisions, with `-v` only.
+    /// Raw events and the files walks find, with `-v` only.
     static func debug(_ message: String) {
         guard level >= .verbose else { return }
         write(paint(TerminalText.escaped(message), .dim))

@@ -41,6 +41,12 @@ struct LogCommand: ParsableCommand {
             Log.error(error.description)
             throw ExitCodes.status(for: error)
         }
+        if let signal {
+            let known = ModelSignal.allCases.map(\.rawValue) + (target.config?.signals.map(\.name) ?? [])
+            guard known.contains(signal) else {
+                throw ValidationError("no signal is named `\(signal)`\(NearestWord.hint(for: signal, among: known)); the signals are \(known.joined(separator: ", "))")
+            }
+        }
         guard let store = try target.openState(readOnly: true) else {
             throw ValidationError("there is no journal without state (--no-state, or state = none)")
         }

@@ -3,7 +3,7 @@ import ArgumentParser
 
 /// `-v` and `-q`: how much the log on stderr shows.
 struct LogOptions: ParsableArguments {
-    @Flag(name: .shortAndLong, help: "Also show raw inotify events and settle decisions.")
+    @Flag(name: .shortAndLong, help: "Also show the raw inotify events, and each file a walk of the folders finds.")
     var verbose = false
 
     @Flag(name: .shortAndLong, help: "Show only errors.")

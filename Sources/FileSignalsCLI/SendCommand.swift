@@ -86,7 +86,9 @@ struct SendCommand: AsyncParsableCommand {
                 return payload(sender: sender ?? model.name, instance: location.instanceName, path: path, extra)
             }
         }
-        throw ValidationError("\(argument) is not an instance of any model; `filesignals explain \(argument)` tells why")
+        // Not a usage error (the command line is well formed): the file is not what the config watches.
+        Log.error("\(argument) is not an instance of any model; `filesignals explain \(argument)` tells why")
+        throw ExitCodes.dataError
     }
 
     private func payload(sender: String, instance: RawPath, path: RawPath, _ extra: [String: String]) -> SignalPayload {

@@ -47,6 +47,12 @@ struct WatchCommand: AsyncParsableCommand {
 
     init() {}
 
+    func validate() throws {
+        if results && !json {
+            throw ValidationError("--results prints JSON lines, so it needs --json (without it, each run is a line on stderr already)")
+        }
+    }
+
     func run() async throws {
         log.apply()
         let bridge: Bridge
@@ -54,7 +60,7 @@ struct WatchCommand: AsyncParsableCommand {
         let target: WatchTarget
         do {
             target = try WatchTarget.resolve(config: config, folders: model, state: state)
-            dispatcher = BridgeSession.dispatcher(for: target, enabled: !noReceivers, results: results && json)
+            dispatcher = BridgeSession.dispatcher(for: target, enabled: !noReceivers, results: results)
             bridge = Bridge(
                 models: target.models, options: .init(settle: settle ?? target.settle, reportInitialFiles: initial),
                 state: try target.openState(), journalRetention: target.journalRetention, dispatcher: dispatcher,
@@ -68,7 +74,10 @@ struct WatchCommand: AsyncParsableCommand {
     }
 
     static func parseDuration(_ text: String) throws -> Duration {
-        guard let duration = DurationText.parse(text) else {
+        guard let duration = DurationText.parse(text), duration <= GeneralSettings.longestSettle else {
+            if DurationText.parse(text) != nil || DurationText.isTooLong(text) {
+                throw ValidationError("--settle \(text) is out of range; at most \(DurationText.format(GeneralSettings.longestSettle))")
+            }
             throw ValidationError("`\(text)` is not a duration; write it like 50ms, 2s or 1m")
         }
         return duration

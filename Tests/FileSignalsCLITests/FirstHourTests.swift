@@ -184,3 +184,73 @@ struct TerminalEscapeTests {
         #expect(!check.stdout.joined().contains("\u{1B}") && check.stdout.contains { $0.contains("curl x | sh; \\e[2K\\r") }, "\(check.stdout)")
     }
 }
+
+/// The smaller things a new user trips over: each message says what is wrong, and the status fits.
+@Suite("Small defects of the first hour", .serialized, .timeLimit(.minutes(1)))
+struct FirstHourMessageTests {
+    @Test("a second watcher's lock message is one line with the holder's pid")
+    func lockMessageIsOneLine() throws {
+        let folder = try TemporaryFolder()
+        let first = try RunningCommand.watching(folder, [])
+        let second = try RunningCommand(["watch", folder.path, "--json"]).waitForExit()
+        #expect(second.exitStatus == 75)
+        #expect(second.stderr.contains { $0.contains("(pid \(first.child.pid))") }, "\(second.stderr)")
+        #expect(second.stderr.count == 1, "\(second.stderr)")
+        _ = first.stopCleanly()
+    }
+
+    @Test("watch FILE says it is a file, and how to watch it")
+    func watchingAFile() throws {
+        let folder = try TemporaryFolder()
+        try folder.shell("echo a > notes.md")
+        let output = try RunningCommand(["watch", folder.path + "/notes.md"]).waitForExit()
+        #expect(output.exitStatus == 66)
+        #expect(output.stderr.contains { $0.contains("it is a file, not a folder") && $0.contains("--match notes.md") }, "\(output.stderr)")
+    }
+
+    @Test("log without the watcher's patterns says the state is found by folders and patterns")
+    func logWithoutThePatterns() throws {
+        let folder = try TemporaryFolder()
+        let watcher = try RunningCommand.watching(folder, ["--match", "*.md"])
+        _ = watcher.stopCleanly()
+        let output = try RunningCommand(["log", folder.path]).waitForExit()
+        #expect(output.exitStatus == 66, "\(output.stderr)")
+        #expect(output.stderr.contains { $0.contains("same folders, --match") }, "\(output.stderr)")
+        let found = try RunningCommand(["log", folder.path, "--match", "*.md"]).waitForExit()
+        #expect(found.exitStatus == 0, "\(found.stderr)")
+    }
+
+    @Test("an unknown signal for log, --results without --json, and a misspelt command are usage errors that say so")
+    func usageErrorsSaySo() throws {
+        let folder = try TemporaryFolder()
+        let signal = try RunningCommand(["log", folder.path, "--signal", "post_sav"]).waitForExit()
+        #expect(signal.exitStatus == 64 && signal.stderr.contains { $0.contains("did you mean `post_save`") }, "\(signal.stderr)")
+        let results = try RunningCommand(["watch", folder.path, "--results"]).waitForExit()
+        #expect(results.exitStatus == 64 && results.stderr.contains { $0.contains("needs --json") }, "\(results.stderr)")
+        let command = try RunningCommand(["wacth", folder.path]).waitForExit()
+        #expect(command.exitStatus == 64 && command.stderr.contains { $0.contains("did you mean `watch`") }, "\(command.stderr)")
+        let help = try RunningCommand(["watch", "--help"]).waitForExit()
+        #expect(!help.stdout.joined().contains("settle decisions"), "-v promises only what it shows")
+    }
+
+    @Test("send to a file outside every model is refused with its reason, not the usage text")
+    func sendOutsideEveryModel() throws {
+        let folder = try TemporaryFolder()
+        try folder.shell("mkdir notes && printf '[model Note]\\npath = notes\\n[signal published]\\n' > filesignals.ini && chmod 644 filesignals.ini")
+        let output = try RunningCommand(["send", "published", "elsewhere.txt"], in: folder.url).waitForExit()
+        #expect(output.exitStatus == 65, "\(output.stderr)")
+        #expect(output.stderr.contains { $0.contains("not an instance of any model") }, "\(output.stderr)")
+        #expect(!output.stderr.contains { $0.contains("Usage:") }, "\(output.stderr)")
+    }
+
+    @Test("--initial reports files the state already knows as post_save created:false")
+    func initialWithState() throws {
+        let folder = try TemporaryFolder()
+        try folder.shell("echo a > known.md")
+        _ = try RunningCommand.watching(folder, []).stopCleanly()
+        try folder.shell("echo b > new.md")
+        let output = try RunningCommand.watching(folder, ["--initial"]).stopCleanly()
+        let saves = output.signals.filter { $0.signal == "post_save" }.map { "\($0.instance ?? "?") \($0.created.map(String.init) ?? "?")" }
+        #expect(Set(saves) == ["known.md false", "new.md true"], "\(output.summary)")
+    }
+}

@@ -113,7 +113,7 @@ struct ReceiverCommandTests {
         #expect((try? String(contentsOfFile: folder.path + "/announced.log", encoding: .utf8)) == "notes/a.md web send\n")
 
         let outside = try RunningCommand(["send", "published", "filesignals.ini"], in: folder.url).waitForExit()
-        #expect(outside.exitStatus == 64)
+        #expect(outside.exitStatus == 65)
         #expect(outside.stderr.contains { $0.contains("not an instance of any model") })
     }
 }

@@ -8,6 +8,8 @@ public enum StateError: Error, Sendable, CustomStringConvertible {
     case corrupt(path: String, reason: String)
     /// Written by a newer `filesignals`, with a schema this one does not know.
     case newerSchema(path: String)
+    /// There is no database at the path yet: no watcher has run with this state (read-only opening).
+    case missing(path: String)
     /// The folder or file cannot be created, opened or written.
     case unavailable(path: String, reason: String)
     /// The folder or a file of the state is a symbolic link, belongs to another user, or its folder can be
@@ -22,6 +24,8 @@ public enum StateError: Error, Sendable, CustomStringConvertible {
             return "the state database \(path) is damaged (\(reason)); move it away to start afresh (files then count as known, with no catch-up)"
         case .newerSchema(let path):
             return "the state database \(path) was written by a newer filesignals; use that version, or move the file away to start afresh"
+        case .missing(let path):
+            return "there is no state database at \(path) yet: no watcher has run with this state. Without a config, the state is found by the folders and patterns given: run log with the same folders, --match, --exclude and --sender as watch (or give --state PATH)"
         case .unsafe(let path, let reason):
             return "refusing the state database \(path): \(reason); someone else could make filesignals write where they choose. Give it a folder of your own with --state PATH (or `state =` in the config), or run without one with --no-state"
         case .unavailable(let path, let reason):

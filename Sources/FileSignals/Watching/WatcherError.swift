@@ -5,6 +5,8 @@ import Glibc
 public enum WatcherError: Error, Sendable, Hashable, CustomStringConvertible {
     /// A folder to watch does not exist (or is not a folder).
     case missingFolder(RawPath)
+    /// A path given as a folder to watch is a file (or something else that is not a folder).
+    case notAFolder(RawPath)
     /// The per-user inotify watch limit (`fs.inotify.max_user_watches`) was reached: `ENOSPC`.
     case watchLimitReached(limit: Int?)
     /// The per-user inotify instance limit was reached, or the library could not start: `EMFILE` and others.
@@ -18,6 +20,9 @@ public enum WatcherError: Error, Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .missingFolder(let path):
             return "cannot watch \(path): no such folder"
+        case .notAFolder(let path):
+            let name = path.bytes.split(separator: UInt8(ascii: "/")).last.map { RawPath(bytes: Array($0)) } ?? path
+            return "cannot watch \(path): it is a file, not a folder; watch the folder it is in with --match \(ShellQuoting.quote(name.description))"
         case .watchLimitReached(let limit):
             let current = limit.map { " (now \($0))" } ?? ""
             return "the inotify watch limit was reached\(current); raise it with "
