@@ -127,7 +127,7 @@ struct ConfigLoader {
 
     private mutating func readGeneral(_ section: IniSection) -> GeneralSettings {
         var general = GeneralSettings()
-        if let entry = section.entry("settle"), let value = duration(entry, allowZero: true) { general.settle = value }
+        if let entry = section.entry("settle"), let value = duration(entry, allowZero: true, atMost: GeneralSettings.longestSettle) { general.settle = value }
         if let entry = section.entry("jobs"), let value = integer(entry, in: 1...256) { general.jobs = value }
         if let entry = section.entry("journal"), let value = duration(entry, allowZero: true) { general.journal = value }
         if let entry = section.entry("loop_limit"), let value = integer(entry, in: 1...10_000) { general.loopLimit = value }
@@ -153,11 +153,19 @@ struct ConfigLoader {
 
     // MARK: Values
 
-    /// A duration; `allowZero` accepts `0`.
-    mutating func duration(_ entry: IniEntry, allowZero: Bool) -> Duration? {
+    /// A duration of at most `longest`; `allowZero` accepts `0`.
+    mutating func duration(_ entry: IniEntry, allowZero: Bool, atMost longest: Duration = DurationText.longest) -> Duration? {
         let text = entry.value.text
         guard let value = DurationText.parse(text) else {
-            error(entry.value.position, "`\(text)` is not a duration; expected a whole number followed by ms, s, m, h or d, such as 250ms, 2s or 1m")
+            if DurationText.isTooLong(text) {
+                error(entry.value.position, "`\(entry.key)` is \(text), out of range; expected at most \(DurationText.format(longest))")
+            } else {
+                error(entry.value.position, "`\(text)` is not a duration; expected a whole number followed by ms, s, m, h or d, such as 250ms, 2s or 1m")
+            }
+            return nil
+        }
+        if value > longest {
+            error(entry.value.position, "`\(entry.key)` is \(text), out of range; expected at most \(DurationText.format(longest))")
             return nil
         }
         if value == .zero && !allowZero {

@@ -2,10 +2,24 @@
 
 /// Durations as users write them: `250ms`, `2s`, `1m`, `1h`, `7d`, or `0`.
 public enum DurationText {
+    /// The longest duration read: a hundred years. Longer ones would overflow the clock's arithmetic (a
+    /// deadline now + duration), which traps.
+    public static let longest = Duration.seconds(100 * 365 * 86_400)
+
     /// Parses `text` into a duration.
     /// - Returns: nil when the text is not a whole number followed by `ms`, `s`, `m`, `h` or `d` (a bare
-    ///   `0` is accepted as zero).
+    ///   `0` is accepted as zero), or when it is longer than ``longest``.
     public static func parse(_ text: String) -> Duration? {
+        guard let duration = parseUnbounded(text), duration <= longest else { return nil }
+        return duration
+    }
+
+    /// Whether `text` is a well-formed duration longer than ``longest``: out of range, rather than not a duration.
+    public static func isTooLong(_ text: String) -> Bool {
+        parseUnbounded(text).map { $0 > longest } ?? false
+    }
+
+    private static func parseUnbounded(_ text: String) -> Duration? {
         let trimmed = text.trimmingWhitespace()
         if trimmed == "0" { return .zero }
         let digits = trimmed.prefix { $0.isASCII && $0.isNumber }

@@ -23,6 +23,8 @@ public struct GeneralSettings: Sendable, Hashable {
 
     /// How long a file must stay quiet before its save is reported. Default 50 ms.
     public var settle: Duration = .milliseconds(50)
+    /// The longest `settle` (and `--settle`) accepted: a save reported an hour late is no longer a signal.
+    public static let longestSettle = Duration.seconds(3600)
     /// Receiver runs at once, across all instances. Default 4.
     public var jobs = 4
     public var state: StateLocation = .standard

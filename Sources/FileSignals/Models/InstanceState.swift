@@ -30,10 +30,34 @@ public struct InstanceState: Hashable, Sendable {
     ///   the watched tree), or when what is there is neither a regular file nor a symbolic link (folders,
     ///   sockets and devices are never instances).
     public static func read(at path: RawPath) -> InstanceState? {
-        guard let info = path.statWithoutSymlinks() else { return nil }
+        if case .present(let state) = look(at: path) { return state }
+        return nil
+    }
+
+    /// What looking at a path found.
+    enum Look {
+        case present(InstanceState)
+        /// Nothing there that is an instance: no file, a folder or device, or a path through a symbolic link.
+        case absent
+        /// The look itself failed for want of descriptors or memory (receivers may be using every
+        /// descriptor the process may have): the file may well be there, so nothing may be concluded yet.
+        case unknown
+    }
+
+    /// Looks at the file at `path` as ``read(at:)`` does, telling a file that is not there from one that
+    /// could not be looked at for now.
+    static func look(at path: RawPath) -> Look {
+        guard let info = path.statWithoutSymlinks() else {
+            return [EMFILE, ENFILE, ENOMEM, EAGAIN, EINTR].contains(errno) ? .unknown : .absent
+        }
+        return InstanceState(ifInstance: info).map { .present($0) } ?? .absent
+    }
+
+    /// The state of a regular file or symbolic link; nil for anything else.
+    private init?(ifInstance info: stat) {
         let type = info.st_mode & S_IFMT
         guard type == S_IFREG || type == S_IFLNK else { return nil }
-        return InstanceState(info)
+        self.init(info)
     }
 
     /// Whether what a `CREATE` with no `CLOSE_WRITE` made at `path` is already whole: a symbolic link (`ln -s`)

@@ -53,8 +53,9 @@ public struct Reconciler: Sendable {
         var isBeingWritten = false
         /// `pre_save` already sent for this change (at the first write to an existing instance).
         var preSaveSent = false
-        /// Report as a new instance whatever the table says (`--initial`).
-        var forceCreated = false
+        /// Report a save even when nothing changed against the table (`--initial`): `created` is still true
+        /// only for an instance the table does not know.
+        var reportsUnchanged = false
         /// The instance this path was renamed from, with that instance's record.
         var movedFrom: (path: RawPath, record: InstanceRecord)?
         /// The path this instance was renamed to.
@@ -82,6 +83,8 @@ public struct Reconciler: Sendable {
         case updated(before: InstanceRecord, after: InstanceRecord)
         case deleted(InstanceRecord)
         case nothing
+        /// The disk could not be looked at for now (out of descriptors): decided again a little later.
+        case tryAgain
     }
 
     public let models: [Model]
@@ -204,7 +207,7 @@ public struct Reconciler: Sendable {
             table.mark(path)
             if pass.source == .initial {
                 markPending(path, sender: model.name, instance: location.instanceName, source: .initial, now: now)
-                pending[path]!.forceCreated = true
+                pending[path]!.reportsUnchanged = true
             } else if table.state(at: path) != (listed ?? InstanceState.read(at: path)) || table.sender(at: path) != model.name {
                 markPending(path, sender: model.name, instance: location.instanceName, source: pass.source, now: now)
             }
@@ -356,7 +359,14 @@ public struct Reconciler: Sendable {
         decisions.reserveCapacity(order.count)
         for index in order {
             let (path, change) = ready[index]
-            decisions.append((path, change, decide(path, change)))
+            let decision = decide(path, change)
+            if case .tryAgain = decision {
+                // Never a delete, nor a save lost, because the process was out of descriptors for a moment.
+                pending[path] = change
+                due.push(now + max(options.settle, .milliseconds(10)), path)
+                continue
+            }
+            decisions.append((path, change, decision))
         }
         pairRenamesByInode(&decisions)
         // A rename's delete goes out before its save, wherever the two paths fell in the order.
@@ -379,8 +389,12 @@ public struct Reconciler: Sendable {
 
     /// Compares the disk with the table for one path.
     private func decide(_ path: RawPath, _ change: PendingChange) -> Decision {
-        let before = change.forceCreated ? nil : table[path]
-        guard let state = InstanceState.read(at: path) else {
+        let before = table[path]
+        let state: InstanceState
+        switch InstanceState.look(at: path) {
+        case .present(let found): state = found
+        case .unknown: return .tryAgain
+        case .absent:
             if let before = table[path] { return .deleted(before) }
             // Created and removed within one settle window: nothing was ever saved.
             return .nothing
@@ -392,7 +406,7 @@ public struct Reconciler: Sendable {
         }
         // Same lstat: the content is taken to be the same, and the known hash is kept.
         if state == before.state && before.sender == change.sender {
-            return change.preSaveSent || change.movedFrom != nil ? .updated(before: before, after: before) : .nothing
+            return change.preSaveSent || change.movedFrom != nil || change.reportsUnchanged ? .updated(before: before, after: before) : .nothing
         }
         after.sha256 = ContentHash.sha256(of: path, expectedSize: state.size)
         return .updated(before: before, after: after)
@@ -426,7 +440,7 @@ public struct Reconciler: Sendable {
             return source.record.instance
         }
         switch decision {
-        case .nothing:
+        case .nothing, .tryAgain:
             return
         case .created(let record):
             if !change.preSaveSent { signals.append(makeSignal(.preSave, path: path, change, state: record.state, sha256: record.sha256)) }

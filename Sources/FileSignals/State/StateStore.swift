@@ -69,7 +69,7 @@ public final class StateStore: Sendable {
         configuration.label = "filesignals-state"
         do {
             if readOnly && access(path, R_OK) != 0 {
-                throw StateError.unavailable(path: path, reason: "there is none yet (no watcher has run with this state)")
+                throw StateError.missing(path: path)
             }
             database = try DatabaseQueue(path: path, configuration: configuration)
             if !readOnly {
@@ -149,6 +149,10 @@ public final class StateStore: Sendable {
                     table[path] = InstanceRecord(sender: row[1], instance: RawPath(bytes: [UInt8](row[2] as Data)), state: state, sha256: digest)
                 }
                 let nextSeq = try Int64.fetchOne(db, sql: "SELECT value FROM counter WHERE name = 'next_seq'") ?? 1
+                // Room for more signals than any bridge will send: a counter beyond it was not written by us.
+                guard (1...Int64.max / 2).contains(nextSeq) else {
+                    throw StateError.corrupt(path: path, reason: "its seq counter, \(nextSeq), is out of range")
+                }
                 let unfinished = try Self.entries(db, sql: "SELECT seq, signal, sender, line, done FROM journal WHERE done = 0 ORDER BY seq", arguments: [])
                 let walked = try Int64.fetchOne(db, sql: "SELECT value FROM counter WHERE name = 'first_walk_done'") != nil
                 return Contents(table: table, nextSeq: nextSeq, unfinished: unfinished, hasState: walked)
@@ -326,6 +330,9 @@ public final class StateStore: Sendable {
             switch error.resultCode {
             case .SQLITE_NOTADB, .SQLITE_CORRUPT:
                 return .corrupt(path: path, reason: error.message ?? "not a database")
+            case .SQLITE_ERROR where (error.message ?? "").hasPrefix("no such"):
+                // A table or column of the schema is missing: the file was changed by something else.
+                return .corrupt(path: path, reason: error.message ?? "a table is missing")
             default:
                 return .unavailable(path: path, reason: error.message ?? "\(error.resultCode)")
             }
