@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/openat2.h>
+#include <sys/vfs.h>
 
 int filesignals_pidfd_open(pid_t pid) {
     return (int)syscall(SYS_pidfd_open, pid, 0);
@@ -76,6 +77,12 @@ int filesignals_poll_nanoseconds(struct pollfd *descriptors, nfds_t count, long 
 }
 
 const int filesignals_o_path = O_PATH;
+
+long long filesignals_filesystem_magic(int descriptor) {
+    struct statfs info;
+    if (fstatfs(descriptor, &info) != 0) return -1;
+    return (long long)(unsigned long)info.f_type;
+}
 
 /// The walk for kernels without openat2: each folder of the path opened with O_NOFOLLOW beneath the last.
 static int open_no_symlinks_by_walk(const char *path, int flags) {

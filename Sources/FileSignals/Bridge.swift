@@ -52,6 +52,8 @@ public struct Bridge: Sendable {
     public let forwardsRawEvents: Bool
     /// At the inotify watch limit, go on with the folders already watched instead of failing.
     public let keepsGoingAtWatchLimit: Bool
+    /// Do not descend into folders on another file system than their model's folder (`find -xdev`).
+    public let staysOnOneFileSystem: Bool
     /// When given, a signal is done only once the caller says its JSON line was written (see
     /// ``OutputProgress``); without it, once the caller's handler has returned.
     public let outputProgress: OutputProgress?
@@ -60,9 +62,10 @@ public struct Bridge: Sendable {
         models: [Model], options: Reconciler.Options = .init(), state: StateStore? = nil,
         journalRetention: Duration = .seconds(7 * 86_400), stopsWhenCaughtUp: Bool = false,
         dispatcher: Dispatcher? = nil, shutdownGrace: Duration = .seconds(5), forwardsRawEvents: Bool = false,
-        keepsGoingAtWatchLimit: Bool = false, outputProgress: OutputProgress? = nil
+        keepsGoingAtWatchLimit: Bool = false, staysOnOneFileSystem: Bool = false, outputProgress: OutputProgress? = nil
     ) {
         self.keepsGoingAtWatchLimit = keepsGoingAtWatchLimit
+        self.staysOnOneFileSystem = staysOnOneFileSystem
         self.outputProgress = outputProgress
         self.forwardsRawEvents = forwardsRawEvents
         self.models = models
@@ -127,7 +130,7 @@ public struct Bridge: Sendable {
             models.contains { model in
                 model.folders.contains { folder.relative(to: $0.path).map(model.includesFolder) ?? false }
             }
-        }, keepsGoingAtWatchLimit: keepsGoingAtWatchLimit, client: engine)
+        }, keepsGoingAtWatchLimit: keepsGoingAtWatchLimit, staysOnOneFileSystem: staysOnOneFileSystem, client: engine)
         // Joined before anything else uses the journal or the engine's reconciler again.
         defer { thread.stop() }
         // The outbox is read by a task of its own, which a stop does not cancel: a cancelled task's `for await`

@@ -17,6 +17,9 @@ struct FolderModelOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The model's name: the `sender` of its signals (default: File).", valueName: "name"))
     var sender: String?
 
+    @Flag(name: [.customShort("x"), .customLong("one-file-system")], help: "Do not go into folders on another file system (another mount) than the watched folder's; in a config, one_file_system = yes.")
+    var oneFileSystem = false
+
     /// The one model these options describe, with the default ignore list in force.
     /// - Throws: `ValidationError` for a bad pattern; ``WatcherError/missingFolder(_:)`` for a folder that
     ///   does not exist.

@@ -44,6 +44,7 @@ struct ScanCommand: AsyncParsableCommand {
                 models: target.models, options: .init(settle: .zero, reportInitialFiles: initial),
                 state: try target.openState(), journalRetention: target.journalRetention, stopsWhenCaughtUp: true,
                 dispatcher: BridgeSession.dispatcher(for: target, enabled: true, results: json, failures: failures),
+                staysOnOneFileSystem: target.staysOnOneFileSystem,
                 outputProgress: json ? BridgeSession.outputProgress : nil)
         } catch let error as WatcherError {
             Log.error(error.description)

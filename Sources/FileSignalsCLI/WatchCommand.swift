@@ -64,7 +64,7 @@ struct WatchCommand: AsyncParsableCommand {
             bridge = Bridge(
                 models: target.models, options: .init(settle: settle ?? target.settle, reportInitialFiles: initial),
                 state: try target.openState(), journalRetention: target.journalRetention, dispatcher: dispatcher,
-                forwardsRawEvents: log.verbose, keepsGoingAtWatchLimit: keepGoing,
+                forwardsRawEvents: log.verbose, keepsGoingAtWatchLimit: keepGoing, staysOnOneFileSystem: target.staysOnOneFileSystem,
                 outputProgress: json ? BridgeSession.outputProgress : nil)
         } catch let error as WatcherError {
             Log.error(error.description)

@@ -9,6 +9,8 @@ import Foundation
 struct WatchTarget {
     var models: [Model]
     var settle: Duration
+    /// `one_file_system` in the config, or `--one-file-system`.
+    var staysOnOneFileSystem = false
     var journalRetention: Duration
     /// The state database's path, or nil for no state.
     var statePath: String?
@@ -45,6 +47,8 @@ struct WatchTarget {
                 models: [model], settle: .milliseconds(50), journalRetention: .seconds(7 * 86_400),
                 statePath: Self.defaultStatePath(for: model), config: nil, configPath: nil)
         }
+        if let configured = target.config?.general.oneFileSystem { target.staysOnOneFileSystem = configured }
+        if folders.oneFileSystem { target.staysOnOneFileSystem = true }
         if state.noState { target.statePath = nil }
         if let path = state.state { target.statePath = path }
         target.keepStateOutOfModels()

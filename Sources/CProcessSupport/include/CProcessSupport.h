@@ -40,6 +40,9 @@ int filesignals_poll_nanoseconds(struct pollfd *descriptors, nfds_t count, long 
 /// component at a time, with openat(2) and O_NOFOLLOW. O_CLOEXEC is always added. -1 and errno on failure.
 int filesignals_open_no_symlinks(const char *path, int flags);
 
+/// fstatfs(2)'s `f_type` (the file system's magic number, `<linux/magic.h>`) for `descriptor`; -1 on failure.
+long long filesignals_filesystem_magic(int descriptor);
+
 /// O_PATH (a GNU extension Swift's Glibc module leaves out): a descriptor that names a file without opening it.
 extern const int filesignals_o_path;
 

@@ -10,7 +10,7 @@ struct ConfigLoader {
 
     /// The section kinds and the keys each one takes.
     static let keys: [String: [String]] = [
-        "filesignals": ["settle", "jobs", "state", "journal", "ignore", "default_ignore", "loop_limit"],
+        "filesignals": ["settle", "jobs", "state", "journal", "ignore", "default_ignore", "loop_limit", "one_file_system"],
         "model": ["path", "match", "exclude", "recursive"],
         "signal": ["description"],
         "receiver": ["signal", "sender", "command", "exec", "handler", "timeout", "on_busy", "when", "robust", "dispatch_uid", "cwd", "env"],
@@ -40,6 +40,7 @@ struct ConfigLoader {
             }
         }
         receivers = removingDuplicateDispatchUIDs(receivers)
+        refuseWritesIntoOwnModels(receivers, models: models.map { $0.model(general: general) }, sections: sections)
         return ProjectConfig(
             file: document.file, root: root, general: general, models: models, signals: signals,
             receivers: receivers, warnings: [])
@@ -132,6 +133,7 @@ struct ConfigLoader {
         if let entry = section.entry("journal"), let value = duration(entry, allowZero: true) { general.journal = value }
         if let entry = section.entry("loop_limit"), let value = integer(entry, in: 1...10_000) { general.loopLimit = value }
         if let entry = section.entry("default_ignore"), let value = boolean(entry) { general.defaultIgnore = value }
+        if let entry = section.entry("one_file_system"), let value = boolean(entry) { general.oneFileSystem = value }
         if let entry = section.entry("state") {
             switch entry.value.text {
             case "": error(entry.value.position, "`state` needs a path, or `none` to keep no state")

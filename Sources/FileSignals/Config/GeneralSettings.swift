@@ -36,6 +36,8 @@ public struct GeneralSettings: Sendable, Hashable {
     public var defaultIgnore = true
     /// Runs of one receiver for one instance within 10 s before it is paused for that instance. Default 10.
     public var loopLimit = 10
+    /// Do not descend into folders on another file system than the model's folder (`find -xdev`). Default no.
+    public var oneFileSystem = false
 
     public init() {}
 

@@ -23,6 +23,12 @@ final class InotifySession {
     /// At the watch limit, skip the folder (with a warning) instead of failing.
     private let keepsGoingAtWatchLimit: Bool
     private var hasWarnedOfWatchLimit = false
+    /// Do not descend into folders on another file system than their top folder's (`find -xdev`).
+    private let staysOnOneFileSystem: Bool
+    /// The device of each top folder, for ``staysOnOneFileSystem``.
+    private var rootDevices: [RawPath: UInt64] = [:]
+    /// Pseudo file systems met below a top folder and warned of, by device.
+    private var pseudoDevicesWarned: Set<UInt64> = []
     /// The top folders, as given to the first walk.
     private var roots: [RawPath] = []
     /// Top folders that were removed or renamed away, waited for until they exist again.
@@ -44,10 +50,12 @@ final class InotifySession {
     ///   - deliver: receives every event, in order, in batches of up to `batchLimit` (a walk of a large tree
     ///     is handed over while it goes on, so that its events never pile up in memory).
     init(
-        includeFolder: @escaping @Sendable (RawPath) -> Bool, keepsGoingAtWatchLimit: Bool = false, batchLimit: Int = 4096,
+        includeFolder: @escaping @Sendable (RawPath) -> Bool, keepsGoingAtWatchLimit: Bool = false,
+        staysOnOneFileSystem: Bool = false, batchLimit: Int = 4096,
         deliver: @escaping ([WatcherEvent]) -> Void
     ) throws(WatcherError) {
         self.keepsGoingAtWatchLimit = keepsGoingAtWatchLimit
+        self.staysOnOneFileSystem = staysOnOneFileSystem
         self.includeFolder = includeFolder
         self.deliver = deliver
         self.batchLimit = batchLimit
@@ -138,7 +146,7 @@ final class InotifySession {
     /// Adds the watch on `folder`; returns whether it is to be listed (false when it could not be watched,
     /// or was walked already).
     private func watch(_ folder: RawPath, reason: WatcherEvent.ScanReason) throws(WatcherError) -> Bool {
-        let watch = Self.addWatch(descriptor, on: folder)
+        let watch = addWatch(on: folder)
         if watch < 0 {
             let code = errno
             if code == ENOSPC {
@@ -151,8 +159,9 @@ final class InotifySession {
                 emit(.skipped(folder: folder))
                 return false
             }
-            // A folder removed (or replaced, by a link too) between its event and our watch is simply gone.
-            if code != ENOENT && code != ENOTDIR && code != ELOOP { skip(folder, "cannot watch", code) }
+            // A folder removed (or replaced, by a link too) between its event and our watch is simply gone; one
+            // on another file system was left out on purpose (its files are not instances).
+            if code != ENOENT && code != ENOTDIR && code != ELOOP && code != EXDEV { skip(folder, "cannot watch", code) }
             return false
         }
         // Two models may name nested folders: a folder already walked at start is not listed twice.
@@ -165,16 +174,40 @@ final class InotifySession {
     /// for a link (or a folder above it swapped) never gets a watch outside the tree. inotify has no `*at`
     /// call: the folder is opened first and watched through its descriptor's `/proc/self/fd` entry. Without
     /// /proc, the path is watched with IN_DONT_FOLLOW (which guards its last component only).
+    /// A folder on a pseudo file system, or (with ``staysOnOneFileSystem``) on another file system than its top
+    /// folder, is not watched: -1 with `errno` EXDEV.
     /// - Returns: the watch descriptor, or -1 with `errno`.
-    private static func addWatch(_ inotify: Int32, on folder: RawPath) -> Int32 {
+    private func addWatch(on folder: RawPath) -> Int32 {
         let flags = InotifyMask.watched.union(.watchFlags)
-        guard hasProcDescriptors else { return folder.withCString { inotify_add_watch(inotify, $0, flags.rawValue) } }
         let opened = folder.openWithoutSymlinks(O_PATH | O_DIRECTORY)
         guard opened >= 0 else { return -1 }
         defer { close(opened) }
+        guard isOnWatchableFileSystem(folder, opened) else {
+            errno = EXDEV
+            return -1
+        }
+        guard Self.hasProcDescriptors else { return folder.withCString { inotify_add_watch(descriptor, $0, flags.rawValue) } }
         // The /proc entry is a link to the folder itself, which must be followed.
         let mask = flags.rawValue & ~UInt32(IN_DONT_FOLLOW)
-        return "/proc/self/fd/\(opened)".withCString { inotify_add_watch(inotify, $0, mask) }
+        return "/proc/self/fd/\(opened)".withCString { inotify_add_watch(descriptor, $0, mask) }
+    }
+
+    /// Whether the folder open as `opened` is on a file system the walk goes into: never a pseudo file system
+    /// (warned of once per mount), and with ``staysOnOneFileSystem`` only its top folder's.
+    private func isOnWatchableFileSystem(_ folder: RawPath, _ opened: Int32) -> Bool {
+        var info = stat()
+        guard fstat(opened, &info) == 0 else { return true }
+        let device = UInt64(info.st_dev)
+        let top = roots.first { folder.relative(to: $0) != nil }
+        if let top, top == folder || rootDevices[top] == nil { rootDevices[top] = device }
+        if let top, device == rootDevices[top] { return true }
+        if let name = PseudoFileSystem.name(of: opened) {
+            if pseudoDevicesWarned.insert(device).inserted {
+                emit(.warning("not going into \(folder): it is on \(name), a pseudo file system that inotify cannot watch"))
+            }
+            return false
+        }
+        return !staysOnOneFileSystem
     }
 
     private static let hasProcDescriptors = access("/proc/self/fd", F_OK) == 0

@@ -7,6 +7,8 @@ public enum WatcherError: Error, Sendable, Hashable, CustomStringConvertible {
     case missingFolder(RawPath)
     /// A path given as a folder to watch is a file (or something else that is not a folder).
     case notAFolder(RawPath)
+    /// A folder to watch is on a pseudo file system (`proc`, `sysfs`...), whose changes inotify never reports.
+    case pseudoFileSystem(RawPath, name: String)
     /// The per-user inotify watch limit (`fs.inotify.max_user_watches`) was reached: `ENOSPC`.
     case watchLimitReached(limit: Int?)
     /// The per-user inotify instance limit was reached, or the library could not start: `EMFILE` and others.
@@ -20,6 +22,8 @@ public enum WatcherError: Error, Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .missingFolder(let path):
             return "cannot watch \(path): no such folder"
+        case .pseudoFileSystem(let path, let name):
+            return "cannot watch \(path): it is on \(name), a pseudo file system whose files the kernel makes up as they are read; inotify reports no change there"
         case .notAFolder(let path):
             let name = path.bytes.split(separator: UInt8(ascii: "/")).last.map { RawPath(bytes: Array($0)) } ?? path
             return "cannot watch \(path): it is a file, not a folder; watch the folder it is in with --match \(ShellQuoting.quote(name.description))"

@@ -59,13 +59,14 @@ final class WatcherThread: Sendable {
     ///   ``WatcherError/cannotInitialize(errno:)``.
     static func start(
         folders: [RawPath], includeFolder: @escaping @Sendable (RawPath) -> Bool, keepsGoingAtWatchLimit: Bool,
-        client: any WatcherClient
+        staysOnOneFileSystem: Bool = false, client: any WatcherClient
     ) throws(WatcherError) -> WatcherThread {
         for folder in folders {
             var info = stat()
             guard folder.withCString({ stat($0, &info) }) == 0, info.st_mode & S_IFMT == S_IFDIR else {
                 throw .missingFolder(folder)
             }
+            if let name = PseudoFileSystem.name(at: folder) { throw .pseudoFileSystem(folder, name: name) }
         }
         let claimed = running.withLock { isRunning in
             defer { isRunning = true }
@@ -89,7 +90,8 @@ final class WatcherThread: Sendable {
             let session: InotifySession
             do throws(WatcherError) {
                 session = try InotifySession(
-                    includeFolder: includeFolder, keepsGoingAtWatchLimit: keepsGoingAtWatchLimit, batchLimit: batchLimit,
+                    includeFolder: includeFolder, keepsGoingAtWatchLimit: keepsGoingAtWatchLimit,
+                    staysOnOneFileSystem: staysOnOneFileSystem, batchLimit: batchLimit,
                     deliver: { client.receive($0) })
             } catch {
                 started.finish(with: error)
