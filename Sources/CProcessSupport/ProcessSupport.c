@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <linux/openat2.h>
 #include <sys/vfs.h>
+#include <sys/prctl.h>
 
 int filesignals_pidfd_open(pid_t pid) {
     return (int)syscall(SYS_pidfd_open, pid, 0);
@@ -77,6 +78,10 @@ int filesignals_poll_nanoseconds(struct pollfd *descriptors, nfds_t count, long 
 }
 
 const int filesignals_o_path = O_PATH;
+
+int filesignals_become_subreaper(void) {
+    return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+}
 
 long long filesignals_filesystem_magic(int descriptor) {
     struct statfs info;

@@ -73,3 +73,39 @@ extension BacklogTests {
         #expect(failed.isEmpty, "\(failed.prefix(3))")
     }
 }
+
+/// What a receiver starts outside its process group is stopped with its run.
+@Suite("Receivers that leave their group", .serialized, .timeLimit(.minutes(1)))
+struct EscapingReceiverTests {
+    @Test("a child that starts a session or a process group of its own does not outlive its run")
+    func escapedChildrenAreStopped() throws {
+        let folder = try TemporaryFolder()
+        // Unusual sleep lengths, to find these very processes.
+        let config = """
+            [model Note]
+            path = notes
+            [receiver escape]
+            signal = post_save
+            command = setsid sleep 31.25 & bash -c 'set -m; sleep 31.5 & sleep 0.1'; python3 -c 'import os, subprocess; os.setpgid(0, 0); subprocess.Popen(["sleep", "31.75"])'; echo started
+            """
+        try folder.shell("mkdir notes && cat > filesignals.ini <<'EOF'\n\(config)\nEOF\nchmod 644 filesignals.ini")
+        let command = try RunningCommand(["watch", "--json", "--results", "--no-state"], in: folder.url)
+        try #require(command.waitUntilReady(), "\(command.snapshot.stderr)")
+        try folder.shell("echo a > notes/a")
+        command.wait { $0.signals.contains { $0.object["type"] as? String == "result" } }
+        #expect(poll(upTo: 10) { Self.escapees().isEmpty }, "a receiver's escaped child outlived its run: \(Self.escapees())")
+        _ = command.stopCleanly()
+        for pid in Self.escapees() { kill(pid, SIGKILL) }
+    }
+
+    /// The processes this test's receiver started: `sleep` with one of its unusual lengths.
+    private static func escapees() -> [pid_t] {
+        let lengths: Set<String> = ["31.25", "31.5", "31.75"]
+        return ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { entry in
+            guard let pid = pid_t(entry), let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else { return nil }
+            let words = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            return words.count == 2 && words[0].hasSuffix("sleep") && lengths.contains(words[1]) ? pid : nil
+        }
+    }
+}
+

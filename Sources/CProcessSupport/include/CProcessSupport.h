@@ -43,6 +43,10 @@ int filesignals_open_no_symlinks(const char *path, int flags);
 /// fstatfs(2)'s `f_type` (the file system's magic number, `<linux/magic.h>`) for `descriptor`; -1 on failure.
 long long filesignals_filesystem_magic(int descriptor);
 
+/// prctl(PR_SET_CHILD_SUBREAPER, 1): processes orphaned below this one are re-parented to it, not to init.
+/// 0, or -1 and errno.
+int filesignals_become_subreaper(void);
+
 /// O_PATH (a GNU extension Swift's Glibc module leaves out): a descriptor that names a file without opening it.
 extern const int filesignals_o_path;
 

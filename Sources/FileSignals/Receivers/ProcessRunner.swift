@@ -119,14 +119,19 @@ public enum ProcessRunner {
             for fd in input + output + errors where fd >= 0 { close(fd) }
             return outcome
         }
+        let run = StrayProcesses.runStarting()
+        var group: pid_t?
+        defer { StrayProcesses.runEnded(run, group: group) }
+        let marked = request.environment + [Array("\(StrayProcesses.variable)=\(run)".utf8)]
         guard let pid = ProcessSpawn.start(
-            arguments: request.arguments, environment: request.environment, workingFolder: request.workingFolder,
+            arguments: request.arguments, environment: marked, workingFolder: request.workingFolder,
             stdin: input[0], stdout: output[1], stderr: errors[1])
         else {
             let outcome = failed
             for fd in input + output + errors { close(fd) }
             return outcome
         }
+        group = pid
         close(input[0]); close(output[1]); close(errors[1])
         var collector = OutputCollector(limit: request.outputLimit)
         let status = supervise(

@@ -18,7 +18,10 @@ struct ProcessReceiverTests {
         #expect(harness.results.map(\.status) == [.exited])
         #expect(harness.read("stdin.txt") == String(decoding: signal.jsonLine(), as: UTF8.self))
         let root = harness.folder.path
-        #expect(harness.read("env.txt").split(separator: "\n") == [
+        let lines = harness.read("env.txt").split(separator: "\n")
+        // Each run is marked, so that what it starts can be found and stopped with it.
+        #expect(lines.filter { $0.hasPrefix("FILESIGNALS_RUN_ID=") }.count == 1, "\(lines)")
+        #expect(lines.filter { !$0.hasPrefix("FILESIGNALS_RUN_ID=") } == [
             "FILESIGNALS_CREATED=true", "FILESIGNALS_INSTANCE=a.md", "FILESIGNALS_PATH=\(root)/a.md", "FILESIGNALS_ROOT=\(root)",
             "FILESIGNALS_SENDER=Note", "FILESIGNALS_SEQ=7", "FILESIGNALS_SIGNAL=post_save", "FILESIGNALS_SOURCE=live",
             "GREETING=hello world",

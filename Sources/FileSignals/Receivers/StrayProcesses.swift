@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import CProcessSupport
+import Foundation
+import Glibc
+import Synchronization
+
+/// Finds and stops what a receiver started outside its own process group (`setsid`, `setpgid(0, 0)`, a
+/// shell's `set -m` job), which the SIGKILL its run's group gets at the end does not reach.
+///
+/// filesignals makes itself a child subreaper (`PR_SET_CHILD_SUBREAPER`): what a receiver leaves behind is
+/// re-parented to it when its parent exits, instead of to init. Each run's environment carries
+/// `FILESIGNALS_RUN_ID`, which its descendants inherit. When a run has ended, every child of filesignals
+/// whose `FILESIGNALS_RUN_ID` is that of a run no longer going is killed and reaped; its own children then
+/// come to filesignals in turn, and go the same way. Processes the embedding program starts itself carry no
+/// such id and are never touched.
+///
+/// What remains possible: a process that clears its environment (`env -i`), moves to another cgroup, or
+/// has a living parent outside the run (a daemon handed to another service) is out of reach.
+enum StrayProcesses {
+    /// The name of the variable that marks a run's processes.
+    static let variable = "FILESIGNALS_RUN_ID"
+
+    private static let state = Mutex((nextRun: 1, running: Set<Int>()))
+    private static let isSubreaper: Bool = filesignals_become_subreaper() == 0
+
+    /// Registers a run about to start. - Returns: its id, for its environment and ``runEnded(_:)``.
+    static func runStarting() -> Int {
+        _ = isSubreaper
+        return state.withLock { state in
+            defer { state.nextRun += 1 }
+            state.running.insert(state.nextRun)
+            return state.nextRun
+        }
+    }
+
+    /// Called once a run's process and its group (`group`, nil when it never started) were killed and its
+    /// process reaped: kills and reaps the strays of every ended run, and reaps what of the run's group was
+    /// re-parented here (as a subreaper, its zombies are ours to reap).
+    static func runEnded(_ run: Int, group: pid_t?) {
+        state.withLock { _ = $0.running.remove(run) }
+        guard isSubreaper else { return }
+        var groups: Set<pid_t> = group.map { [$0] } ?? []
+        // Killing a stray hands its own children to us: a few rounds reach a whole tree.
+        for _ in 0..<16 {
+            let found = children()
+            // Read after the children: a run is registered before its process starts, so every process found
+            // with the id of a run that is going is known to be one.
+            let running = state.withLock { $0.running }
+            let strays = found.filter { child in
+                groups.contains(child.group) || runID(of: child.pid).map { !running.contains($0) } ?? false
+            }
+            if strays.isEmpty { return }
+            for stray in strays {
+                // What it leaves (zombies, whose environment can no longer be read) is in its group.
+                groups.insert(stray.group)
+                kill(stray.pid, SIGKILL)
+                var status: Int32 = 0
+                while waitpid(stray.pid, &status, 0) < 0 && errno == EINTR {}
+            }
+        }
+    }
+
+    /// This process's children (from `/proc/self/task/*/children`, a line per thread) and their groups.
+    private static func children() -> [(pid: pid_t, group: pid_t)] {
+        guard let tasks = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task") else { return [] }
+        let pids = tasks.flatMap { task in
+            ((try? String(contentsOfFile: "/proc/self/task/\(task)/children", encoding: .utf8)) ?? "")
+                .split(separator: " ").compactMap { pid_t($0) }
+        }
+        return pids.compactMap { pid in
+            // After "pid (comm)": state, ppid, pgrp. The name may hold spaces and parentheses; the last ")" ends it.
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return nil }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 2, let group = pid_t(fields[2]) else { return nil }
+            return (pid, group)
+        }
+    }
+
+    /// The `FILESIGNALS_RUN_ID` a process was started with, if any.
+    private static func runID(of pid: pid_t) -> Int? {
+        guard let environment = FileManager.default.contents(atPath: "/proc/\(pid)/environ") else { return nil }
+        let prefix = Array((variable + "=").utf8)
+        for entry in environment.split(separator: 0) where entry.starts(with: prefix) {
+            return Int(String(decoding: entry.dropFirst(prefix.count), as: UTF8.self))
+        }
+        return nil
+    }
+}
