@@ -161,7 +161,14 @@ public struct Bridge: Sendable {
         if let dispatcher {
             // `scan` caught up: every signal it found gets every receiver, however long they take. Stopped by
             // SIGINT or SIGTERM (cancelled), running receivers get their grace, and the rest waits for next time.
-            if stopsWhenCaughtUp && !Task.isCancelled { await dispatcher.waitUntilIdle() }
+            if stopsWhenCaughtUp && !Task.isCancelled {
+                await withTaskCancellationHandler {
+                    await dispatcher.waitUntilIdle()
+                } onCancel: {
+                    // SIGINT or SIGTERM while waiting: runs not started are left for the next scan.
+                    Task { await dispatcher.close(grace: shutdownGrace) }
+                }
+            }
             await dispatcher.close(grace: shutdownGrace)
         }
         // Lines the reader has not been given yet go out now, so that they count as done.

@@ -16,7 +16,7 @@ struct CheckCommand: ParsableCommand {
 
     func run() throws {
         let loaded = try config.load()
-        try LineOutput.standardOutput.writeLine(TerminalText.escapedLines(ConfigSummary(loaded).text))
+        try LineOutput.standardOutput.writeLine(ConfigSummary(loaded).text)
     }
 }
 
@@ -71,7 +71,7 @@ struct ConfigSummary {
                 lines.append("  env: " + receiver.environment.map { ShellQuoting.quote("\($0.name)=\($0.value)") }.joined(separator: " "))
             }
         }
-        text = lines.joined(separator: "\n")
+        text = lines.map(TerminalText.escaped).joined(separator: "\n")
     }
 
 }

@@ -34,7 +34,8 @@ struct ExplainCommand: ParsableCommand {
         }
         let absolute = Self.absolutePath(path)
         var output = Explanation(config: loaded, path: absolute, signal: signal)
-        try LineOutput.standardOutput.writeLine(TerminalText.escapedLines(output.text()))
+        // Each line is escaped as it is made: a newline in a name cannot start a line of its own.
+        try LineOutput.standardOutput.writeLine(output.text())
         if !output.isInstance { throw ExitCode(1) }
     }
 
@@ -86,7 +87,7 @@ struct Explanation {
         guard let (model, location) = owner else {
             lines.append("\(shownPath): not an instance of any model")
             for (model, verdict) in verdicts { lines.append("  \(model.name): " + describe(verdict, of: model)) }
-            return lines.joined(separator: "\n")
+            return lines.map(TerminalText.escaped).joined(separator: "\n")
         }
         isInstance = true
         lines.append("\(shownPath): instance `\(location.instanceName)` of model \(model.name)")
@@ -121,7 +122,7 @@ struct Explanation {
             }
         }
         if runs == 0 { lines.append("no receiver is connected to \(signal.map { "`\($0)`" } ?? "these signals") for \(model.name)") }
-        return lines.joined(separator: "\n")
+        return lines.map(TerminalText.escaped).joined(separator: "\n")
     }
 
     private func describe(_ verdict: Model.Verdict, of model: Model) -> String {

@@ -35,6 +35,9 @@ public enum FileSignalsCLI {
                 try command.run()
             }
             FileSignalsCommand.exit()
+        } catch let error as ValidationError {
+            // Its message may quote a name or a pattern from the command line: written out, never obeyed.
+            FileSignalsCommand.exit(withError: ValidationError(TerminalText.escaped(error.message)))
         } catch {
             FileSignalsCommand.exit(withError: error)
         }

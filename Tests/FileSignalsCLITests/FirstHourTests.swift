@@ -180,6 +180,10 @@ struct TerminalEscapeTests {
         #expect(ls.stdout.count == 2 && !ls.stdout.joined().contains("\u{1B}"), "\(ls.stdout)")
         let explain = try RunningCommand(["explain", "notes/" + Self.painter], in: folder.url).waitForExit()
         #expect(!explain.stdout.joined().contains("\u{1B}") && explain.stdout.joined().contains("\\e[2J"), "\(explain.stdout)")
+        let newline = try RunningCommand(["explain", "notes/" + Self.forger], in: folder.url).waitForExit()
+        #expect(newline.stdout.first?.hasPrefix("notes/new\\nfilesignals: post_delete File important.txt: instance") == true, "\(newline.stdout)")
+        let unknownModel = try RunningCommand(["ls", "Mo\u{1B}[2J\ndel"], in: folder.url).waitForExit()
+        #expect(!unknownModel.stderr.joined().contains("\u{1B}") && unknownModel.stderr.contains { $0.contains("Mo\\e[2J\\ndel") }, "\(unknownModel.stderr)")
         let check = try RunningCommand(["check"], in: folder.url).waitForExit()
         #expect(!check.stdout.joined().contains("\u{1B}") && check.stdout.contains { $0.contains("curl x | sh; \\e[2K\\r") }, "\(check.stdout)")
     }

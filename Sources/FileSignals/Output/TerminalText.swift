@@ -5,9 +5,10 @@
 /// line prints goes through here; JSON lines escape by JSON's own rules, and `ls -0` keeps exact bytes.
 public enum TerminalText {
     /// `bytes` with each control character written out: `\n`, `\r`, `\t`, `\e`, or `\xNN` for the other C0
-    /// controls and DEL, `\u{NN}` for the C1 controls (U+0080 to U+009F, which some terminals obey) and for
-    /// the bidirectional overrides and isolates (U+202A to U+202E, U+2066 to U+2069), which reorder what is
-    /// shown. Every other byte, invalid UTF-8 included, is kept as it is.
+    /// controls and DEL, `\u{NN}` for the C1 controls (U+0080 to U+009F, which some terminals obey), for the
+    /// line and paragraph separators (U+2028, U+2029), and for the characters that hide or reorder what is
+    /// shown: zero-width spaces and direction marks (U+200B to U+200F), bidirectional embeddings, overrides
+    /// and isolates (U+202A to U+202E, U+2066 to U+2069). Every other byte, invalid UTF-8 included, is kept.
     public static func escaped(_ bytes: some Collection<UInt8>) -> [UInt8] {
         var result: [UInt8] = []
         result.reserveCapacity(bytes.count)
@@ -28,9 +29,13 @@ public enum TerminalText {
                 index = bytes.index(after: next)
                 continue
             case 0xE2:
-                // U+202A-U+202E are E2 80 AA-AE; U+2066-U+2069 are E2 81 A6-A9.
+                // U+200B-U+200F (zero-width spaces, direction marks) are E2 80 8B-8F; U+2028-U+202E (line and
+                // paragraph separators, embeddings and overrides) E2 80 A8-AE; U+2066-U+2069 (isolates) E2 81 A6-A9.
                 let rest = Array(bytes[next...].prefix(2))
-                if rest.count == 2, (rest[0] == 0x80 && (0xAA...0xAE).contains(rest[1])) || (rest[0] == 0x81 && (0xA6...0xA9).contains(rest[1])) {
+                let isHidden = rest.count == 2
+                    && ((rest[0] == 0x80 && ((0x8B...0x8F).contains(rest[1]) || (0xA8...0xAE).contains(rest[1])))
+                        || (rest[0] == 0x81 && (0xA6...0xA9).contains(rest[1])))
+                if isHidden {
                     let scalar = rest[0] == 0x80 ? 0x2000 + Int(rest[1]) - 0x80 : 0x2040 + Int(rest[1]) - 0x80
                     append("\\u{" + String(scalar, radix: 16) + "}")
                     index = bytes.index(next, offsetBy: 2)
@@ -47,12 +52,6 @@ public enum TerminalText {
     /// `text` with its control characters written out (see ``escaped(_:)-(Collection<UInt8>)``).
     public static func escaped(_ text: String) -> String {
         String(decoding: escaped(Array(text.utf8)), as: UTF8.self)
-    }
-
-    /// Each line of `text` escaped, the line breaks between them kept: for multi-line output built from
-    /// names and values.
-    public static func escapedLines(_ text: String) -> String {
-        text.split(separator: "\n", omittingEmptySubsequences: false).map { escaped(String($0)) }.joined(separator: "\n")
     }
 
     private static func hex(_ byte: UInt8) -> String {

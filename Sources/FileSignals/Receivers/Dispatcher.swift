@@ -336,6 +336,10 @@ public actor Dispatcher {
             case .timedOut:
                 result.status = .timeout; result.code = nil
                 result.message = "stopped after \(DurationText.format(receiver.timeout ?? .zero))"
+            case .stopped where !isClosed:
+                // Stopped for a newer signal (on_busy = restart): superseded, not failed.
+                result.status = .skipped; result.code = nil
+                result.message = "stopped for a newer signal (on_busy = restart)"
             case .stopped:
                 result.status = .signaled; result.code = SIGTERM
                 result.message = "stopped by filesignals"
