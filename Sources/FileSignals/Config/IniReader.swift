@@ -79,6 +79,12 @@ private struct LineReader {
     init(file: String) { self.file = file }
 
     mutating func read(_ characters: [Character], line: Int) {
+        // A NUL would cut a value short where it is used (a command is a C string): what `check` shows would
+        // not be what runs.
+        if let nul = characters.firstIndex(of: "\u{0}") {
+            error(line, nul + 1, "a NUL character cannot be part of a config; remove it")
+            return
+        }
         let indent = characters.prefix { $0 == " " || $0 == "\t" }.count
         if indent == characters.count {
             inValue = false

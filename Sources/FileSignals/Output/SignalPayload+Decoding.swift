@@ -25,8 +25,8 @@ extension SignalPayload {
         changes = (object["changes"] as? [String]).map { names in
             InstanceChanges(names.compactMap { ["content": InstanceChanges.content, "mode": .mode, "owner": .owner, "mtime": .mtime][$0] })
         }
-        movedFrom = (object["moved_from"] as? String).map(RawPath.init)
-        movedTo = (object["moved_to"] as? String).map(RawPath.init)
+        movedFrom = exactName(object, "moved_from")
+        movedTo = exactName(object, "moved_to")
         if let previousObject = object["previous"] as? [String: Any] {
             previous = Self.state(previousObject, "size", "mtime", "inode")
             previousSHA256 = (previousObject["sha256"] as? String).flatMap(Self.digest)
@@ -76,4 +76,10 @@ extension Timestamp {
         }
         return Int64(timegm(&parts)) * 1_000_000_000 + fraction
     }
+}
+
+/// The name under `key` of a JSON line's object, exactly: from `KEY_b64` when the name was not UTF-8.
+private func exactName(_ object: [String: Any], _ key: String) -> RawPath? {
+    if let encoded = object[key + "_b64"] as? String, let bytes = Data(base64Encoded: encoded) { return RawPath(bytes: [UInt8](bytes)) }
+    return (object[key] as? String).map(RawPath.init)
 }

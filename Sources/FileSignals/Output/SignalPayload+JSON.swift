@@ -19,8 +19,14 @@ extension SignalPayload {
         }
         json.path("path", path)
         if let created { json.bool("created", created) }
-        if let movedFrom { json.path("moved_from", movedFrom) }
-        if let movedTo { json.path("moved_to", movedTo) }
+        if let movedFrom {
+            json.path("moved_from", movedFrom)
+            if !movedFrom.isValidUTF8 { json.string("moved_from_b64", Data(movedFrom.bytes).base64EncodedString()) }
+        }
+        if let movedTo {
+            json.path("moved_to", movedTo)
+            if !movedTo.isValidUTF8 { json.string("moved_to_b64", Data(movedTo.bytes).base64EncodedString()) }
+        }
         json.string("source", source.rawValue)
         if let changes { json.strings("changes", changes.names) }
         if let state {

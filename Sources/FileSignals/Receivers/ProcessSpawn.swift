@@ -9,7 +9,24 @@ import Glibc
 /// (Foundation's `Process` keeps a socket per child it watches) would otherwise live on in the child and in
 /// whatever the child leaves running, and whoever waits for that descriptor to close would wait for them.
 package enum ProcessSpawn {
-    /// Starts `arguments[0]`, run as it is when it contains `/` and looked up on `PATH` otherwise.
+    /// The first executable file named `program` in the folders of `searchPath` (a `PATH` value), as a
+    /// NUL-terminated path; an empty entry is the current folder, as for `execvp`.
+    static func lookUp(_ program: [UInt8], in searchPath: [UInt8]) -> [UInt8]? {
+        for folder in searchPath.split(separator: UInt8(ascii: ":"), omittingEmptySubsequences: false) {
+            let candidate = (folder.isEmpty ? Array(".".utf8) : Array(folder)) + [UInt8(ascii: "/")] + program + [0]
+            let isExecutable = candidate.withUnsafeBufferPointer { path in
+                path.withMemoryRebound(to: CChar.self) { name -> Bool in
+                    var info = stat()
+                    return access(name.baseAddress!, X_OK) == 0 && stat(name.baseAddress!, &info) == 0 && info.st_mode & S_IFMT == S_IFREG
+                }
+            }
+            if isExecutable { return candidate }
+        }
+        return nil
+    }
+
+    /// Starts `arguments[0]`, run as it is when it contains `/` and looked up otherwise on the `PATH` of
+    /// `environment` (the child's, which a receiver's `env = PATH=...` sets), not on this process's own.
     ///
     /// - Parameters:
     ///   - environment: the whole environment, `NAME=VALUE` each.
@@ -48,9 +65,21 @@ package enum ProcessSpawn {
         let argv = CStringArray(arguments)
         let envp = CStringArray(environment)
         var pid: pid_t = 0
-        let result = program.contains(UInt8(ascii: "/"))
-            ? posix_spawn(&pid, argv.pointers[0]!, &actions, &attributes, argv.pointers, envp.pointers)
-            : posix_spawnp(&pid, argv.pointers[0]!, &actions, &attributes, argv.pointers, envp.pointers)
+        let result: Int32
+        if program.contains(UInt8(ascii: "/")) {
+            result = posix_spawn(&pid, argv.pointers[0]!, &actions, &attributes, argv.pointers, envp.pointers)
+        } else if let searchPath = environment.last(where: { $0.starts(with: Array("PATH=".utf8)) }) {
+            // posix_spawnp would search this process's PATH: the child's is the one its config gave it.
+            guard let found = lookUp(program, in: Array(searchPath.dropFirst(5))) else {
+                errno = ENOENT
+                return nil
+            }
+            result = found.withUnsafeBufferPointer { path in
+                path.withMemoryRebound(to: CChar.self) { posix_spawn(&pid, $0.baseAddress!, &actions, &attributes, argv.pointers, envp.pointers) }
+            }
+        } else {
+            result = posix_spawnp(&pid, argv.pointers[0]!, &actions, &attributes, argv.pointers, envp.pointers)
+        }
         guard result == 0 else {
             errno = result
             return nil

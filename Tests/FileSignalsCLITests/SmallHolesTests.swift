@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import Foundation
+import Glibc
+import Testing
+import TestSupport
+
+/// Small holes found by an adversarial pass: a NUL that `check` shows and the run cuts, a program looked up
+/// on the wrong PATH, a rename whose old or new name is not UTF-8.
+@Suite("Small holes", .serialized, .timeLimit(.minutes(1)))
+struct SmallHolesTests {
+    @Test("a NUL in a config value is an error at its line and column")
+    func nulInAValue() throws {
+        let folder = try TemporaryFolder()
+        try folder.shell("mkdir notes && printf '[model Note]\\npath = notes\\n[receiver r]\\nsignal = post_save\\ncommand = echo safe\\000; rm -rf x\\n' > filesignals.ini && chmod 644 filesignals.ini")
+        let output = try RunningCommand(["check"], in: folder.url).waitForExit()
+        #expect(output.exitStatus == 78, "\(output.stderr)")
+        #expect(output.stderr.contains { $0.contains("filesignals.ini:5:20:") && $0.contains("NUL") }, "\(output.stderr)")
+    }
+
+    @Test("exec finds its program on the PATH the receiver's env gives it")
+    func execUsesTheReceiversPath() throws {
+        let folder = try TemporaryFolder()
+        try folder.shell("""
+            mkdir notes bin && printf '#!/bin/sh\\necho "$1" > ran.txt\\n' > bin/only-here && chmod 755 bin/only-here
+            printf '[model Note]\\npath = notes\\n[signal poke]\\n[receiver r]\\nsignal = poke\\nexec = only-here {instance}\\nenv = PATH=\(folder.path)/bin:/usr/bin:/bin\\n' > filesignals.ini
+            chmod 644 filesignals.ini && echo a > notes/a
+            """)
+        let output = try RunningCommand(["send", "poke", "notes/a"], in: folder.url).waitForExit()
+        #expect(output.exitStatus == 0, "\(output.stdout) \(output.stderr)")
+        #expect((try? String(contentsOfFile: folder.path + "/ran.txt", encoding: .utf8)) == "notes/a\n")
+    }
+
+    @Test("a rename from or to a name that is not UTF-8 carries the exact bytes in moved_from_b64 and moved_to_b64")
+    func renameOfANameThatIsNotUTF8() throws {
+        let folder = try TemporaryFolder()
+        try folder.shell("printf x > \"$(printf 'old\\377')\"")
+        let command = try RunningCommand.watching(folder, ["--no-state"])
+        try folder.shell("mv \"$(printf 'old\\377')\" \"$(printf 'new\\376')\"")
+        let output = command.wait { $0.signals.contains { $0.signal == "post_save" } }
+        _ = command.stopCleanly()
+        let save = try #require(output.signals.first { $0.signal == "post_save" })
+        let delete = try #require(output.signals.first { $0.signal == "post_delete" })
+        #expect(save.object["moved_from_b64"] as? String == Data([0x6F, 0x6C, 0x64, 0xFF]).base64EncodedString(), "\(save)")
+        #expect(delete.object["moved_to_b64"] as? String == Data([0x6E, 0x65, 0x77, 0xFE]).base64EncodedString(), "\(delete)")
+    }
+}
