@@ -11,8 +11,7 @@ import TestSupport
 struct BacklogTests {
     /// A folder with `notes/`, and a config with one receiver that runs `command`.
     private func project(_ receiver: String, general: String = "") throws -> TemporaryFolder {
-        let folder = try TemporaryFolder()
-        let config = """
+        try TemporaryFolder.project(config: """
             [filesignals]
             \(general)
             [model Note]
@@ -20,9 +19,7 @@ struct BacklogTests {
             [receiver slow]
             signal = post_save
             \(receiver)
-            """
-        try folder.shell("mkdir notes && cat > filesignals.ini <<'EOF'\n\(config)\nEOF\nchmod 644 filesignals.ini")
-        return folder
+            """)
     }
 
     @Test("kill -9 with 1,500 signals waiting, then a restart: it replays them and still watches")
@@ -79,16 +76,14 @@ extension BacklogTests {
 struct EscapingReceiverTests {
     @Test("a child that starts a session or a process group of its own does not outlive its run")
     func escapedChildrenAreStopped() throws {
-        let folder = try TemporaryFolder()
         // Unusual sleep lengths, to find these very processes.
-        let config = """
+        let folder = try TemporaryFolder.project(config: """
             [model Note]
             path = notes
             [receiver escape]
             signal = post_save
             command = setsid sleep 31.25 & bash -c 'set -m; sleep 31.5 & sleep 0.1'; python3 -c 'import os, subprocess; os.setpgid(0, 0); subprocess.Popen(["sleep", "31.75"])'; echo started
-            """
-        try folder.shell("mkdir notes && cat > filesignals.ini <<'EOF'\n\(config)\nEOF\nchmod 644 filesignals.ini")
+            """)
         let command = try RunningCommand(["watch", "--json", "--results", "--no-state"], in: folder.url)
         try #require(command.waitUntilReady(), "\(command.snapshot.stderr)")
         try folder.shell("echo a > notes/a")

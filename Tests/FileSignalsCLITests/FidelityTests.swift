@@ -267,17 +267,15 @@ extension FidelityTests {
 
     @Test("a reader that stops reading holds up no receiver: they all run meanwhile, and the reader then gets every line")
     func receiversRunWhileStdoutStalls() async throws {
-        let project = try TemporaryFolder()
         let count = 1500
-        let config = """
+        let project = try TemporaryFolder.project(config: """
             [model Note]
             path = notes
             [receiver record]
             signal = post_save
             command = echo "$FILESIGNALS_INSTANCE" >> ../ran.log
             cwd = notes
-            """
-        try project.shell("mkdir notes && cat > filesignals.ini <<'EOF'\n\(config)\nEOF\nchmod 644 filesignals.ini")
+            """)
         let reader = try StalledReader(watching: project)
         try project.shell("cd notes && python3 -c \"[open(f'f{i}.md','w').write('x' * 200) for i in range(\(count))]\"")
         func ran() -> Int { ((try? String(contentsOfFile: project.path + "/ran.log", encoding: .utf8)) ?? "").split(separator: "\n").count }

@@ -8,25 +8,13 @@ import TestSupport
 /// `touch` to force a rebuild, `on_busy = restart` under a checkout, `-q` under systemd.
 @Suite("A new user's first hour with receivers", .serialized, .timeLimit(.minutes(2)))
 struct FirstHourTests {
-    /// A folder with `notes/` and the config `text`.
-    private func project(_ text: String) throws -> TemporaryFolder {
-        let folder = try TemporaryFolder()
-        try folder.shell("mkdir notes && cat > filesignals.ini <<'EOF'\n\(text)\nEOF\nchmod 644 filesignals.ini")
-        return folder
-    }
-
     private func lines(_ folder: TemporaryFolder, _ file: String) -> [String] {
         ((try? String(contentsOfFile: folder.path + "/" + file, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
     }
 
-    private func results(_ output: RunningCommand.Output) -> [String] {
-        output.signals.filter { $0.object["type"] as? String == "result" }
-            .map { "\($0.object["receiver"] as? String ?? "?") \($0.object["status"] as? String ?? "?")" }
-    }
-
     @Test("scan runs every receiver of every signal it found, waits for them, and exits 1 when one failed")
     func scanWaitsForEveryReceiver() throws {
-        let folder = try project("""
+        let folder = try TemporaryFolder.project(config: """
             [model Note]
             path = notes
             [receiver first]
@@ -56,7 +44,7 @@ struct FirstHourTests {
 
     @Test("touch, chmod and the same bytes written again each run a receiver that writes elsewhere")
     func savesTheReceiverDidNotMakeRunIt() throws {
-        let folder = try project("""
+        let folder = try TemporaryFolder.project(config: """
             [model Note]
             path = notes
             [receiver log]
@@ -70,16 +58,16 @@ struct FirstHourTests {
         let steps = ["echo hello > notes/f", "touch notes/f", "chmod 600 notes/f", "printf 'hello\\n' > notes/f"]
         for (index, step) in steps.enumerated() {
             try folder.shell(step)
-            command.wait { self.results($0).count >= index + 1 }
+            command.wait { $0.results.count >= index + 1 }
         }
         let output = command.stopCleanly()
-        #expect(results(output) == ["log exited", "log exited", "log exited", "log exited"], "\(output.stderr)")
+        #expect(output.results == ["log exited", "log exited", "log exited", "log exited"], "\(output.stderr)")
         #expect(lines(folder, "ran.log").count == 4)
     }
 
     @Test("on_busy = restart with five saves at once: the running build is stopped and one build runs, for the newest")
     func restartLeavesOneRun() throws {
-        let folder = try project("""
+        let folder = try TemporaryFolder.project(config: """
             [model Note]
             path = notes
             [receiver build]
@@ -93,12 +81,12 @@ struct FirstHourTests {
         try folder.shell("echo 0 > notes/first")
         #expect(poll(upTo: 20) { self.lines(folder, "builds.log").count >= 1 })
         try folder.shell("for n in 1 2 3 4 5; do echo $n > notes/$n; done")
-        command.wait { self.results($0).count >= 6 }
+        command.wait { $0.results.count >= 6 }
         let output = command.stopCleanly()
         let ends = lines(folder, "builds.log").filter { $0.hasPrefix("end ") }
         #expect(ends.count == 1, "one build ran to its end: \(lines(folder, "builds.log"))")
-        #expect(results(output).filter { $0 == "build exited" }.count == 1, "\(results(output))")
-        #expect(results(output).count == 6, "each signal has one result: \(results(output))")
+        #expect(output.results.filter { $0 == "build exited" }.count == 1, "\(output.results)")
+        #expect(output.results.count == 6, "each signal has one result: \(output.results)")
     }
 
     @Test("a save, a symbolic link and a hard link made just before SIGTERM are reported by that run, even without state",
@@ -114,7 +102,7 @@ struct FirstHourTests {
 
     @Test("-q still prints a receiver that failed, timed out or could not start")
     func quietShowsFailures() throws {
-        let folder = try project("""
+        let folder = try TemporaryFolder.project(config: """
             [model Note]
             path = notes
             [receiver fails]

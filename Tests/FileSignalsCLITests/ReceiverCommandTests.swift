@@ -7,21 +7,9 @@ import TestSupport
 /// Receivers run by the built binary: `watch` with a config, loops, SIGHUP, and `send`.
 @Suite("Receivers from the command line", .serialized, .timeLimit(.minutes(2)))
 struct ReceiverCommandTests {
-    /// A folder with `notes/` and the config `text`.
-    private func project(_ text: String) throws -> TemporaryFolder {
-        let folder = try TemporaryFolder()
-        try folder.shell("mkdir notes && cat > filesignals.ini <<'EOF'\n\(text)\nEOF\nchmod 644 filesignals.ini")
-        return folder
-    }
-
-    private func results(_ output: RunningCommand.Output) -> [String] {
-        output.stdout.compactMap(SignalLine.init).filter { $0.object["type"] as? String == "result" }
-            .map { "\($0.object["receiver"] as? String ?? "?") \($0.object["status"] as? String ?? "?")" }
-    }
-
     @Test("a receiver that writes into the instance it was run for does not loop")
     func noLoop() throws {
-        let folder = try project("""
+        let folder = try TemporaryFolder.project(config: """
             [model Note]
             path = notes
             [receiver stamp]
@@ -31,17 +19,17 @@ struct ReceiverCommandTests {
         let command = try RunningCommand(["watch", "--json", "--results", "--no-state"], in: folder.url)
         try #require(command.waitUntilReady(), "\(command.snapshot.stderr)")
         try folder.shell("echo hello > notes/a.md")
-        command.wait { self.results($0).count >= 2 }
+        command.wait { $0.results.count >= 2 }
         command.send(SIGTERM)
         let output = command.waitForExit()
         #expect(output.exitStatus == 0)
-        #expect(results(output) == ["stamp exited", "stamp skipped"])
+        #expect(output.results == ["stamp exited", "stamp skipped"])
         #expect((try? String(contentsOfFile: folder.path + "/notes/a.md", encoding: .utf8)) == "hello\nstamped\n")
     }
 
     @Test("SIGHUP reloads the receivers; an invalid config is reported and the running one stays")
     func reload() throws {
-        let folder = try project("""
+        let folder = try TemporaryFolder.project(config: """
             [model Note]
             path = notes
             [receiver first]
@@ -52,29 +40,29 @@ struct ReceiverCommandTests {
         let command = try RunningCommand(["watch", "--json", "--results", "--no-state"], in: folder.url)
         try #require(command.waitUntilReady())
         try folder.shell("echo 1 > notes/a.md")
-        command.wait { self.results($0).count >= 1 }
+        command.wait { $0.results.count >= 1 }
 
         try folder.shell("sed -i 's/first/second/g' filesignals.ini")
         command.send(SIGHUP)
         command.wait { $0.stderr.contains { $0.contains("reloaded") } }
         try folder.shell("echo 2 > notes/b.md")
-        command.wait { self.results($0).count >= 2 }
+        command.wait { $0.results.count >= 2 }
 
         try folder.shell("echo 'comand = oops' >> filesignals.ini")
         command.send(SIGHUP)
         command.wait { $0.stderr.contains { $0.contains("not reloaded") } }
         try folder.shell("echo 3 > notes/c.md")
-        command.wait { self.results($0).count >= 3 }
+        command.wait { $0.results.count >= 3 }
         command.send(SIGTERM)
         let output = command.waitForExit()
-        #expect(results(output) == ["first exited", "second exited", "second exited"])
+        #expect(output.results == ["first exited", "second exited", "second exited"])
         #expect(output.stderr.contains { $0.contains("unknown key `comand`") })
         #expect((try? String(contentsOfFile: folder.path + "/runs.log", encoding: .utf8)) == "first\nsecond\nsecond\n")
     }
 
     @Test("--no-receivers only prints")
     func noReceivers() throws {
-        let folder = try project("""
+        let folder = try TemporaryFolder.project(config: """
             [model Note]
             path = notes
             [receiver marker]
@@ -92,7 +80,7 @@ struct ReceiverCommandTests {
 
     @Test("send dispatches a custom signal with its arguments, prints each result, and exits 1 when one failed")
     func send() throws {
-        let folder = try project("""
+        let folder = try TemporaryFolder.project(config: """
             [model Note]
             path = notes
             [signal published]

@@ -8,8 +8,7 @@ import TestSupport
 @Suite("Handlers that write into their own model", .serialized, .timeLimit(.minutes(1)))
 struct SelfFeedingTargetTests {
     private func check(_ config: String) throws -> RunningCommand.Output {
-        let folder = try TemporaryFolder()
-        try folder.shell("mkdir notes && cat > filesignals.ini <<'EOF'\n\(config)\nEOF\nchmod 644 filesignals.ini")
+        let folder = try TemporaryFolder.project(config: config)
         return try RunningCommand(["check"], in: folder.url).waitForExit()
     }
 

@@ -11,16 +11,13 @@ import TestSupport
 struct ShutdownTests {
     /// A folder with `notes/`, and a config whose receiver logs its start and end around `sleep SECONDS`.
     private func project(sleeping seconds: Int) throws -> TemporaryFolder {
-        let folder = try TemporaryFolder()
-        let config = """
+        try TemporaryFolder.project(config: """
             [model Note]
             path = notes
             [receiver slow]
             signal = post_save
             command = echo "start $FILESIGNALS_SEQ" >> runs.log; sleep \(seconds); echo "end $FILESIGNALS_SEQ" >> runs.log
-            """
-        try folder.shell("mkdir notes && cat > filesignals.ini <<'EOF'\n\(config)\nEOF\nchmod 644 filesignals.ini")
-        return folder
+            """)
     }
 
     private func runs(_ folder: TemporaryFolder) -> [String] {
