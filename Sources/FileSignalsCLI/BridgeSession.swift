@@ -120,7 +120,8 @@ enum BridgeSession {
             report: { report in
                 if report.result.isFailure { failures?.add() }
                 log(report)
-            })
+            },
+            warn: { Log.warning($0) })
     }
 
     /// What SIGHUP does: read the config again; if it is valid, its receivers replace the old ones from the

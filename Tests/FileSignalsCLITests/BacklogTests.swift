@@ -68,6 +68,7 @@ extension BacklogTests {
         let output = command.stopCleanly()
         let failed = output.signals.filter { $0.object["type"] as? String == "result" && $0.object["status"] as? String != "exited" }
         #expect(failed.isEmpty, "\(failed.prefix(3))")
+        #expect(output.stderr.contains { $0.contains("Too many open files; waiting to try again") }, "the wait is told: \(output.stderr)")
     }
 }
 

@@ -55,6 +55,9 @@ public actor Dispatcher {
     private let handlers: HandlerRegistry
     private let settings: Settings
     private let report: @Sendable (Report) -> Void
+    private let warn: @Sendable (String) -> Void
+    /// When runs that could not start were last warned of: at most once a minute, however many wait.
+    private var lastShortageWarning: ContinuousClock.Instant?
     private let slots: JobSlots
     private var gates: [String: ReceiverGate] = [:]
     /// Signals waiting per instance, and whether a task is working through them.
@@ -90,14 +93,16 @@ public actor Dispatcher {
     /// - Parameters:
     ///   - receivers: in declaration order.
     ///   - report: called for each run, from any thread.
+    ///   - warn: told of what holds runs up without being a result (runs that cannot start for now).
     public init(
         receivers: [ReceiverDeclaration], handlers: HandlerRegistry = .builtIn, settings: Settings,
-        report: @escaping @Sendable (Report) -> Void
+        report: @escaping @Sendable (Report) -> Void, warn: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.receivers = receivers
         self.handlers = handlers
         self.settings = settings
         self.report = report
+        self.warn = warn
         self.slots = JobSlots(count: settings.jobs)
     }
 
@@ -289,6 +294,10 @@ public actor Dispatcher {
             if isClosed {
                 outcome.result.wasStopped = true
                 break
+            }
+            if lastShortageWarning.map({ ContinuousClock.now - $0 > .seconds(60) }) ?? true {
+                lastShortageWarning = .now
+                warn("\(receiver.name): \(outcome.result.message ?? "cannot start"); waiting to try again (raise the limit with ulimit -n, or lower jobs)")
             }
             try? await Task.sleep(for: pause)
             pause = min(pause * 2, .milliseconds(250))
