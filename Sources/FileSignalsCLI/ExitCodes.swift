@@ -26,7 +26,7 @@ enum ExitCodes {
         switch error {
         case .locked: return temporaryFailure
         case .corrupt, .newerSchema: return dataError
-        case .unavailable, .unsafe: return cannotCreate
+        case .unavailable, .unsafe, .deleted: return cannotCreate
         case .missing: return noInput
         }
     }

@@ -25,11 +25,13 @@ struct FolderModelOptions: ParsableArguments {
     ///   does not exist.
     func model() throws -> Model {
         let folderPaths = folders.isEmpty ? ["."] : folders
-        let resolved = try folderPaths.map { folder throws(WatcherError) -> Model.Folder in
-            guard let real = realpath(folder, nil) else { throw .missingFolder(RawPath(folder)) }
+        let resolved = try folderPaths.map { argument throws(WatcherError) -> Model.Folder in
+            // The name's exact bytes: a folder whose name is not UTF-8 is still found.
+            let folder = RawPath(bytes: RawArguments.bytes(of: argument))
+            guard let real = folder.withCString({ realpath($0, nil) }) else { throw .missingFolder(folder) }
             defer { free(real) }
             var info = stat()
-            if stat(real, &info) == 0, info.st_mode & S_IFMT != S_IFDIR { throw .notAFolder(RawPath(folder)) }
+            if stat(real, &info) == 0, info.st_mode & S_IFMT != S_IFDIR { throw .notAFolder(folder) }
             return Model.Folder(path: RawPath(cString: real))
         }
         do {

@@ -43,4 +43,35 @@ struct SmallHolesTests {
         #expect(save.object["moved_from_b64"] as? String == Data([0x6F, 0x6C, 0x64, 0xFF]).base64EncodedString(), "\(save)")
         #expect(delete.object["moved_to_b64"] as? String == Data([0x6E, 0x65, 0x77, 0xFE]).base64EncodedString(), "\(delete)")
     }
+
+    @Test("a folder whose name is not UTF-8 can be given on the command line")
+    func folderNamedInBytes() throws {
+        let folder = try TemporaryFolder()
+        try folder.shell("mkdir \"$(printf 'dir\\377')\"")
+        let command = try RunningCommand(
+            ["-c", "exec \"$0\" watch \"$(printf 'dir\\377')\" --json --no-state", BuiltBinary.url.path],
+            executable: URL(fileURLWithPath: "/bin/sh"), in: folder.url)
+        try #require(command.waitUntilReady(), "\(command.snapshot.stderr)")
+        try folder.shell("echo a > \"$(printf 'dir\\377')/a.md\"")
+        let output = command.wait { $0.signals.contains { $0.signal == "post_save" } }
+        command.send(SIGTERM)
+        _ = command.waitForExit()
+        #expect(output.summary.contains("post_save a.md created:true"), "\(output.summary) \(output.stderr)")
+    }
+
+    @Test("a state database deleted while watching is warned of")
+    func stateDeletedWhileWatching() throws {
+        let folder = try TemporaryFolder()
+        let state = try TemporaryFolder()
+        let command = try RunningCommand.watching(folder, ["--state", state.path + "/s.db"])
+        try state.shell("rm s.db s.db-wal s.db-shm")
+        try folder.shell("echo a > a.md")
+        command.wait { output in
+            output.stderr.contains { $0.contains("was deleted while filesignals ran") } && output.summary.contains("post_save a.md created:true")
+        }
+        let output = command.stopCleanly()
+        #expect(output.stderr.contains { $0.contains("s.db was deleted while filesignals ran") }, "\(output.stderr)")
+        #expect(output.summary.contains("post_save a.md created:true"), "signals go on: \(output.summary)")
+    }
 }
+

@@ -10,6 +10,8 @@ public enum StateError: Error, Sendable, CustomStringConvertible {
     case newerSchema(path: String)
     /// There is no database at the path yet: no watcher has run with this state (read-only opening).
     case missing(path: String)
+    /// The database file was removed while the bridge ran: what it writes goes nowhere.
+    case deleted(path: String)
     /// The folder or file cannot be created, opened or written.
     case unavailable(path: String, reason: String)
     /// The folder or a file of the state is a symbolic link, belongs to another user, or its folder can be
@@ -24,6 +26,8 @@ public enum StateError: Error, Sendable, CustomStringConvertible {
             return "the state database \(path) is damaged (\(reason)); move it away to start afresh (files then count as known, with no catch-up)"
         case .newerSchema(let path):
             return "the state database \(path) was written by a newer filesignals; use that version, or move the file away to start afresh"
+        case .deleted(let path):
+            return "the state database \(path) was deleted while filesignals ran: nothing is kept from now on (no catch-up, no replay after a crash); restart filesignals to make a new one"
         case .missing(let path):
             return "there is no state database at \(path) yet: no watcher has run with this state. Without a config, the state is found by the folders and patterns given: run log with the same folders, --match, --exclude and --sender as watch (or give --state PATH)"
         case .unsafe(let path, let reason):

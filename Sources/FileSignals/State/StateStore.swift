@@ -165,6 +165,9 @@ public final class StateStore: Sendable {
     /// Writes a batch in one transaction: signals into the journal (not done), table changes, the next `seq`,
     /// and the done marks of earlier signals.
     public func record(_ batch: Batch) throws(StateError) {
+        // SQLite writes on into a file that has no name any more: say so rather than keep nothing in silence.
+        var info = stat()
+        if lockDescriptor >= 0, fstat(lockDescriptor, &info) == 0, info.st_nlink == 0 { throw .deleted(path: path) }
         do {
             try database.write { db in
                 let now = Timestamp.now().nanosecondsSinceEpoch
