@@ -34,7 +34,7 @@ enum ExitCodes {
     /// The status for a watcher that could not start.
     static func status(for error: WatcherError) -> ExitCode {
         switch error {
-        case .missingFolder, .notAFolder, .pseudoFileSystem: return noInput
+        case .missingFolder, .notAFolder, .pseudoFileSystem, .untrustedLink: return noInput
         case .watchLimitReached: return unavailable
         case .cannotInitialize, .cannotWatch, .alreadyRunning: return osError
         }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 import ArgumentParser
 import FileSignals
+import Foundation
 import Glibc
 
 /// The options that make a model out of folders given on the command line, when there is no config file.
@@ -28,6 +29,8 @@ struct FolderModelOptions: ParsableArguments {
         let resolved = try folderPaths.map { argument throws(WatcherError) -> Model.Folder in
             // The name's exact bytes: a folder whose name is not UTF-8 is still found.
             let folder = RawPath(bytes: RawArguments.bytes(of: argument))
+            let absolute = folder.bytes.first == UInt8(ascii: "/") ? folder.description : FileManager.default.currentDirectoryPath + "/" + folder.description
+            if let untrusted = FolderLinks.untrustedLink(on: absolute) { throw .untrustedLink(folder, untrusted) }
             guard let real = folder.withCString({ realpath($0, nil) }) else { throw .missingFolder(folder) }
             defer { free(real) }
             var info = stat()

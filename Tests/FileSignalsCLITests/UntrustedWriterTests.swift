@@ -155,4 +155,26 @@ struct UntrustedWriterTests {
         }
         #expect(accepted == 0, "the config was accepted \(accepted) times in 100")
     }
+
+    @Test("a model folder reached through a link that another user planted is refused, in the config and on the command line")
+    func modelPathThroughAPlantedLink() throws {
+        let folder = try project("""
+            [model Upload]
+            path = w
+            [model Image]
+            path = w/x/sub
+            """)
+        try folder.shell("mkdir -p secret/sub && echo SECRET > secret/sub/inner.txt")
+        try asNobody("ln -s \(folder.path)/secret x", in: folder.path + "/w")
+        for command in [["check"], ["ls"], ["scan", "--json", "--initial", "--no-state"]] {
+            let output = try RunningCommand(command, in: folder.url).waitForExit()
+            #expect(output.exitStatus == 78, "\(command): \(output.stderr)")
+            #expect(output.stderr.contains { $0.contains("goes through \(folder.path)/w/x, a symbolic link in \(folder.path)/w") }, "\(output.stderr)")
+            #expect(!(output.stdout + output.stderr).joined().contains("inner.txt"), "\(output.stdout)")
+        }
+        let direct = try RunningCommand(["watch", folder.path + "/w/x/sub", "--json", "--no-state"]).waitForExit()
+        #expect(direct.exitStatus == 66, "\(direct.stderr)")
+        #expect(direct.stderr.contains { $0.contains("a symbolic link in") }, "\(direct.stderr)")
+    }
 }
+

@@ -12,7 +12,8 @@ extension ConfigLoader {
         if pathEntry.value.items.isEmpty {
             error(pathEntry.value.position, "`path` needs at least one folder")
         }
-        let folders = pathEntry.value.items.map(folder)
+        var folders: [ModelDeclaration.Folder] = []
+        for item in pathEntry.value.items { folders.append(folder(item)) }
         var match: [GlobPattern] = []
         for item in section.entry("match")?.value.items ?? [] {
             do throws(GlobPatternError) {
@@ -43,9 +44,15 @@ extension ConfigLoader {
     }
 
     /// A folder of `path`, resolved against the root.
-    private func folder(_ item: IniValue.Item) -> ModelDeclaration.Folder {
+    private mutating func folder(_ item: IniValue.Item) -> ModelDeclaration.Folder {
         let written = item.text
         let joined = written.hasPrefix("/") ? written : root.description + "/" + written
+        if let untrusted = FolderLinks.untrustedLink(on: joined) {
+            error(item.position, """
+                `\(written)` goes through \(untrusted.link), a symbolic link in \(untrusted.folder), which others can \
+                write: they would choose what is watched; name the folder it leads to, or make \(untrusted.folder) yours alone
+                """)
+        }
         let absolute = Self.resolved(joined)
         let prefix = absolute.relative(to: root) ?? RawPath(Self.normalized(written))
         return ModelDeclaration.Folder(written: written, path: absolute, instancePrefix: prefix, position: item.position)

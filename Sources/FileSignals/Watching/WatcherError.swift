@@ -7,6 +7,8 @@ public enum WatcherError: Error, Sendable, Hashable, CustomStringConvertible {
     case missingFolder(RawPath)
     /// A path given as a folder to watch is a file (or something else that is not a folder).
     case notAFolder(RawPath)
+    /// The way to a folder to watch goes through a symbolic link in a folder others can write.
+    case untrustedLink(RawPath, FolderLinks.Untrusted)
     /// A folder to watch is on a pseudo file system (`proc`, `sysfs`...), whose changes inotify never reports.
     case pseudoFileSystem(RawPath, name: String)
     /// The per-user inotify watch limit (`fs.inotify.max_user_watches`) was reached: `ENOSPC`.
@@ -22,6 +24,8 @@ public enum WatcherError: Error, Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .missingFolder(let path):
             return "cannot watch \(path): no such folder"
+        case .untrustedLink(let path, let untrusted):
+            return "cannot watch \(path): it goes through \(untrusted.link), a symbolic link in \(untrusted.folder), which others can write: they would choose what is watched; give the folder it leads to"
         case .pseudoFileSystem(let path, let name):
             return "cannot watch \(path): it is on \(name), a pseudo file system whose files the kernel makes up as they are read; inotify reports no change there"
         case .notAFolder(let path):
