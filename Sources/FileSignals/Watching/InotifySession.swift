@@ -35,6 +35,9 @@ final class InotifySession {
     private var missingRoots: Set<RawPath> = []
     /// Watches on the nearest existing ancestor of a missing top folder, to see it come back.
     private var ancestorWatches: [Int32: RawPath] = [:]
+    /// Watches that stood at a path when a folder was renamed onto it (an exchange, or a rename over an empty
+    /// folder), by that path, until the queue has been read: see ``folderRenamed(from:to:)``.
+    private var displacedWatches: [RawPath: Set<Int32>] = [:]
     /// Folders renamed away (`MOVED_FROM|ISDIR`) whose `MOVED_TO` has not been read yet, by cookie.
     private var foldersMovedAway: [UInt32: RawPath] = [:]
     private(set) var fileCount = 0
@@ -307,9 +310,17 @@ final class InotifySession {
 
     /// A folder renamed within the tree keeps its watches; only their paths change. It is listed again,
     /// since what was created in it while the rename was in flight may have been reported under the old path.
+    ///
+    /// The watches that move are those under `old`, except in the second half of an exchange
+    /// (`renameat2(RENAME_EXCHANGE)` gives two renames, `a` to `b`, then `b` to `a`): there, the watches under
+    /// `b` include those the first half just moved there, and only the ones that stood there before move.
     private func folderRenamed(from old: RawPath, to new: RawPath) {
-        for (wd, path) in folderByDescriptor {
-            guard let rest = path.relative(to: old) else { continue }
+        var moving: Set<Int32> = displacedWatches.removeValue(forKey: old).map { $0.filter { folderByDescriptor[$0] != nil } } ?? []
+        if moving.isEmpty { moving = Set(folderByDescriptor.filter { $0.value.relative(to: old) != nil }.keys) }
+        let standing = folderByDescriptor.filter { !moving.contains($0.key) && $0.value.relative(to: new) != nil }.keys
+        if !standing.isEmpty { displacedWatches[new] = Set(standing) }
+        for wd in moving {
+            guard let rest = folderByDescriptor[wd]?.relative(to: old) else { continue }
             folderByDescriptor[wd] = rest.isEmpty ? new : new.appending(rest)
         }
         if includeFolder(new) {
@@ -322,6 +333,8 @@ final class InotifySession {
     /// Folders renamed away whose partner never came (they left the watched tree): their watches would
     /// report events from outside the tree under stale paths, so they are removed.
     private func forgetFoldersMovedOut() {
+        // Both halves of an exchange are queued together: with the queue read, none is still to come.
+        displacedWatches.removeAll()
         guard !foldersMovedAway.isEmpty else { return }
         for path in foldersMovedAway.values { unwatchTree(path) }
         foldersMovedAway.removeAll()
