@@ -159,4 +159,25 @@ struct ShutdownTests {
         #expect(output.summary == ["pre_save f3.md", "post_save f3.md created:false", "pre_save new.md", "post_save new.md created:true"],
                 "no file of the first walk is reported as created")
     }
+
+    @Test("SIGTERM during a flood of events stops the watcher while the flood goes on")
+    func stopDuringAFlood() throws {
+        let folder = try TemporaryFolder()
+        let command = try RunningCommand.watching(folder, ["--no-state"])
+        // Rewrites 500 files for up to 60 s: far longer than the stop may take.
+        let writer = try ChildProcess(["python3", "-c", """
+            import time
+            end = time.time() + 60
+            i = 0
+            while time.time() < end:
+                open('f%d' % (i % 500), 'w').write('x')
+                i += 1
+            """], in: folder.path, stdout: .null)
+        defer { writer.kill(SIGKILL); _ = writer.wait(upTo: .seconds(5)) }
+        command.wait { $0.stdout.count > 1000 }
+        command.send(SIGTERM)
+        let output = command.waitForExit(upTo: .seconds(15))
+        #expect(output.exitStatus == 0, "still running 15 s after SIGTERM while the flood went on")
+    }
 }
+

@@ -140,11 +140,17 @@ final class WatcherThread: Sendable {
         _ session: InotifySession, client: any WatcherClient, stopRequest: WakeUpDescriptor
     ) {
         let attention = client.attention
+        /// Whether a stop was asked for, without waiting.
+        func isStopRequested() -> Bool {
+            var request = pollfd(fd: stopRequest.descriptor, events: Int16(POLLIN), revents: 0)
+            return poll(&request, 1, 0) > 0
+        }
         /// Reads what inotify has queued, in batches, while the client keeps up (at most `batches` of them).
-        func readEvents(upTo batches: Int = .max) {
+        /// A stop asked for meanwhile ends it between batches: a flood of events must not hold up SIGTERM.
+        func readEvents(upTo batches: Int = .max, untilStopped: Bool = true) {
             var finished = false
             var handed = 0
-            while !finished && !client.isBehind && handed < batches {
+            while !finished && !client.isBehind && handed < batches && !(untilStopped && isStopRequested()) {
                 finished = session.drain(limit: batchLimit)
                 session.handOver()
                 handed += 1
@@ -171,7 +177,7 @@ final class WatcherThread: Sendable {
             }
             if descriptors[0].revents != 0 {
                 // What the kernel has queued already happened: the client gets it before it ends.
-                readEvents(upTo: 16)
+                readEvents(upTo: 16, untilStopped: false)
                 client.tick()
                 return
             }
