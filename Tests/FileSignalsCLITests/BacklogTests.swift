@@ -103,5 +103,32 @@ struct EscapingReceiverTests {
             return words.count == 2 && words[0].hasSuffix("sleep") && lengths.contains(words[1]) ? pid : nil
         }
     }
+
+    @Test("what escaped with setsid and ended before it was found does not stay a zombie, however runs overlap")
+    func noZombiesFromOverlappingRuns() throws {
+        let folder = try TemporaryFolder.project(config: """
+            [filesignals]
+            jobs = 4
+            [model Note]
+            path = notes
+            [receiver escape]
+            signal = post_save
+            command = setsid sh -c "exit 0" &
+            on_busy = parallel
+            """)
+        let command = try RunningCommand(["watch", "--json", "--results", "--no-state"], in: folder.url)
+        try #require(command.waitUntilReady(), "\(command.snapshot.stderr)")
+        try folder.shell("for i in $(seq 1 60); do echo $i > notes/f$((i % 20)); done")
+        command.wait { $0.results.count >= 20 }
+        let zombies = { () -> Int in
+            let children = (try? String(contentsOfFile: "/proc/\(command.child.pid)/task/\(command.child.pid)/children", encoding: .utf8)) ?? ""
+            return children.split(separator: " ").filter { pid in
+                ((try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? "").split(separator: ")").last?.split(separator: " ").first == "Z"
+            }.count
+        }
+        // Each run's end sweeps; once the saves have settled, the last sweep leaves none.
+        #expect(poll(upTo: 10) { command.snapshot.results.count >= 20 && zombies() == 0 }, "\(zombies()) zombies under the watcher")
+        _ = command.stopCleanly()
+    }
 }
 

@@ -176,5 +176,37 @@ struct UntrustedWriterTests {
         #expect(direct.exitStatus == 66, "\(direct.stderr)")
         #expect(direct.stderr.contains { $0.contains("a symbolic link in") }, "\(direct.stderr)")
     }
+
+    @Test("a config reached through another user's link in a sticky folder, or whose own folder is sticky, is refused")
+    func configThroughStickyFolders() throws {
+        let folder = try project("""
+            [model Note]
+            path = w
+            """)
+        try folder.shell("mkdir shared && chmod 1777 shared && mkdir sticky && chmod 1777 sticky && cp filesignals.ini sticky/ && mkdir sticky/w")
+        try asNobody("ln -s \(folder.path)/filesignals.ini link.ini", in: folder.path + "/shared")
+        let throughLink = try RunningCommand(["check", "-c", folder.path + "/shared/link.ini"]).waitForExit()
+        #expect(throughLink.exitStatus == 78 && throughLink.stderr.contains { $0.contains("a symbolic link in") }, "\(throughLink.stderr)")
+        let inSticky = try RunningCommand(["check", "-c", folder.path + "/sticky/filesignals.ini"]).waitForExit()
+        #expect(inSticky.exitStatus == 78 && inSticky.stderr.contains { $0.contains("writable by group or others") }, "\(inSticky.stderr)")
+    }
+
+    @Test("a rollback journal another user planted beside the state, or a state folder below theirs, is refused")
+    func plantedJournalAndForeignAncestor() throws {
+        let folder = try project("""
+            [model File]
+            path = w
+            """)
+        try folder.shell("mkdir st && chmod 1777 st && mkdir nob && chown nobody nob && echo a > w/a")
+        let state = folder.path + "/st/s.db"
+        _ = try RunningCommand(["watch", "--json", "--state", state], in: folder.url).stopAfterReady()
+        try asNobody("head -c 8192 /dev/zero > s.db-journal", in: folder.path + "/st")
+        let planted = try RunningCommand(["watch", "--json", "--state", state], in: folder.url).waitForExit()
+        #expect(planted.exitStatus == 73 && planted.stderr.contains { $0.contains("s.db-journal belongs to another user") }, "\(planted.stderr)")
+        try asNobody("mkdir sub", in: folder.path + "/nob")
+        try folder.shell("chown root nob/sub")
+        let below = try RunningCommand(["watch", "--json", "--state", folder.path + "/nob/sub/s.db"], in: folder.url).waitForExit()
+        #expect(below.exitStatus == 73 && below.stderr.contains { $0.contains("belongs to another user or can be written by others") }, "\(below.stderr)")
+    }
 }
 

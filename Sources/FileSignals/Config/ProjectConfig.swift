@@ -42,12 +42,15 @@ public struct ProjectConfig: Sendable {
             throw ConfigError(diagnostics: [ConfigDiagnostic(.error, file: file, at: .init(line: 1, column: 1), "cannot read the file: \(FileBytes.lastErrorDescription())")])
         }
         defer { close(descriptor) }
-        if let problem = ConfigFileSafety.problem(ofOpened: descriptor, path: path, file: file) {
+        // The file opened, by where it really is: its folder is the root, and the folders checked are its
+        // own. Taken from the path again, a link swapped in between would lead elsewhere.
+        let opened = ConfigFileSafety.location(ofOpened: descriptor) ?? path
+        if let problem = ConfigFileSafety.problem(ofOpened: descriptor, given: path, at: opened, file: file) {
             throw ConfigError(diagnostics: [problem])
         }
         let (document, syntaxErrors) = IniReader.read(descriptor: descriptor, file: file)
         guard let document else { throw ConfigError(diagnostics: syntaxErrors) }
-        return try load(document, syntaxErrors: syntaxErrors, root: rootFolder(of: path), handlers: handlers)
+        return try load(document, syntaxErrors: syntaxErrors, root: rootFolder(of: opened), handlers: handlers)
     }
 
     /// Checks an already read document whose root is `root`.

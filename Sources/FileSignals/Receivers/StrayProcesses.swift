@@ -14,8 +14,13 @@ import Synchronization
 /// come to filesignals in turn, and go the same way. Processes the embedding program starts itself carry no
 /// such id and are never touched.
 ///
+/// A zombie re-parented here is reaped when it is in another session than this process (it escaped with
+/// `setsid` and ended before it was found).
+///
 /// What remains possible: a process that clears its environment (`env -i`), moves to another cgroup, or
-/// has a living parent outside the run (a daemon handed to another service) is out of reach.
+/// has a living parent outside the run (a daemon handed to another service) is out of reach; a process
+/// that left its group but not its session (`set -m`) and ended before it was found stays a zombie until
+/// filesignals exits.
 enum StrayProcesses {
     /// The name of the variable that marks a run's processes.
     static let variable = "FILESIGNALS_RUN_ID"
@@ -46,8 +51,14 @@ enum StrayProcesses {
             // Read after the children: a run is registered before its process starts, so every process found
             // with the id of a run that is going is known to be one.
             let running = state.withLock { $0.running }
+            let ownSession = getsid(0)
             let strays = found.filter { child in
-                groups.contains(child.group) || runID(of: child.pid).map { !running.contains($0) } ?? false
+                groups.contains(child.group)
+                    || runID(of: child.pid).map { !running.contains($0) } ?? false
+                    // A zombie that started a session of its own (`setsid`) is an escaped process that ended
+                    // before it was found: its environment is gone, but receivers and whatever the embedding
+                    // program starts stay in this process's session.
+                    || (child.isZombie && child.session != ownSession)
             }
             if strays.isEmpty { return }
             for stray in strays {
@@ -61,18 +72,19 @@ enum StrayProcesses {
     }
 
     /// This process's children (from `/proc/self/task/*/children`, a line per thread) and their groups.
-    private static func children() -> [(pid: pid_t, group: pid_t)] {
+    private static func children() -> [(pid: pid_t, group: pid_t, session: pid_t, isZombie: Bool)] {
         guard let tasks = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task") else { return [] }
         let pids = tasks.flatMap { task in
             ((try? String(contentsOfFile: "/proc/self/task/\(task)/children", encoding: .utf8)) ?? "")
                 .split(separator: " ").compactMap { pid_t($0) }
         }
         return pids.compactMap { pid in
-            // After "pid (comm)": state, ppid, pgrp. The name may hold spaces and parentheses; the last ")" ends it.
+            // After "pid (comm)": state, ppid, pgrp, session. The name may hold spaces and parentheses; the last
+            // ")" ends it.
             guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return nil }
             let fields = stat[stat.index(after: close)...].split(separator: " ")
-            guard fields.count > 2, let group = pid_t(fields[2]) else { return nil }
-            return (pid, group)
+            guard fields.count > 3, let group = pid_t(fields[2]), let session = pid_t(fields[3]) else { return nil }
+            return (pid, group, session, fields[0] == "Z")
         }
     }
 

@@ -275,6 +275,24 @@ public final class StateStore: Sendable {
         if info.st_mode & 0o022 != 0 && info.st_mode & S_ISVTX == 0 {
             throw .unsafe(path: path, reason: "its folder \(folder) can be written by group or others (chmod go-w)")
         }
+        // The folders above it too: whoever may rename one of them could swap the state folder for another
+        // between these checks and SQLite's own opens by path.
+        let absolute = folder.hasPrefix("/") ? folder : FileManager.default.currentDirectoryPath + "/" + folder
+        if let untrusted = FolderLinks.untrustedLink(on: absolute) {
+            throw .unsafe(path: path, reason: "the way to it goes through \(untrusted.link), a symbolic link in \(untrusted.folder), which others can write")
+        }
+        var above = (absolute as NSString).deletingLastPathComponent
+        while !above.isEmpty {
+            var ancestor = stat()
+            if stat(above, &ancestor) == 0 {
+                let isOurs = ancestor.st_uid == geteuid() || ancestor.st_uid == 0
+                if !isOurs || (ancestor.st_mode & 0o022 != 0 && ancestor.st_mode & S_ISVTX == 0) {
+                    throw .unsafe(path: path, reason: "the folder \(above) above it belongs to another user or can be written by others")
+                }
+            }
+            if above == "/" { break }
+            above = (above as NSString).deletingLastPathComponent
+        }
     }
 
     /// Opens (creating `0600` when missing) one of the state's files, refusing a symbolic link, a file of
@@ -307,8 +325,10 @@ public final class StateStore: Sendable {
         let pidFile: Int32
         do {
             pidFile = try openStateFile(path + ".lock", database: path)
-            // SQLite makes these two beside the database: made here first, they cannot be links planted in advance.
-            for companion in ["-wal", "-shm"] { close(try openStateFile(path + companion, database: path)) }
+            // SQLite makes these beside the database: made here first, they cannot be links or files planted in
+            // advance. A rollback journal is even played back into the database at open; an empty one is taken
+            // for none.
+            for companion in ["-wal", "-shm", "-journal"] { close(try openStateFile(path + companion, database: path)) }
         } catch {
             close(database)
             throw error

@@ -20,4 +20,11 @@ extension RunningCommand {
         #expect(SignalLine.all(in: output.stdout) != nil, "a stdout line is not JSON: \(output.stdout)")
         return output
     }
+
+    /// Waits until the watcher is ready, then stops it as ``stopCleanly(upTo:)`` does.
+    func stopAfterReady() -> Output {
+        #expect(waitUntilReady(), "never ready: \(snapshot.stderr)")
+        return stopCleanly()
+    }
 }
+
