@@ -68,26 +68,11 @@ public actor Dispatcher {
     private var queuedCount = 0
     private var roomWaiters: [(limit: Int, continuation: CheckedContinuation<Void, Never>)] = []
     private var isRoomUnlimited = false
-    /// When each receiver's last run for each instance went on, and the state it left the instance in.
-    private var lastRuns: [RunKey: RunTrace] = [:]
-    private var recentRuns: [RunKey: [ContinuousClock.Instant]] = [:]
-    private var pausedWarned: Set<RunKey> = []
+    private var loopGuard: LoopGuard
 
     private struct Lane {
         var queue: [(signal: SignalPayload, done: @Sendable () -> Void)] = []
         var isWorking = false
-    }
-
-    /// A run's span in wall-clock nanoseconds (file times are wall-clock), and the instance's state at its end.
-    private struct RunTrace {
-        var started: Int64
-        var ended: Int64
-        var stateAtEnd: InstanceState?
-    }
-
-    private struct RunKey: Hashable {
-        var receiver: String
-        var instance: RawPath
     }
 
     /// - Parameters:
@@ -103,6 +88,7 @@ public actor Dispatcher {
         self.settings = settings
         self.report = report
         self.warn = warn
+        self.loopGuard = LoopGuard(limit: settings.loopLimit, window: settings.loopWindow)
         self.slots = JobSlots(count: settings.jobs)
     }
 
@@ -255,7 +241,8 @@ public actor Dispatcher {
     }
 
     private func runOrSkip(_ receiver: ReceiverDeclaration, _ signal: SignalPayload, line: [UInt8]) async -> ReceiverResult {
-        if let reason = loopReason(receiver, signal) { return skipped(receiver, signal, because: reason) }
+        let loopKey = LoopGuard.Key(receiver: Self.gateKey(receiver), instance: signal.path)
+        if let reason = loopGuard.reasonNotToRun(loopKey, for: signal) { return skipped(receiver, signal, because: reason) }
         let gate = gate(for: receiver)
         let stop = ProcessRunner.StopHandle()
         let ticket: Int
@@ -274,7 +261,7 @@ public actor Dispatcher {
             ticket = entered
         }
         await slots.acquire()
-        let started = Self.wallClockNanoseconds()
+        let started = LoopGuard.wallClockNanoseconds()
         // Closed while waiting for its turn (SIGQUIT, a second SIGINT): it does not start, and its signal stays
         // unfinished in the journal.
         if isClosed {
@@ -305,7 +292,7 @@ public actor Dispatcher {
         }
         await slots.release()
         await gate.leave(ticket)
-        noteRunEnded(receiver, signal, started: started)
+        loopGuard.runEnded(loopKey, startedAt: started, path: signal.path)
         report(outcome)
         return outcome.result
     }
@@ -415,51 +402,5 @@ public actor Dispatcher {
 
     private static func milliseconds(_ duration: Duration) -> Int {
         Int(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
-    }
-
-    // MARK: Loop protection
-
-    /// Why `receiver` must not run for `signal`, or nil.
-    private func loopReason(_ receiver: ReceiverDeclaration, _ signal: SignalPayload) -> String? {
-        let key = RunKey(receiver: Self.gateKey(receiver), instance: signal.path)
-        if signal.signal == ModelSignal.postSave.rawValue, let trace = lastRuns[key], Self.isOwnWrite(signal.state, of: trace) {
-            return "this save is the receiver's own write"
-        }
-        let now = ContinuousClock.now
-        var runs = (recentRuns[key] ?? []).filter { now - $0 < settings.loopWindow }
-        guard runs.count < settings.loopLimit else {
-            recentRuns[key] = runs
-            if pausedWarned.insert(key).inserted {
-                return "run \(runs.count) times for this instance in 10 s (loop_limit); paused for it"
-            }
-            return "paused for this instance (loop_limit)"
-        }
-        pausedWarned.remove(key)
-        runs.append(now)
-        recentRuns[key] = runs
-        return nil
-    }
-
-    /// Whether a save that left the instance in `state` was written by the run `trace` describes: the
-    /// instance is exactly as the run left it (inode, size, mode, owner, mtime), and its last modification
-    /// happened while the run was going. A save made after the run (`touch`, `chmod`, the same bytes written
-    /// again) changes the mtime or the mode, so it is never taken for the receiver's own, whatever its content.
-    private static func isOwnWrite(_ state: InstanceState?, of trace: RunTrace) -> Bool {
-        guard let state, state == trace.stateAtEnd else { return false }
-        // File times come from the kernel's coarse clock, up to a tick (4 ms at HZ=250) behind the fine one.
-        let tick: Int64 = 10_000_000
-        return state.mtimeNanoseconds >= trace.started - tick && state.mtimeNanoseconds <= trace.ended + tick
-    }
-
-    /// Remembers when the run went on and what it left in the instance, for ``isOwnWrite(_:of:)``.
-    private func noteRunEnded(_ receiver: ReceiverDeclaration, _ signal: SignalPayload, started: Int64) {
-        let key = RunKey(receiver: Self.gateKey(receiver), instance: signal.path)
-        lastRuns[key] = RunTrace(started: started, ended: Self.wallClockNanoseconds(), stateAtEnd: InstanceState.read(at: signal.path))
-    }
-
-    private static func wallClockNanoseconds() -> Int64 {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
     }
 }
