@@ -59,6 +59,10 @@ final class BridgeEngine: WatcherClient, @unchecked Sendable {
         self.stopsWhenCaughtUp = bridge.stopsWhenCaughtUp
         (outbox, continuation) = AsyncStream.makeStream(of: Bridge.Event.self)
         hasher = BackgroundHasher(wakeUp: backlog.wakeUp)
+        if stopsWhenCaughtUp {
+            // `scan` ends once its receivers have run, and what they wrote has settled (see ``tick()``).
+            journal.completion.whenFinished { [wakeUp = backlog.wakeUp] in wakeUp.wake() }
+        }
     }
 
     var attention: WakeUpDescriptor { backlog.wakeUp }
@@ -131,7 +135,11 @@ final class BridgeEngine: WatcherClient, @unchecked Sendable {
                 hashesQueued = 0
             }
         }
-        if stopsWhenCaughtUp && isReady && reconciler.isSettled && unsent.isEmpty { isFinished = true }
+        // `scan` watches on while receivers run: what they write is decided like any change (and their own
+        // writes are not sent back to them), so the next scan does not find it and run them again.
+        if stopsWhenCaughtUp && isReady && reconciler.isSettled && unsent.isEmpty && !journal.completion.hasUnfinished {
+            isFinished = true
+        }
     }
 
     func end(error: WatcherError?) {

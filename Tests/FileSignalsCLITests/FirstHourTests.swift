@@ -42,6 +42,26 @@ struct FirstHourTests {
         #expect(lines(folder, "ran.txt") == ["second notes/a"], "nothing ran twice")
     }
 
+    @Test("a receiver that writes into the file it was run for is run once by scan, not again by every later scan")
+    func scanDoesNotLoopOnOwnWrites() throws {
+        let folder = try TemporaryFolder.project(config: """
+            [model Note]
+            path = notes
+            [receiver stamp]
+            signal = post_save
+            command = echo run >> ../ran.log; echo stamped >> "$FILESIGNALS_PATH"
+            cwd = notes
+            """)
+        #expect(try RunningCommand(["scan"], in: folder.url).waitForExit().exitStatus == 0)
+        try folder.shell("echo b > notes/b")
+        for _ in 0..<3 {
+            let scan = try RunningCommand(["scan"], in: folder.url).waitForExit()
+            #expect(scan.exitStatus == 0, "\(scan.stderr)")
+        }
+        #expect(lines(folder, "ran.log") == ["run"], "\(lines(folder, "ran.log"))")
+        #expect((try? String(contentsOfFile: folder.path + "/notes/b", encoding: .utf8)) == "b\nstamped\n")
+    }
+
     @Test("touch, chmod and the same bytes written again each run a receiver that writes elsewhere")
     func savesTheReceiverDidNotMakeRunIt() throws {
         let folder = try TemporaryFolder.project(config: """

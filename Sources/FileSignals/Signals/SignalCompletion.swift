@@ -16,6 +16,14 @@ final class SignalCompletion: Sendable {
     }
 
     private let state = Mutex(State())
+    /// Told whenever a signal finishes (to wake a thread that waits for every signal to be finished).
+    private let onFinished = Mutex<(@Sendable () -> Void)?>(nil)
+
+    /// Whether a registered signal has not finished yet.
+    var hasUnfinished: Bool { state.withLock { !$0.pending.isEmpty } }
+
+    /// Calls `body` (from any thread) each time a signal finishes.
+    func whenFinished(_ body: @escaping @Sendable () -> Void) { onFinished.withLock { $0 = body } }
 
     /// Registers `seqs`, each finished once its receivers are (`receivers`) and its line is written (`output`).
     /// A signal with neither is finished at once.
@@ -31,6 +39,7 @@ final class SignalCompletion: Sendable {
     /// The receivers of `seq` have all run.
     func receiversFinished(_ seq: Int64) {
         state.withLock { Self.finishPart(of: seq, in: &$0) }
+        onFinished.withLock { $0 }?()
     }
 
     /// Every line up to `seq` has been written.
@@ -46,6 +55,7 @@ final class SignalCompletion: Sendable {
                 state.awaitingOutputHead = 0
             }
         }
+        onFinished.withLock { $0 }?()
     }
 
     /// Puts back signals taken by ``take()`` whose done marks could not be saved.
