@@ -120,6 +120,28 @@ struct FirstHourTests {
         #expect(output.summary.contains { $0.hasPrefix("post_save notes/late created:true") }, "\(output.summary)")
     }
 
+    @Test("on_busy = restart with repeated saves of one file: each save stops the run for the one before; one run ends, for the last")
+    func restartOnRepeatedSavesOfOneFile() throws {
+        let folder = try TemporaryFolder.project(config: """
+            [model Note]
+            path = notes
+            [receiver build]
+            signal = post_save
+            command = echo "start $(cat "$FILESIGNALS_PATH")" >> ../builds.log; sleep 1; echo "end $(cat "$FILESIGNALS_PATH")" >> ../builds.log
+            cwd = notes
+            on_busy = restart
+            """)
+        let command = try RunningCommand(["watch", "--json", "--results", "--no-state"], in: folder.url)
+        try #require(command.waitUntilReady(), "\(command.snapshot.stderr)")
+        // An editor saving every 150 ms, each save well inside the one-second build.
+        try folder.shell("for v in 1 2 3 4 5; do echo v$v > notes/x; sleep 0.15; done")
+        command.wait { $0.results.count >= 5 && $0.results.contains("build exited") }
+        let output = command.stopCleanly()
+        let ends = lines(folder, "builds.log").filter { $0.hasPrefix("end ") }
+        #expect(ends == ["end v5"], "\(lines(folder, "builds.log"))")
+        #expect(output.results.filter { $0 == "build exited" }.count == 1, "\(output.results)")
+    }
+
     @Test("-q still prints a receiver that failed, timed out or could not start")
     func quietShowsFailures() throws {
         let folder = try TemporaryFolder.project(config: """

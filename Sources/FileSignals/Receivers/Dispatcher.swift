@@ -69,6 +69,8 @@ public actor Dispatcher {
     private var roomWaiters: [(limit: Int, continuation: CheckedContinuation<Void, Never>)] = []
     private var isRoomUnlimited = false
     private var loopGuard: LoopGuard
+    /// The `restart` runs going, by instance, so that a newer signal of the instance stops them.
+    private var restartRuns: [RawPath: [(receiver: ReceiverDeclaration, stop: ProcessRunner.StopHandle)]] = [:]
 
     private struct Lane {
         var queue: [(signal: SignalPayload, done: @Sendable () -> Void)] = []
@@ -110,6 +112,11 @@ public actor Dispatcher {
     public func dispatch(_ signal: SignalPayload, done: @escaping @Sendable () -> Void = {}) {
         guard !isClosed else { return }
         let key = signal.path
+        // A newer signal of the instance makes the `restart` runs going for it obsolete: they stop now rather
+        // than run to their end before the new one's turn comes.
+        for run in restartRuns[key] ?? [] where run.receiver.signals.contains(signal.signal) && run.receiver.listens(to: signal.sender) {
+            run.stop.stop()
+        }
         lanes[key, default: Lane()].queue.append((signal, done))
         queuedCount += 1
         guard !lanes[key]!.isWorking else { return }
@@ -249,10 +256,15 @@ public actor Dispatcher {
         switch receiver.onBusy {
         case .queue: ticket = await gate.enterWhenFree(stop)
         case .restart:
-            guard let entered = await gate.enterStoppingOthers(stop) else {
+            // A newer signal of the same instance for this receiver waits in the lane: this one is obsolete.
+            let isSuperseded = lanes[signal.path]?.queue.contains {
+                receiver.signals.contains($0.signal.signal) && receiver.listens(to: $0.signal.sender)
+            } ?? false
+            guard !isSuperseded, let entered = await gate.enterStoppingOthers(stop) else {
                 return skipped(receiver, signal, because: "a newer signal restarts it (on_busy = restart)")
             }
             ticket = entered
+            restartRuns[signal.path, default: []].append((receiver, stop))
         case .parallel: ticket = await gate.enter(stop)
         case .skip:
             guard let entered = await gate.enterIfFree(stop) else {
@@ -289,6 +301,10 @@ public actor Dispatcher {
             try? await Task.sleep(for: pause)
             pause = min(pause * 2, .milliseconds(250))
             outcome = await run(receiver, signal, line: line, stop: stop)
+        }
+        if receiver.onBusy == .restart {
+            restartRuns[signal.path]?.removeAll { $0.stop === stop }
+            if restartRuns[signal.path]?.isEmpty == true { restartRuns[signal.path] = nil }
         }
         await slots.release()
         await gate.leave(ticket)
