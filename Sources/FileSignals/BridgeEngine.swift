@@ -137,9 +137,8 @@ final class BridgeEngine: WatcherClient, @unchecked Sendable {
         }
         // `scan` watches on while receivers run: what they write is decided like any change (and their own
         // writes are not sent back to them), so the next scan does not find it and run them again.
-        if stopsWhenCaughtUp && isReady && reconciler.isSettled && unsent.isEmpty && !journal.completion.hasUnfinished {
-            isFinished = true
-        }
+        // Worked out at every tick: events read at the very end (see `WatcherThread`) may make it false again.
+        isFinished = stopsWhenCaughtUp && isReady && reconciler.isSettled && unsent.isEmpty && !journal.completion.hasUnfinished
     }
 
     func end(error: WatcherError?) {

@@ -25,7 +25,7 @@ enum StrayProcesses {
     /// The name of the variable that marks a run's processes.
     static let variable = "FILESIGNALS_RUN_ID"
 
-    private static let state = Mutex((nextRun: 1, running: Set<Int>()))
+    private static let state = Mutex((nextRun: 1, running: Set<Int>(), sweepScheduled: false))
     private static let isSubreaper: Bool = filesignals_become_subreaper() == 0
 
     /// Registers a run about to start. - Returns: its id, for its environment and ``runEnded(_:)``.
@@ -44,7 +44,24 @@ enum StrayProcesses {
     static func runEnded(_ run: Int, group: pid_t?) {
         state.withLock { _ = $0.running.remove(run) }
         guard isSubreaper else { return }
-        var groups: Set<pid_t> = group.map { [$0] } ?? []
+        sweep(groups: group.map { [$0] } ?? [])
+        // A stray may come here a moment after the run's end (`setsid` forks, and its child is handed over
+        // only when the forking process has exited): look again a little later, once per burst of runs.
+        let schedules = state.withLock { state in
+            defer { state.sweepScheduled = true }
+            return !state.sweepScheduled
+        }
+        guard schedules else { return }
+        DispatchQueue.global().asyncAfter(deadline: .now() + 1) {
+            state.withLock { $0.sweepScheduled = false }
+            sweep(groups: [])
+        }
+    }
+
+    /// Kills and reaps the strays of ended runs found among this process's children; `groups` are process
+    /// groups whose members are all strays.
+    private static func sweep(groups: Set<pid_t>) {
+        var groups = groups
         // Killing a stray hands its own children to us: a few rounds reach a whole tree.
         for _ in 0..<16 {
             let found = children()

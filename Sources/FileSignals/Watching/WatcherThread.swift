@@ -157,7 +157,14 @@ final class WatcherThread: Sendable {
             }
         }
         var pausedUntil: ContinuousClock.Instant?
-        while !client.isFinished {
+        while true {
+            if client.isFinished {
+                // A client that finishes by itself (`scan`) gets what inotify has queued first: a change its
+                // receivers made a moment ago is still its business.
+                readEvents(upTo: 16, untilStopped: false)
+                client.tick()
+                if client.isFinished { return }
+            }
             let isBehind = client.isBehind
             if let until = pausedUntil, ContinuousClock.now >= until { pausedUntil = nil }
             let readsInotify = !isBehind && pausedUntil == nil
