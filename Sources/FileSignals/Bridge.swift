@@ -158,19 +158,8 @@ public struct Bridge: Sendable {
         }
         thread.stop()
         if let failure = engine.failure { throw failure }
-        if let dispatcher {
-            // `scan` caught up: every signal it found gets every receiver, however long they take. Stopped by
-            // SIGINT or SIGTERM (cancelled), running receivers get their grace, and the rest waits for next time.
-            if stopsWhenCaughtUp && !Task.isCancelled {
-                await withTaskCancellationHandler {
-                    await dispatcher.waitUntilIdle()
-                } onCancel: {
-                    // SIGINT or SIGTERM while waiting: runs not started are left for the next scan.
-                    Task { await dispatcher.close(grace: shutdownGrace) }
-                }
-            }
-            await dispatcher.close(grace: shutdownGrace)
-        }
+        // `scan` has waited for its receivers already: its engine ends only once every signal is finished.
+        if let dispatcher { await dispatcher.close(grace: shutdownGrace) }
         // Lines the reader has not been given yet go out now, so that they count as done.
         outputProgress?.flush()
         _ = journal.record([], tableChanges: [], nextSeq: engine.reconciler.nextSeq)

@@ -111,7 +111,7 @@ struct Explanation {
                 seq: 0, time: .now(), signal: signalName, sender: model.name, instance: location.instanceName,
                 path: path, created: signalName == ModelSignal.postSave.rawValue ? (exists == nil) : nil,
                 source: ModelSignal(rawValue: signalName) == nil ? .send : .live, state: exists)
-            for receiver in config.receivers where receiver.signals.contains(signalName) && receiver.listens(to: model.name) {
+            for receiver in config.receivers where receiver.receives(signalName, from: model.name) {
                 runs += 1
                 lines.append("")
                 lines.append("receiver \(receiver.name), on \(signalName):")

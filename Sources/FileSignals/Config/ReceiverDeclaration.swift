@@ -50,4 +50,8 @@ public struct ReceiverDeclaration: Sendable, Hashable {
 
     /// Whether a signal from `sender` reaches this receiver (its signal name checked separately).
     public func listens(to sender: String) -> Bool { senders.isEmpty || senders.contains(sender) }
+
+    /// Whether the signal named `signal` from `sender` reaches this receiver: the one rule that picks a
+    /// signal's receivers.
+    public func receives(_ signal: String, from sender: String) -> Bool { signals.contains(signal) && listens(to: sender) }
 }

@@ -96,7 +96,7 @@ public actor Dispatcher {
 
     /// Whether any receiver listens to `signal` from `sender`.
     public func hasReceivers(for signal: String, sender: String) -> Bool {
-        receivers.contains { $0.signals.contains(signal) && $0.listens(to: sender) }
+        receivers.contains { $0.receives(signal, from: sender) }
     }
 
     /// Replaces the receivers (a reloaded config). A receiver whose `dispatch_uid` (or, without one, name)
@@ -114,7 +114,7 @@ public actor Dispatcher {
         let key = signal.path
         // A newer signal of the instance makes the `restart` runs going for it obsolete: they stop now rather
         // than run to their end before the new one's turn comes.
-        for run in restartRuns[key] ?? [] where run.receiver.signals.contains(signal.signal) && run.receiver.listens(to: signal.sender) {
+        for run in restartRuns[key] ?? [] where run.receiver.receives(signal.signal, from: signal.sender) {
             run.stop.stop()
         }
         lanes[key, default: Lane()].queue.append((signal, done))
@@ -215,7 +215,7 @@ public actor Dispatcher {
     /// Runs the receivers of one signal, in order.
     /// - Returns: false when the dispatcher was closed before every receiver had its turn.
     private func dispatchNow(_ signal: SignalPayload) async -> Bool {
-        let connected = receivers.filter { $0.signals.contains(signal.signal) && $0.listens(to: signal.sender) }
+        let connected = receivers.filter { $0.receives(signal.signal, from: signal.sender) }
         // Encoded once for every receiver's stdin.
         let line = signal.jsonLine()
         for receiver in connected where applies(receiver, to: signal) {
@@ -257,9 +257,7 @@ public actor Dispatcher {
         case .queue: ticket = await gate.enterWhenFree(stop)
         case .restart:
             // A newer signal of the same instance for this receiver waits in the lane: this one is obsolete.
-            let isSuperseded = lanes[signal.path]?.queue.contains {
-                receiver.signals.contains($0.signal.signal) && receiver.listens(to: $0.signal.sender)
-            } ?? false
+            let isSuperseded = lanes[signal.path]?.queue.contains { receiver.receives($0.signal.signal, from: $0.signal.sender) } ?? false
             guard !isSuperseded, let entered = await gate.enterStoppingOthers(stop) else {
                 return skipped(receiver, signal, because: "a newer signal restarts it (on_busy = restart)")
             }

@@ -380,8 +380,8 @@ public struct Reconciler: Sendable {
     }
 
     /// When a change is looked at: once it has been quiet for `settle`. One still being written (created or
-    /// modified, never closed) is decided then only if it arrived whole (``InstanceState/arrivedWhole(at:)``); otherwise
-    /// it waits for `unclosedWriteTimeout` in ``flushDue(now:)``.
+    /// modified, never closed) is decided then only if it arrived whole (``InstanceState/arrivedWhole(at:)``);
+    /// otherwise it waits for `unclosedWriteTimeout` in ``flushDue(now:)``.
     private func deadline(of change: PendingChange) -> Instant {
         change.lastEvent + options.settle
     }
