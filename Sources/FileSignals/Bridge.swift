@@ -29,11 +29,14 @@ public struct Bridge: Sendable {
         case progress(files: Int)
     }
 
-    /// A signal and its JSON line.
+    /// A signal, its JSON line, and the deliveries the journal recorded for it.
     public struct Emitted: Sendable {
         public var payload: SignalPayload
         /// The JSON line, newline included.
         public var line: [UInt8]
+        /// The receivers it goes to (``ReceiverDeclaration/deliveryKey``), and ``Delivery/standardOutput``
+        /// when its line is printed for a confirmed reader.
+        public var deliveries: [String] = []
     }
 
     public let models: [Model]
@@ -45,7 +48,7 @@ public struct Bridge: Sendable {
     /// Stop once the first walk and its catch-up are decided, instead of watching (`filesignals scan`).
     public let stopsWhenCaughtUp: Bool
     /// Runs the receivers; nil to only report signals to the caller.
-    public let dispatcher: Dispatcher?
+    public var dispatcher: Dispatcher?
     /// How long running receivers get to finish when the bridge stops.
     public let shutdownGrace: Duration
     /// Whether the caller also gets the raw events (``Event/raw(_:)``).
@@ -77,6 +80,12 @@ public struct Bridge: Sendable {
         self.shutdownGrace = shutdownGrace
     }
 
+    /// The deliveries `signal` makes: one per receiver it reaches, and the printing of its line when a reader
+    /// is confirmed. Recorded with the signal; each is marked done on its own.
+    func deliveries(for signal: SignalPayload) -> [String] {
+        (outputProgress != nil ? [Delivery.standardOutput] : []) + (dispatcher?.deliveries(for: signal) ?? [])
+    }
+
     /// Every distinct top folder of the models.
     public var folders: [RawPath] {
         var seen = Set<RawPath>()
@@ -93,19 +102,7 @@ public struct Bridge: Sendable {
         let contents = try journal.open(retention: journalRetention)
         outputProgress?.report(to: journal.completion)
         defer { outputProgress?.report(to: nil) }
-        if !contents.unfinished.isEmpty {
-            let replayed = contents.unfinished.map { entry in (entry, SignalPayload(jsonLine: entry.line)) }
-            for (entry, payload) in replayed {
-                journal.completion.expect([entry.seq], receivers: dispatcher != nil && payload != nil, output: outputProgress != nil)
-            }
-            try await handle(.replay(contents.unfinished))
-            if let dispatcher {
-                for case (let entry, var payload?) in replayed {
-                    payload.source = .catchUp
-                    await dispatcher.dispatch(payload) { [completion = journal.completion] in completion.receiversFinished(entry.seq) }
-                }
-            }
-        }
+        try await replay(contents.unfinished, journal, handle)
         do {
             try await watch(contents, journal, handle)
         } catch {
@@ -115,6 +112,30 @@ public struct Bridge: Sendable {
             outputProgress?.flush()
             journal.flushDone()
             throw error
+        }
+    }
+
+    /// Makes again the deliveries a previous run recorded and did not finish (it was killed): each to its own
+    /// receiver only, and the line printed again only when it had not been. A delivery to a receiver this run
+    /// does not have (no `--json`, say) waits for a run that has it.
+    private func replay(_ unfinished: [JournalEntry], _ journal: Journal, _ handle: @escaping @Sendable (Event) async throws -> Void) async throws {
+        var resent: [(entry: JournalEntry, payload: SignalPayload?, receivers: Set<String>)] = []
+        for var entry in unfinished {
+            let payload = SignalPayload(jsonLine: entry.line)
+            // Recorded before deliveries were kept: every delivery of today's.
+            let pending = entry.pendingDeliveries ?? payload.map(deliveries(for:)) ?? [Delivery.standardOutput]
+            let now = pending.filter { $0 == Delivery.standardOutput ? outputProgress != nil : dispatcher != nil && payload != nil }
+            guard !now.isEmpty else { continue }
+            journal.completion.expect(entry.seq, deliveries: now)
+            entry.deliveries = now.map { ($0, .pending) }
+            resent.append((entry, payload, Set(now).subtracting([Delivery.standardOutput])))
+        }
+        guard !resent.isEmpty else { return }
+        try await handle(.replay(resent.map(\.entry)))
+        guard let dispatcher else { return }
+        for case (let entry, var payload?, let receivers) in resent where !receivers.isEmpty {
+            payload.source = .catchUp
+            await dispatcher.dispatch(payload, to: receivers) { [completion = journal.completion] in completion.delivered(entry.seq, to: $0) }
         }
     }
 
@@ -143,8 +164,10 @@ public struct Bridge: Sendable {
                 try await handle(event)
                 guard case .signals(let emitted) = event, let dispatcher else { continue }
                 for item in emitted {
+                    let receivers = Set(item.deliveries).subtracting([Delivery.standardOutput])
+                    guard !receivers.isEmpty else { continue }
                     let seq = item.payload.seq
-                    await dispatcher.dispatch(item.payload) { [completion = journal.completion] in completion.receiversFinished(seq) }
+                    await dispatcher.dispatch(item.payload, to: receivers) { [completion = journal.completion] in completion.delivered(seq, to: $0) }
                 }
                 await dispatcher.waitForRoom()
             }

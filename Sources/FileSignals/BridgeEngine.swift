@@ -31,8 +31,8 @@ final class BridgeEngine: WatcherClient, @unchecked Sendable {
 
     private let continuation: AsyncStream<Bridge.Event>.Continuation
     private let journal: Journal
-    private let hasDispatcher: Bool
-    private let confirmsOutput: Bool
+    /// The deliveries each signal makes (``Bridge/deliveries(for:)``).
+    private let deliveries: @Sendable (SignalPayload) -> [String]
     private let forwardsRawEvents: Bool
     private let stopsWhenCaughtUp: Bool
     private let endedWith = Mutex<WatcherError?>(nil)
@@ -53,8 +53,7 @@ final class BridgeEngine: WatcherClient, @unchecked Sendable {
         self.sendInterval = min(max(settle / 5, .milliseconds(1)), .milliseconds(10))
         self.burstReadPause = min(settle / 5, .milliseconds(10))
         self.journal = journal
-        self.hasDispatcher = bridge.dispatcher != nil
-        self.confirmsOutput = bridge.outputProgress != nil
+        self.deliveries = bridge.deliveries(for:)
         self.forwardsRawEvents = bridge.forwardsRawEvents
         self.stopsWhenCaughtUp = bridge.stopsWhenCaughtUp
         (outbox, continuation) = AsyncStream.makeStream(of: Bridge.Event.self)
@@ -154,11 +153,11 @@ final class BridgeEngine: WatcherClient, @unchecked Sendable {
 
     /// Records the unsent signals and the table changes behind them, then hands the signals over.
     private func emit(completesFirstWalk: Bool = false, now: ContinuousClock.Instant) {
-        let emitted = unsent.map { Bridge.Emitted(payload: $0, line: $0.jsonLine()) }
+        let emitted = unsent.map { Bridge.Emitted(payload: $0, line: $0.jsonLine(), deliveries: deliveries($0)) }
         unsent.removeAll(keepingCapacity: true)
         record(emitted, completesFirstWalk: completesFirstWalk)
         guard !emitted.isEmpty else { return }
-        journal.completion.expect(emitted.map(\.payload.seq), receivers: hasDispatcher, output: confirmsOutput)
+        for item in emitted { journal.completion.expect(item.payload.seq, deliveries: item.deliveries) }
         send(.signals(emitted))
         lastSend = now
     }

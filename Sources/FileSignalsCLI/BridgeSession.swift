@@ -42,7 +42,7 @@ enum BridgeSession {
                 switch event {
                 case .replay(let entries):
                     Log.info("\(entries.count) signal\(entries.count == 1 ? "" : "s") of the last run had not finished; sending them again")
-                    for entry in entries {
+                    for entry in entries where entry.pendingDeliveries?.contains(Delivery.standardOutput) == true {
                         if json { try standardOutput.write(entry.lineForRedispatch + [UInt8(ascii: "\n")], mark: entry.seq) }
                     }
                 case .signals(let signals):
@@ -109,14 +109,19 @@ enum BridgeSession {
         }
     }
 
-    /// The dispatcher for a config's receivers, or nil with `--no-receivers` or no config.
+    /// The dispatcher of the config's receivers and of the closures connected in Swift (the config's are
+    /// connected to the shared ``SignalRegistry`` here), or nil with `--no-receivers` or no receiver at all.
     /// - Parameter failures: counts the runs that failed, when the command's exit status tells of them.
     static func dispatcher(for target: WatchTarget, enabled: Bool, results: Bool, failures: FailureCount? = nil) -> Dispatcher? {
-        guard enabled, let config = target.config else { return nil }
+        let registry = SignalRegistry.shared
+        let declared = target.config?.receivers ?? []
+        guard enabled, !declared.isEmpty || !registry.connectedInSwift.isEmpty else { return nil }
+        registry.replaceDeclared(with: declared)
         let log = ReceiverLog.reporter(results: results)
+        let general = target.config?.general ?? GeneralSettings()
         return Dispatcher(
-            receivers: config.receivers, handlers: FileSignalsCLI.handlers,
-            settings: .init(root: config.root, jobs: config.general.jobs, loopLimit: config.general.loopLimit),
+            registry: registry, handlers: FileSignalsCLI.handlers,
+            settings: .init(root: target.root, jobs: general.jobs, loopLimit: general.loopLimit),
             report: { report in
                 if report.result.isFailure { failures?.add() }
                 log(report)

@@ -48,7 +48,8 @@ struct ConfigSummary {
             lines.append("")
             lines.append("signal \(signal.name)" + (signal.description.map { ": \($0)" } ?? ""))
         }
-        for receiver in config.receivers {
+        // Closures connected in Swift (in a program built on FileSignalsCLI) are receivers too.
+        for receiver in config.receivers + SignalRegistry.shared.connectedInSwift {
             lines.append("")
             let senders = receiver.senders.isEmpty ? "every sender" : receiver.senders.joined(separator: " ")
             lines.append("receiver \(receiver.name): \(receiver.signals.joined(separator: " ")) from \(senders)")
@@ -58,6 +59,7 @@ struct ConfigSummary {
             case .handler(let name, let options):
                 let shown = options.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
                 lines.append("  handler: \(name)" + (shown.isEmpty ? "" : " (" + shown.joined(separator: ", ") + ")"))
+            case .swift(let closure): lines.append("  Swift closure connected at \(closure.connectedAt)")
             }
             var how = [
                 "timeout " + (receiver.timeout.map(DurationText.format) ?? "none"),

@@ -105,13 +105,16 @@ struct Explanation {
         lines.append("a delete sends pre_delete, then post_delete")
 
         let signals = signal.map { [$0] } ?? ModelSignal.allCases.map(\.rawValue)
+        // The config's receivers and the closures connected in Swift, picked as the dispatcher picks them.
+        let receivers = SignalRegistry.shared
+        receivers.replaceDeclared(with: config.receivers)
         var runs = 0
         for signalName in signals {
             let payload = SignalPayload(
                 seq: 0, time: .now(), signal: signalName, sender: model.name, instance: location.instanceName,
                 path: path, created: signalName == ModelSignal.postSave.rawValue ? (exists == nil) : nil,
                 source: ModelSignal(rawValue: signalName) == nil ? .send : .live, state: exists)
-            for receiver in config.receivers where receiver.receives(signalName, from: model.name) {
+            for receiver in receivers.receivers(of: signalName, from: model.name) {
                 runs += 1
                 lines.append("")
                 lines.append("receiver \(receiver.name), on \(signalName):")
@@ -163,6 +166,8 @@ struct Explanation {
         case .handler(let name, let options):
             let shown = options.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
             lines.append("  Swift handler `\(name)`" + (shown.isEmpty ? "" : " with \(shown)"))
+        case .closure(let closure):
+            lines.append("  Swift closure connected at \(closure.connectedAt)")
         }
         lines.append("  cwd: \(invocation.workingFolder)")
         lines.append("  env (added):")

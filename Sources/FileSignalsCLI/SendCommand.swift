@@ -37,8 +37,11 @@ struct SendCommand: AsyncParsableCommand {
 
     func run() async throws {
         let loaded = try config.load()
-        guard loaded.signalNames.contains(signal) else {
-            throw ValidationError("unknown signal `\(signal)`\(NearestWord.hint(for: signal, among: loaded.signalNames)); the config declares \(loaded.signalNames.joined(separator: ", "))")
+        // Custom signals made in Swift (`Signal("published")`) count as declared.
+        let registry = SignalRegistry.shared
+        let known = loaded.signalNames + registry.signalNames.filter { !loaded.signalNames.contains($0) }
+        guard known.contains(signal) else {
+            throw ValidationError("unknown signal `\(signal)`\(NearestWord.hint(for: signal, among: known)); the config declares \(known.joined(separator: ", "))")
         }
         var extra: [String: String] = [:]
         for argument in arguments {
@@ -55,8 +58,9 @@ struct SendCommand: AsyncParsableCommand {
 
         let failures = FailureCount()
         let printsJSON = json
+        registry.replaceDeclared(with: loaded.receivers)
         let dispatcher = Dispatcher(
-            receivers: loaded.receivers, handlers: FileSignalsCLI.handlers,
+            registry: registry, handlers: FileSignalsCLI.handlers,
             settings: .init(root: loaded.root, jobs: loaded.general.jobs, loopLimit: Int.max)
         ) { report in
             if report.result.isFailure { failures.add() }
@@ -71,7 +75,7 @@ struct SendCommand: AsyncParsableCommand {
         }
         var anyReceiver = false
         for payload in payloads {
-            if await dispatcher.hasReceivers(for: payload.signal, sender: payload.sender) { anyReceiver = true }
+            if dispatcher.hasReceivers(for: payload.signal, sender: payload.sender) { anyReceiver = true }
             await dispatcher.dispatch(payload)
         }
         await dispatcher.waitUntilIdle()

@@ -19,6 +19,10 @@ struct WatchTarget {
     /// The config file as named, for reloading.
     var configPath: String?
 
+    /// The folder receivers run in and name as `FILESIGNALS_ROOT`: the config's folder, or the first folder
+    /// given on the command line.
+    var root: RawPath { config?.root ?? models.first?.folders.first?.path ?? RawPath("/") }
+
     /// Resolves the command line into models, settings and a state path.
     /// - Throws: `ValidationError` (64) for contradictory options, exit 78 for a bad config, and
     ///   ``WatcherError/missingFolder(_:)`` for a folder given on the command line that does not exist.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 
-/// A `[receiver NAME]` section: what runs, for which signals and senders, and how.
+/// A receiver: what runs, for which signals and senders, and how. A `[receiver NAME]` section declares one;
+/// ``Signal/connect(sender:dispatchUID:timeout:robust:file:line:_:)`` makes one of a Swift closure.
 public struct ReceiverDeclaration: Sendable, Hashable {
     /// What the receiver runs.
     public enum Action: Sendable, Hashable {
@@ -10,6 +11,8 @@ public struct ReceiverDeclaration: Sendable, Hashable {
         case exec([String])
         /// `handler =`: a Swift handler by name, with the section's other keys as its options.
         case handler(name: String, options: [String: String])
+        /// A closure connected in Swift.
+        case swift(SwiftReceiver)
     }
 
     /// `on_busy`: what to do when a run of this receiver is still going.
@@ -48,10 +51,24 @@ public struct ReceiverDeclaration: Sendable, Hashable {
         public var value: String
     }
 
+    /// What the journal keys this receiver's deliveries by, and what makes two receivers one (Django's
+    /// `dispatch_uid`): its `dispatch_uid`, or its name. A reordered config therefore resends nothing.
+    public var deliveryKey: String { dispatchUID ?? name }
+
     /// Whether a signal from `sender` reaches this receiver (its signal name checked separately).
     public func listens(to sender: String) -> Bool { senders.isEmpty || senders.contains(sender) }
 
     /// Whether the signal named `signal` from `sender` reaches this receiver: the one rule that picks a
     /// signal's receivers.
     public func receives(_ signal: String, from sender: String) -> Bool { signals.contains(signal) && listens(to: sender) }
+
+    /// Whether it runs for `signal` once picked: `when = created` and `content-changed` only filter `post_save`.
+    public func applies(to signal: SignalPayload) -> Bool {
+        guard signal.signal == ModelSignal.postSave.rawValue else { return true }
+        switch when {
+        case .always: return true
+        case .created: return signal.created == true
+        case .contentChanged: return signal.changes.map { $0.contains(.content) } ?? true
+        }
+    }
 }

@@ -20,6 +20,17 @@ struct JSONWriter {
         bytes.append(UInt8(ascii: ":"))
     }
 
+    /// A key that is not known in advance (a receiver's name), quoted and escaped as a string value is.
+    mutating func string(key name: String, _ value: String) {
+        if !isFirst { bytes.append(UInt8(ascii: ",")) }
+        isFirst = false
+        var name = name
+        name.withUTF8 { appendQuoted($0) }
+        bytes.append(UInt8(ascii: ":"))
+        var value = value
+        value.withUTF8 { appendQuoted($0) }
+    }
+
     mutating func string(_ name: StaticString, _ value: String) {
         key(name)
         var value = value

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 import Foundation
 
-/// Runs the receivers of the config for each signal, with Django's dispatch rules.
+/// Runs the receivers of each signal, with Django's dispatch rules: the one dispatcher, for the config's
+/// receivers and the closures connected in Swift alike (both are connections in a ``SignalRegistry``).
 ///
 /// - Receivers of a signal run one after another, in the order they are declared, each only for the senders
 ///   it names. A failure is reported and the next receiver still runs (`send_robust`), unless the failing
@@ -25,6 +26,8 @@ public actor Dispatcher {
         /// The process could not be started for want of a resource that frees up (descriptors, processes,
         /// memory): the run is tried again rather than counted as done.
         var couldNotStartForNow = false
+        /// What a Swift receiver threw.
+        public var error: (any Error)?
     }
 
     /// Settings that come from `[filesignals]` and the command line.
@@ -51,9 +54,9 @@ public actor Dispatcher {
         }
     }
 
-    private var receivers: [ReceiverDeclaration]
-    private let handlers: HandlerRegistry
-    private let settings: Settings
+    /// Where the receivers are picked from.
+    public nonisolated let registry: SignalRegistry
+    private let runner: ReceiverRunner
     private let report: @Sendable (Report) -> Void
     private let warn: @Sendable (String) -> Void
     /// When runs that could not start were last warned of: at most once a minute, however many wait.
@@ -73,21 +76,40 @@ public actor Dispatcher {
     private var restartRuns: [RawPath: [(receiver: ReceiverDeclaration, stop: ProcessRunner.StopHandle)]] = [:]
 
     private struct Lane {
-        var queue: [(signal: SignalPayload, done: @Sendable () -> Void)] = []
+        var queue: [Queued] = []
         var isWorking = false
     }
 
-    /// - Parameters:
-    ///   - receivers: in declaration order.
-    ///   - report: called for each run, from any thread.
-    ///   - warn: told of what holds runs up without being a result (runs that cannot start for now).
+    /// A signal waiting for its turn, and whom to tell as its receivers finish.
+    private struct Queued {
+        var signal: SignalPayload
+        /// The deliveries to make (receivers' ``ReceiverDeclaration/deliveryKey``); nil for every receiver.
+        var deliveries: Set<String>?
+        var delivered: @Sendable (String) -> Void
+        var done: @Sendable () -> Void
+    }
+
+    /// A dispatcher of `receivers` only (declaration order), in a registry of its own.
     public init(
         receivers: [ReceiverDeclaration], handlers: HandlerRegistry = .builtIn, settings: Settings,
         report: @escaping @Sendable (Report) -> Void, warn: @escaping @Sendable (String) -> Void = { _ in }
     ) {
-        self.receivers = receivers
-        self.handlers = handlers
-        self.settings = settings
+        let registry = SignalRegistry()
+        registry.replaceDeclared(with: receivers)
+        self.init(registry: registry, handlers: handlers, settings: settings, report: report, warn: warn)
+    }
+
+    /// - Parameters:
+    ///   - registry: the receivers, looked up for each signal (a closure connected later gets later signals).
+    ///   - report: called for each run, from any thread.
+    ///   - warn: told of what holds runs up without being a result (runs that cannot start for now).
+    public init(
+        registry: SignalRegistry, handlers: HandlerRegistry = .builtIn, settings: Settings,
+        report: @escaping @Sendable (Report) -> Void, warn: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
+        self.registry = registry
+        self.runner = ReceiverRunner(settings: settings, handlers: handlers)
+        registry.runner = runner
         self.report = report
         self.warn = warn
         self.loopGuard = LoopGuard(limit: settings.loopLimit, window: settings.loopWindow)
@@ -95,21 +117,40 @@ public actor Dispatcher {
     }
 
     /// Whether any receiver listens to `signal` from `sender`.
-    public func hasReceivers(for signal: String, sender: String) -> Bool {
-        receivers.contains { $0.receives(signal, from: sender) }
+    public nonisolated func hasReceivers(for signal: String, sender: String) -> Bool {
+        !registry.receivers(of: signal, from: sender).isEmpty
     }
 
-    /// Replaces the receivers (a reloaded config). A receiver whose `dispatch_uid` (or, without one, name)
-    /// is unchanged keeps its busy state; the change applies from the next signal.
+    /// The deliveries `signal` makes: the ``ReceiverDeclaration/deliveryKey`` of each receiver it reaches and
+    /// that its `when` lets run, in order. The journal records them with the signal.
+    public nonisolated func deliveries(for signal: SignalPayload) -> [String] {
+        var seen = Set<String>()
+        return registry.receivers(of: signal.signal, from: signal.sender)
+            .filter { $0.applies(to: signal) && seen.insert($0.deliveryKey).inserted }
+            .map(\.deliveryKey)
+    }
+
+    /// Replaces the config's receivers (a reloaded config); closures connected in Swift stay. A receiver whose
+    /// `dispatch_uid` (or, without one, name) is unchanged keeps its busy state; the change applies from the
+    /// next signal.
     public func replaceReceivers(_ new: [ReceiverDeclaration]) {
-        receivers = new
-        let keys = Set(new.map(Self.gateKey))
+        registry.replaceDeclared(with: new)
+        let keys = Set((new + registry.connectedInSwift).map(\.deliveryKey))
         gates = gates.filter { keys.contains($0.key) }
     }
 
-    /// Queues `signal` behind the earlier signals of its instance; `done` is called once every receiver
-    /// has finished with it (not when the dispatcher is closed before its turn came).
-    public func dispatch(_ signal: SignalPayload, done: @escaping @Sendable () -> Void = {}) {
+    /// Queues `signal` behind the earlier signals of its instance.
+    ///
+    /// - Parameters:
+    ///   - deliveries: the receivers (by ``ReceiverDeclaration/deliveryKey``) to run; nil for every one.
+    ///   - delivered: called for each of `deliveries` once it is finished with (run, skipped by a rule, or
+    ///     left out because a receiver before it failed with `robust = no`); not for those the dispatcher
+    ///     was closed before, which stay undelivered in the journal.
+    ///   - done: called once every receiver has finished with it (not when closed before its turn came).
+    public func dispatch(
+        _ signal: SignalPayload, to deliveries: Set<String>? = nil, delivered: @escaping @Sendable (String) -> Void = { _ in },
+        done: @escaping @Sendable () -> Void = {}
+    ) {
         guard !isClosed else { return }
         let key = signal.path
         // A newer signal of the instance makes the `restart` runs going for it obsolete: they stop now rather
@@ -117,7 +158,7 @@ public actor Dispatcher {
         for run in restartRuns[key] ?? [] where run.receiver.receives(signal.signal, from: signal.sender) {
             run.stop.stop()
         }
-        lanes[key, default: Lane()].queue.append((signal, done))
+        lanes[key, default: Lane()].queue.append(Queued(signal: signal, deliveries: deliveries, delivered: delivered, done: done))
         queuedCount += 1
         guard !lanes[key]!.isWorking else { return }
         lanes[key]!.isWorking = true
@@ -202,7 +243,7 @@ public actor Dispatcher {
             lanes[key]!.queue.removeFirst()
             queuedCount -= 1
             if !roomWaiters.isEmpty { resumeRoomWaiters() }
-            if await dispatchNow(next.signal) { next.done() }
+            if await dispatchNow(next) { next.done() }
         }
         lanes[key] = nil
         if lanes.isEmpty {
@@ -212,30 +253,37 @@ public actor Dispatcher {
         }
     }
 
-    /// Runs the receivers of one signal, in order.
+    /// Runs the receivers of one signal, in order, telling of each delivery as it is finished with.
     /// - Returns: false when the dispatcher was closed before every receiver had its turn.
-    private func dispatchNow(_ signal: SignalPayload) async -> Bool {
-        let connected = receivers.filter { $0.receives(signal.signal, from: signal.sender) }
+    private func dispatchNow(_ queued: Queued) async -> Bool {
+        let signal = queued.signal
+        var left = queued.deliveries ?? []
+        var picked: [ReceiverDeclaration] = []
+        for receiver in registry.receivers(of: signal.signal, from: signal.sender) where queued.deliveries == nil || left.contains(receiver.deliveryKey) {
+            left.remove(receiver.deliveryKey)
+            picked.append(receiver)
+        }
+        // Deliveries to receivers that are gone (a reload removed them) are finished with: nobody is left to run.
+        left.forEach(queued.delivered)
         // Encoded once for every receiver's stdin.
         let line = signal.jsonLine()
-        for receiver in connected where applies(receiver, to: signal) {
+        for (index, receiver) in picked.enumerated() {
+            guard receiver.applies(to: signal) else {
+                queued.delivered(receiver.deliveryKey)
+                continue
+            }
             if isClosed { return false }
             let result = await runOrSkip(receiver, signal, line: line)
-            // Stopped by the shutdown: the signal is not finished, and is dispatched again at the next start.
+            // Stopped by the shutdown: the delivery is not made, and is made again at the next start.
             if isClosed && result.wasStopped { return false }
-            if result.isFailure && !receiver.robust { return true }
+            queued.delivered(receiver.deliveryKey)
+            if result.isFailure && !receiver.robust {
+                // Django's `send`: the receivers after a failing one do not get the signal, now or later.
+                picked[(index + 1)...].forEach { queued.delivered($0.deliveryKey) }
+                return true
+            }
         }
         return true
-    }
-
-    /// `when`: created and content-changed only filter `post_save`.
-    private func applies(_ receiver: ReceiverDeclaration, to signal: SignalPayload) -> Bool {
-        guard signal.signal == ModelSignal.postSave.rawValue else { return true }
-        switch receiver.when {
-        case .always: return true
-        case .created: return signal.created == true
-        case .contentChanged: return signal.changes.map { $0.contains(.content) } ?? true
-        }
     }
 
     /// Reports that `receiver` does not run for `signal`, and why.
@@ -248,7 +296,7 @@ public actor Dispatcher {
     }
 
     private func runOrSkip(_ receiver: ReceiverDeclaration, _ signal: SignalPayload, line: [UInt8]) async -> ReceiverResult {
-        let loopKey = LoopGuard.Key(receiver: Self.gateKey(receiver), instance: signal.path)
+        let loopKey = LoopGuard.Key(receiver: receiver.deliveryKey, instance: signal.path)
         if let reason = loopGuard.reasonNotToRun(loopKey, for: signal) { return skipped(receiver, signal, because: reason) }
         let gate = gate(for: receiver)
         let stop = ProcessRunner.StopHandle()
@@ -283,7 +331,7 @@ public actor Dispatcher {
             result.wasStopped = true
             return result
         }
-        var outcome = await run(receiver, signal, line: line, stop: stop)
+        var outcome = await runner.run(receiver, signal, line: line, stop: stop, isStopping: { await self.isClosed })
         // Out of descriptors or processes for now (a burst at a low `ulimit -n`): the run is not done; it waits
         // and is tried again. Closed meanwhile, its signal stays unfinished and is dispatched at the next start.
         var pause = Duration.milliseconds(50)
@@ -298,7 +346,7 @@ public actor Dispatcher {
             }
             try? await Task.sleep(for: pause)
             pause = min(pause * 2, .milliseconds(250))
-            outcome = await run(receiver, signal, line: line, stop: stop)
+            outcome = await runner.run(receiver, signal, line: line, stop: stop, isStopping: { await self.isClosed })
         }
         if receiver.onBusy == .restart {
             restartRuns[signal.path]?.removeAll { $0.stop === stop }
@@ -312,109 +360,10 @@ public actor Dispatcher {
     }
 
     private func gate(for receiver: ReceiverDeclaration) -> ReceiverGate {
-        let key = Self.gateKey(receiver)
+        let key = receiver.deliveryKey
         if let gate = gates[key] { return gate }
         let gate = ReceiverGate()
         gates[key] = gate
         return gate
-    }
-
-    private static func gateKey(_ receiver: ReceiverDeclaration) -> String {
-        receiver.dispatchUID.map { "uid:" + $0 } ?? "name:" + receiver.name
-    }
-
-    /// Runs one receiver for one signal (a process, or a Swift handler).
-    private func run(_ receiver: ReceiverDeclaration, _ signal: SignalPayload, line: [UInt8], stop: ProcessRunner.StopHandle) async -> Report {
-        let invocation = ReceiverInvocation(receiver: receiver, signal: signal, root: settings.root)
-        var result = ReceiverResult(
-            seq: signal.seq, receiver: receiver.name, signal: signal.signal, instance: signal.instance,
-            status: .exited, code: 0, milliseconds: 0, message: nil)
-        switch invocation.program {
-        case .process(let arguments):
-            var request = ProcessRunner.Request(
-                arguments: arguments,
-                environment: settings.baseEnvironment.filter { entry in
-                    !invocation.environment.contains { entry.starts(with: Array(($0.name + "=").utf8)) }
-                } + invocation.environment.map(\.entry),
-                workingFolder: invocation.workingFolder, input: line, timeout: receiver.timeout)
-            request.grace = settings.grace
-            let outcome = await ProcessRunner.run(request, stop: stop)
-            result.milliseconds = Self.milliseconds(outcome.duration)
-            switch outcome.status {
-            case .exited(let code): result.code = code
-            case .signaled(let number): result.status = .signaled; result.code = number
-            case .timedOut:
-                result.status = .timeout; result.code = nil
-                result.message = "stopped after \(DurationText.format(receiver.timeout ?? .zero))"
-            case .stopped where !isClosed:
-                // Stopped for a newer signal (on_busy = restart): superseded, not failed.
-                result.status = .skipped; result.code = nil
-                result.message = "stopped for a newer signal (on_busy = restart)"
-            case .stopped:
-                result.status = .signaled; result.code = SIGTERM
-                result.message = "stopped by filesignals"
-                result.wasStopped = true
-            case .failedToStart(let code):
-                result.status = .error; result.code = nil
-                result.message = "cannot start: \(String(cString: strerror(code)))"
-            }
-            var report = Report(result: result, standardOutput: outcome.standardOutput, standardError: outcome.standardError, droppedBytes: outcome.droppedBytes)
-            if case .failedToStart(let code) = outcome.status { report.couldNotStartForNow = [EMFILE, ENFILE, EAGAIN, ENOMEM].contains(code) }
-            return report
-        case .handler(let name, let options):
-            let started = ContinuousClock.now
-            guard let handler = handlers.handler(named: name) else {
-                result.status = .error; result.code = nil; result.message = "no handler named \(name)"
-                return Report(result: result)
-            }
-            let context = HandlerRegistry.Context(options: options, root: settings.root, receiver: receiver.name)
-            let outcome = await Self.callHandler(handler, signal, context, timeout: receiver.timeout)
-            result.milliseconds = Self.milliseconds(ContinuousClock.now - started)
-            switch outcome {
-            case .success: break
-            case .failure(let error as HandlerTimeout):
-                result.status = .timeout; result.code = nil; result.message = "\(error)"
-            case .failure(let error):
-                result.status = .error; result.code = nil; result.message = "\(error)"
-            }
-            return Report(result: result)
-        }
-    }
-
-    private struct HandlerTimeout: Error, CustomStringConvertible {
-        let timeout: Duration
-        var description: String { "stopped after \(DurationText.format(timeout))" }
-    }
-
-    private static func callHandler(
-        _ handler: @escaping HandlerRegistry.Handler, _ signal: SignalPayload, _ context: HandlerRegistry.Context, timeout: Duration?
-    ) async -> Result<Void, any Error> {
-        await withTaskGroup(of: Result<Void, any Error>.self) { group in
-            group.addTask {
-                do {
-                    try await handler(signal, context)
-                    return .success(())
-                } catch {
-                    return .failure(error)
-                }
-            }
-            if let timeout {
-                group.addTask {
-                    do {
-                        try await Task.sleep(for: timeout)
-                        return .failure(HandlerTimeout(timeout: timeout))
-                    } catch {
-                        return .success(())   // cancelled: the handler finished first
-                    }
-                }
-            }
-            let first = await group.next() ?? .success(())
-            group.cancelAll()
-            return first
-        }
-    }
-
-    private static func milliseconds(_ duration: Duration) -> Int {
-        Int(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
     }
 }

@@ -11,6 +11,8 @@ public struct ReceiverInvocation: Sendable, Hashable {
         case process(arguments: [[UInt8]])
         /// A Swift handler called in the bridge's process.
         case handler(name: String, options: [String: String])
+        /// A closure connected in Swift, called in the bridge's process.
+        case closure(SwiftReceiver)
     }
 
     /// One variable added to the environment.
@@ -42,6 +44,8 @@ public struct ReceiverInvocation: Sendable, Hashable {
             program = .process(arguments: words.map { ExecWords.substitute($0, values) })
         case .handler(let name, let options):
             program = .handler(name: name, options: options)
+        case .swift(let receiver):
+            program = .closure(receiver)
         }
         if let cwd = receiver.cwd {
             workingFolder = cwd.hasPrefix("/") ? cwd : root.description + "/" + cwd

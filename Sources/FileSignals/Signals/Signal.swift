@@ -1,27 +1,37 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-import Synchronization
 
-/// A signal and its receivers, as Django's `django.dispatch.Signal`: connect Swift closures to it, then send.
+/// A signal and its receivers, as Django's `django.dispatch.Signal`: connect Swift closures to it, and
+/// `filesignals watch`, `scan` and `send` call them, under the same rules as the config's receivers (order per
+/// instance, `jobs`, timeouts, robust or fail-fast, loop protection).
 ///
 /// Receivers are called in the order they were connected. A receiver connected with a `sender` only gets
 /// signals whose `sender` is that one. Connecting twice with the same `dispatchUID` and sender keeps the
-/// first receiver (connecting is idempotent). The list is copied before a send, so a receiver may connect
-/// or disconnect others while it runs.
+/// first receiver (connecting is idempotent). A config's receivers are connections too, on the signals their
+/// `signal =` names.
 ///
 /// ```swift
 /// Signal.postSave.connect(sender: "Article") { signal in
 ///     print("saved", signal.instance, signal.created == true ? "(new)" : "")
 /// }
+/// Signal.connect([.postSave, .postDelete], sender: "Image") { signal in try await thumbnails(signal) }
+/// let published = Signal("published")   // `filesignals send published ...` reaches its receivers
 /// ```
 public final class Signal: Sendable {
     /// What a receiver is: called with the signal, may throw to report a failure.
-    public typealias Receiver = @Sendable (SignalPayload) async throws -> Void
+    public typealias Receiver = SwiftReceiver.Body
 
     /// Names one connection, to disconnect it.
     public struct Connection: Hashable, Sendable {
         let id: Int
         public let dispatchUID: String?
+        /// The sender it listens to; nil for every sender.
         public let sender: String?
+
+        init(_ entry: SignalRegistry.Entry) {
+            id = entry.id
+            dispatchUID = entry.receiver.dispatchUID
+            sender = entry.receiver.senders.first
+        }
     }
 
     /// One receiver's outcome in ``sendRobust(_:)``.
@@ -31,25 +41,34 @@ public final class Signal: Sendable {
         public let error: (any Error)?
     }
 
-    /// The signal's name: `post_save`, or a custom signal's.
-    public let name: String
-    private let state = Mutex(State())
-
-    private struct State {
-        var nextID = 0
-        var receivers: [(connection: Connection, receiver: Receiver)] = []
+    /// A process or handler receiver that failed in ``send(_:)``: how it ended.
+    public struct ReceiverFailed: Error, CustomStringConvertible {
+        public let result: ReceiverResult
+        public var description: String { result.humanLine }
     }
 
-    public init(_ name: String) { self.name = name }
+    /// The signal's name: `post_save`, or a custom signal's.
+    public let name: String
+    /// Where its receivers are kept.
+    public let registry: SignalRegistry
+
+    /// A signal named `name`; the command line finds a custom signal by its name (`filesignals send NAME`).
+    public convenience init(_ name: String) { self.init(name, registry: .shared) }
+
+    init(_ name: String, registry: SignalRegistry) {
+        self.name = name
+        self.registry = registry
+        registry.register(self)
+    }
 
     /// `pre_save`: a save of an instance began (or, when it arrived whole, is about to be reported).
-    public static let preSave = Signal(ModelSignal.preSave.rawValue)
+    public static let preSave = SignalRegistry.shared.signal(named: ModelSignal.preSave.rawValue)
     /// `post_save`: an instance was saved; `created` says whether it is new.
-    public static let postSave = Signal(ModelSignal.postSave.rawValue)
+    public static let postSave = SignalRegistry.shared.signal(named: ModelSignal.postSave.rawValue)
     /// `pre_delete`: an instance is gone and is about to be reported deleted.
-    public static let preDelete = Signal(ModelSignal.preDelete.rawValue)
+    public static let preDelete = SignalRegistry.shared.signal(named: ModelSignal.preDelete.rawValue)
     /// `post_delete`: an instance was deleted.
-    public static let postDelete = Signal(ModelSignal.postDelete.rawValue)
+    public static let postDelete = SignalRegistry.shared.signal(named: ModelSignal.postDelete.rawValue)
 
     /// The model signal named `name`, or nil.
     public static func modelSignal(named name: String) -> Signal? {
@@ -58,97 +77,106 @@ public final class Signal: Sendable {
 
     /// Connects `receiver`, for signals from `sender` only when given.
     ///
+    /// - Parameters:
+    ///   - dispatchUID: names the receiver (in the log, and in the journal's deliveries, so keep it stable);
+    ///     connecting the same one again for the same sender does nothing.
+    ///   - timeout: the closure is cancelled after it; nil for none.
+    ///   - robust: false makes a failure stop the receivers after it for that signal (Django's `send`).
     /// - Returns: the connection; with a `dispatchUID` already connected for the same sender, the existing one.
     @discardableResult
-    public func connect(sender: String? = nil, dispatchUID: String? = nil, _ receiver: @escaping Receiver) -> Connection {
-        state.withLock { state in
-            if let dispatchUID, let existing = state.receivers.first(where: { $0.connection.dispatchUID == dispatchUID && $0.connection.sender == sender }) {
-                return existing.connection
-            }
-            let connection = Connection(id: state.nextID, dispatchUID: dispatchUID, sender: sender)
-            state.nextID += 1
-            state.receivers.append((connection, receiver))
-            return connection
-        }
+    public func connect(
+        sender: String? = nil, dispatchUID: String? = nil, timeout: Duration? = nil, robust: Bool = true,
+        fileID: String = #fileID, line: Int = #line, _ receiver: @escaping Receiver
+    ) -> Connection {
+        Self.connect([self], sender: sender, dispatchUID: dispatchUID, timeout: timeout, robust: robust, fileID: fileID, line: line, receiver)
+    }
+
+    /// Connects one receiver to several signals at once (Django's `@receiver([post_save, post_delete], ...)`).
+    /// The signals must share a registry.
+    @discardableResult
+    public static func connect(
+        _ signals: [Signal], sender: String? = nil, dispatchUID: String? = nil, timeout: Duration? = nil, robust: Bool = true,
+        fileID: String = #fileID, line: Int = #line, _ receiver: @escaping Receiver
+    ) -> Connection {
+        let place = "\(fileID):\(line)"
+        var declaration = ReceiverDeclaration(
+            name: dispatchUID ?? "swift \(place)", position: SourcePosition(line: line, column: 1),
+            signals: signals.map(\.name), senders: sender.map { [$0] } ?? [],
+            action: .swift(SwiftReceiver(body: receiver, connectedAt: place)))
+        declaration.timeout = timeout
+        declaration.robust = robust
+        declaration.dispatchUID = dispatchUID
+        let registry = signals.first?.registry ?? .shared
+        precondition(signals.allSatisfy { $0.registry === registry }, "signals connected at once must share a registry")
+        return registry.connect(declaration, to: signals)
     }
 
     /// Disconnects one connection. - Returns: whether it was connected.
     @discardableResult
     public func disconnect(_ connection: Connection) -> Bool {
-        state.withLock { state in
-            let before = state.receivers.count
-            state.receivers.removeAll { $0.connection == connection }
-            return state.receivers.count < before
-        }
+        registry.disconnect { $0.id == connection.id } > 0
     }
 
     /// Disconnects the receiver connected with `dispatchUID` for `sender`. - Returns: whether there was one.
     @discardableResult
     public func disconnect(dispatchUID: String, sender: String? = nil) -> Bool {
-        state.withLock { state in
-            let before = state.receivers.count
-            state.receivers.removeAll { $0.connection.dispatchUID == dispatchUID && $0.connection.sender == sender }
-            return state.receivers.count < before
-        }
+        let id = ObjectIdentifier(self)
+        return registry.disconnect { entry in
+            entry.signals.contains(id) && entry.receiver.dispatchUID == dispatchUID && entry.receiver.senders == (sender.map { [$0] } ?? [])
+        } > 0
     }
 
-    /// Whether any receiver would get a signal from `sender` (from any sender when nil).
+    /// Whether any receiver would get a signal from `sender`; with no sender, whether a receiver for every
+    /// sender is connected (Django's `has_listeners`).
     public func hasListeners(sender: String? = nil) -> Bool {
-        !receivers(for: sender).isEmpty
+        !registry.entries(of: self, sender: sender).isEmpty
     }
 
-    /// Calls every receiver for `signal.sender`, in order, and stops at the first that throws (Django's `send`).
+    /// Calls every receiver for `signal.sender` now, in order, and stops at the first that fails (Django's
+    /// `send`). Unlike the dispatcher, it does not queue behind other signals of the instance.
     ///
     /// - Returns: the connections that were called.
-    /// - Throws: the first receiver's error; the receivers after it are not called.
+    /// - Throws: the first failing receiver's error (``ReceiverFailed`` for a process); the rest are not called.
     @discardableResult
     public func send(_ signal: SignalPayload) async throws -> [Connection] {
         var called: [Connection] = []
-        for (connection, receiver) in receivers(for: signal.sender) {
-            called.append(connection)
-            try await receiver(signal)
+        for entry in registry.entries(of: self, sender: signal.sender) {
+            called.append(Connection(entry))
+            let report = await run(entry.receiver, signal)
+            if let error = report.error { throw error }
+            if report.result.isFailure { throw ReceiverFailed(result: report.result) }
         }
         return called
     }
 
-    /// Calls every receiver for `signal.sender`, in order, whatever the others do (Django's `send_robust`).
+    /// Calls every receiver for `signal.sender` now, in order, whatever the others do (Django's `send_robust`).
     ///
-    /// - Returns: one response per receiver, with its error when it threw.
+    /// - Returns: one response per receiver, with its error when it failed.
     @discardableResult
     public func sendRobust(_ signal: SignalPayload) async -> [Response] {
         var responses: [Response] = []
-        for (connection, receiver) in receivers(for: signal.sender) {
-            do {
-                try await receiver(signal)
-                responses.append(Response(connection: connection, error: nil))
-            } catch {
-                responses.append(Response(connection: connection, error: error))
-            }
+        for entry in registry.entries(of: self, sender: signal.sender) {
+            let report = await run(entry.receiver, signal)
+            let error = report.error ?? (report.result.isFailure ? ReceiverFailed(result: report.result) : nil)
+            responses.append(Response(connection: Connection(entry), error: error))
         }
         return responses
     }
 
-    private func receivers(for sender: String?) -> [(connection: Connection, receiver: Receiver)] {
-        state.withLock { state in
-            state.receivers.filter { entry in sender == nil || entry.connection.sender == nil || entry.connection.sender == sender }
-        }
+    private func run(_ receiver: ReceiverDeclaration, _ signal: SignalPayload) async -> Dispatcher.Report {
+        await registry.runner.run(receiver, signal, line: signal.jsonLine(), stop: ProcessRunner.StopHandle())
     }
 }
 
 extension Bridge {
-    /// Watches and sends every signal to the matching model signal (``Signal/postSave`` and the others) with
-    /// ``Signal/sendRobust(_:)``, until the calling task is cancelled: the Django API with no INI file.
+    /// Watches and dispatches every signal to the receivers connected to the ``Signal`` objects of the shared
+    /// ``SignalRegistry`` (``Signal/postSave`` and the others), under the dispatcher's rules, until the calling
+    /// task is cancelled: the Django API with no INI file.
     ///
-    /// - Parameter onFailure: called for each receiver that threw.
-    public func dispatchToSignals(onFailure: @escaping @Sendable (SignalPayload, any Error) -> Void = { _, _ in }) async throws {
-        try await run { event in
-            guard case .signals(let emitted) = event else { return }
-            for item in emitted {
-                guard let signal = Signal.modelSignal(named: item.payload.signal) else { continue }
-                for response in await signal.sendRobust(item.payload) {
-                    if let error = response.error { onFailure(item.payload, error) }
-                }
-            }
-        }
+    /// - Parameter report: called for each receiver run (``ReceiverResult/isFailure`` tells a failure).
+    public func dispatchToSignals(report: @escaping @Sendable (Dispatcher.Report) -> Void = { _ in }) async throws {
+        var bridge = self
+        bridge.dispatcher = Dispatcher(registry: .shared, settings: .init(root: folders.first ?? RawPath("/")), report: report)
+        try await bridge.run { _ in }
     }
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 
-/// The bridge's side of the state database: records batches, and collects the signals whose dispatch
-/// finished (from any thread) so that the next batch marks them done in the same transaction.
+/// The bridge's side of the state database: records batches, and collects the deliveries that finished (from
+/// any thread) so that the next batch marks them done in the same transaction.
 ///
 /// Used by one thread at a time: the bridge's task before and after watching, the watcher's thread
 /// (``BridgeEngine``) while it runs; the hand-over is ordered by starting and joining that thread.
@@ -35,7 +35,7 @@ final class Journal: @unchecked Sendable {
         guard !emitted.isEmpty || !tableChanges.isEmpty || !finished.isEmpty || completesFirstWalk else { return nil }
         var batch = StateStore.Batch(nextSeq: nextSeq)
         batch.completesFirstWalk = completesFirstWalk
-        batch.signals = emitted.map { ($0.payload.seq, $0.payload.signal, $0.payload.sender, Array($0.line.dropLast())) }
+        batch.signals = emitted.map { ($0.payload.seq, $0.payload.signal, $0.payload.sender, Array($0.line.dropLast()), $0.deliveries) }
         batch.tableChanges = tableChanges
         batch.done = finished
         do {
@@ -49,7 +49,7 @@ final class Journal: @unchecked Sendable {
         }
     }
 
-    /// Marks the last finished signals done before the bridge stops.
+    /// Marks the last finished deliveries done before the bridge stops.
     func flushDone() {
         guard let store else { return }
         try? store.markDone(completion.take())

@@ -7,8 +7,34 @@ public struct JournalEntry: Sendable, Hashable {
     public var sender: String
     /// The JSON line, without its newline.
     public var line: [UInt8]
-    /// Whether every receiver (or the printing of the line) had finished with it.
+    /// Whether every receiver (and the printing of the line) had finished with it.
     public var isDone: Bool
+    /// Each delivery's state, by receiver (``Delivery/receiver``), in the order recorded. Empty for a signal
+    /// that reached no receiver, and for one recorded before deliveries were kept, whose unfinished deliveries
+    /// are those of every receiver (see ``pendingDeliveries``).
+    public var deliveries: [(receiver: String, state: Delivery.State)] = []
+
+    /// The receivers that have yet to finish with it; nil for a signal recorded before deliveries were kept
+    /// (all of today's receivers, then).
+    public var pendingDeliveries: [String]? {
+        if deliveries.isEmpty { return isDone ? [] : nil }
+        return deliveries.filter { $0.state == .pending }.map(\.receiver)
+    }
+
+    /// The line with its delivery states added (`"deliveries":{"rebuild":"done"}`), as `filesignals log` prints it.
+    public var lineWithDeliveries: [UInt8] {
+        guard !deliveries.isEmpty, line.last == UInt8(ascii: "}") else { return line }
+        var json = JSONWriter()
+        for delivery in deliveries { json.string(key: delivery.receiver, delivery.state.rawValue) }
+        return line.dropLast() + Array(#","deliveries":"#.utf8) + json.finished() + [UInt8(ascii: "}")]
+    }
+
+    public static func == (left: JournalEntry, right: JournalEntry) -> Bool {
+        (left.seq, left.signal, left.sender, left.line, left.isDone) == (right.seq, right.signal, right.sender, right.line, right.isDone)
+            && left.deliveries.elementsEqual(right.deliveries) { $0.receiver == $1.receiver && $0.state == $1.state }
+    }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(seq) }
 
     /// The line again, marked `source: "catch-up"`: a signal dispatched again after a crash.
     public var lineForRedispatch: [UInt8] {

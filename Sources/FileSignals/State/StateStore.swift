@@ -7,8 +7,9 @@ import Glibc
 /// mode) through GRDB.
 ///
 /// The journal is a transactional outbox: ``record(_:)`` writes a batch of signals together with the
-/// table changes they report, in one transaction, before any of them is printed or dispatched; once they
-/// have been, ``markDone(_:)`` says so. After a crash, the signals not marked done are dispatched again.
+/// table changes they report and one delivery per receiver each reaches, in one transaction, before any of
+/// them is printed or dispatched; as each receiver finishes, ``markDone(_:)`` says so. After a crash, each
+/// delivery not marked done is made again, to its own receiver.
 ///
 /// One bridge at a time uses a database: an exclusive `flock` on the database file itself, held while the
 /// store lives, keeps a second watcher from sharing it, whatever path (a symbolic link to its folder, a hard
@@ -20,16 +21,17 @@ import Glibc
 public final class StateStore: Sendable {
     /// Where the database is.
     public let path: String
-    private let database: DatabaseQueue
+    let database: DatabaseQueue
     private let lockDescriptor: Int32
 
     /// What a batch writes.
     public struct Batch: Sendable {
-        public var signals: [(seq: Int64, signal: String, sender: String, line: [UInt8])] = []
+        /// Each signal with the deliveries it makes (none: it is done at once).
+        public var signals: [(seq: Int64, signal: String, sender: String, line: [UInt8], deliveries: [String])] = []
         public var tableChanges: [Reconciler.TableChange] = []
         public var nextSeq: Int64
-        /// Signals whose dispatch finished since the last batch.
-        public var done: [Int64] = []
+        /// Deliveries finished since the last batch.
+        public var done: [Delivery] = []
         /// This batch ends the first walk of a new state: from now on the table holds every instance, and
         /// a later start compares the disk with it (catch-up).
         public var completesFirstWalk = false
@@ -41,7 +43,7 @@ public final class StateStore: Sendable {
     public struct Contents: Sendable {
         public var table: InstanceTable
         public var nextSeq: Int64
-        /// Signals recorded but never marked done: the bridge stopped (crashed) before dispatching them.
+        /// Signals recorded with deliveries never marked done: the bridge stopped (crashed) before making them.
         public var unfinished: [JournalEntry]
         /// Whether a first walk was ever completed and recorded: only then is the table a whole picture of
         /// the disk to compare with. A first run stopped in the middle of its walk leaves a partial table,
@@ -131,6 +133,17 @@ public final class StateStore: Sendable {
                 WHERE (SELECT value FROM counter WHERE name = 'next_seq') > 1 OR EXISTS (SELECT 1 FROM instance)
                 """)
         }
+        migrator.registerMigration("v3: deliveries") { db in
+            // One row per (signal, receiver); a journal row is done once none of its deliveries is pending.
+            try db.execute(sql: """
+                CREATE TABLE delivery (
+                    seq INTEGER NOT NULL,
+                    receiver TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    PRIMARY KEY (seq, receiver)
+                );
+                """)
+        }
         return migrator
     }()
 
@@ -173,8 +186,13 @@ public final class StateStore: Sendable {
                 let now = Timestamp.now().nanosecondsSinceEpoch
                 for signal in batch.signals {
                     try db.execute(
-                        sql: "INSERT OR REPLACE INTO journal (seq, signal, sender, line, done, recorded_ns) VALUES (?, ?, ?, ?, 0, ?)",
-                        arguments: [signal.seq, signal.signal, signal.sender, Data(signal.line), now])
+                        sql: "INSERT OR REPLACE INTO journal (seq, signal, sender, line, done, recorded_ns) VALUES (?, ?, ?, ?, ?, ?)",
+                        arguments: [signal.seq, signal.signal, signal.sender, Data(signal.line), signal.deliveries.isEmpty, now])
+                    for receiver in signal.deliveries {
+                        try db.execute(
+                            sql: "INSERT OR REPLACE INTO delivery (seq, receiver, state) VALUES (?, ?, 'pending')",
+                            arguments: [signal.seq, receiver])
+                    }
                 }
                 for change in batch.tableChanges {
                     switch change {
@@ -210,144 +228,7 @@ public final class StateStore: Sendable {
         }
     }
 
-    /// Marks signals done: their dispatch finished.
-    public func markDone(_ seqs: [Int64]) throws(StateError) {
-        guard !seqs.isEmpty else { return }
-        do {
-            try database.write { db in try Self.markDone(seqs, db) }
-        } catch {
-            throw Self.stateError(error, path: path)
-        }
-    }
-
-    /// Removes finished signals recorded before `cutoff` (the `journal` setting).
-    public func prune(recordedBefore cutoff: Timestamp) throws(StateError) {
-        do {
-            try database.write { db in
-                try db.execute(sql: "DELETE FROM journal WHERE done = 1 AND recorded_ns < ?", arguments: [cutoff.nanosecondsSinceEpoch])
-            }
-        } catch {
-            throw Self.stateError(error, path: path)
-        }
-    }
-
-    /// The journaled signals after `seq`, in order, optionally only one signal name or sender.
-    public func journal(after seq: Int64, signal: String? = nil, sender: String? = nil) throws(StateError) -> [JournalEntry] {
-        var sql = "SELECT seq, signal, sender, line, done FROM journal WHERE seq > ?"
-        var arguments: [any DatabaseValueConvertible] = [seq]
-        if let signal { sql += " AND signal = ?"; arguments.append(signal) }
-        if let sender { sql += " AND sender = ?"; arguments.append(sender) }
-        sql += " ORDER BY seq"
-        do {
-            return try database.read { db in try Self.entries(db, sql: sql, arguments: StatementArguments(arguments)) }
-        } catch {
-            throw Self.stateError(error, path: path)
-        }
-    }
-
-    private static func markDone(_ seqs: [Int64], _ db: Database) throws {
-        for seq in seqs {
-            try db.execute(sql: "UPDATE journal SET done = 1 WHERE seq = ?", arguments: [seq])
-        }
-    }
-
-    private static func entries(_ db: Database, sql: String, arguments: StatementArguments) throws -> [JournalEntry] {
-        try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
-            JournalEntry(seq: row[0], signal: row[1], sender: row[2], line: [UInt8](row[3] as Data), isDone: (row[4] as Int64) != 0)
-        }
-    }
-
-    /// Makes the state folder when it is missing (`0700`), and checks that it is safe to write in.
-    private static func makeFolder(containing path: String) throws(StateError) {
-        let folder = (path as NSString).deletingLastPathComponent
-        guard !folder.isEmpty else { return }
-        do {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw .unavailable(path: path, reason: "cannot create the folder \(folder): \(error.localizedDescription)")
-        }
-        var info = stat()
-        guard lstat(folder, &info) == 0 else { throw .unavailable(path: path, reason: String(cString: strerror(errno)).lowercased()) }
-        if info.st_mode & S_IFMT == S_IFLNK { throw .unsafe(path: path, reason: "its folder \(folder) is a symbolic link") }
-        if info.st_uid != geteuid() { throw .unsafe(path: path, reason: "its folder \(folder) belongs to another user (uid \(info.st_uid))") }
-        // A sticky folder (/tmp) is fine: others cannot rename or remove what is ours there, and what they
-        // could plant in advance (the write-ahead log's name) is checked below like the database.
-        if info.st_mode & 0o022 != 0 && info.st_mode & S_ISVTX == 0 {
-            throw .unsafe(path: path, reason: "its folder \(folder) can be written by group or others (chmod go-w)")
-        }
-        // The folders above it too: whoever may rename one of them could swap the state folder for another
-        // between these checks and SQLite's own opens by path.
-        let absolute = folder.hasPrefix("/") ? folder : FileManager.default.currentDirectoryPath + "/" + folder
-        if let untrusted = FolderLinks.untrustedLink(on: absolute) {
-            throw .unsafe(path: path, reason: "the way to it goes through \(untrusted.link), a symbolic link in \(untrusted.folder), which others can write")
-        }
-        var above = (absolute as NSString).deletingLastPathComponent
-        while !above.isEmpty {
-            var ancestor = stat()
-            if stat(above, &ancestor) == 0 {
-                let isOurs = ancestor.st_uid == geteuid() || ancestor.st_uid == 0
-                if !isOurs || (ancestor.st_mode & 0o022 != 0 && ancestor.st_mode & S_ISVTX == 0) {
-                    throw .unsafe(path: path, reason: "the folder \(above) above it belongs to another user or can be written by others")
-                }
-            }
-            if above == "/" { break }
-            above = (above as NSString).deletingLastPathComponent
-        }
-    }
-
-    /// Opens (creating `0600` when missing) one of the state's files, refusing a symbolic link, a file of
-    /// another user, and anything but a regular file with one name.
-    private static func openStateFile(_ file: String, database path: String) throws(StateError) -> Int32 {
-        let descriptor = open(file, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else {
-            if errno == ELOOP { throw .unsafe(path: path, reason: "\(file) is a symbolic link") }
-            throw .unavailable(path: path, reason: String(cString: strerror(errno)).lowercased())
-        }
-        var info = stat()
-        let problem: String? =
-            fstat(descriptor, &info) != 0 ? String(cString: strerror(errno))
-            : info.st_mode & S_IFMT != S_IFREG ? "\(file) is not a regular file"
-            : info.st_uid != geteuid() ? "\(file) belongs to another user (uid \(info.st_uid))"
-            : info.st_nlink > 1 ? "\(file) has other names (hard links)"
-            : nil
-        if let problem {
-            close(descriptor)
-            throw .unsafe(path: path, reason: problem)
-        }
-        return descriptor
-    }
-
-    /// Takes the exclusive lock of the database file, writing our pid into `PATH.lock` for the message a
-    /// second watcher gets.
-    /// - Returns: the database file's descriptor, which holds the lock while it is open.
-    private static func lock(_ path: String) throws(StateError) -> Int32 {
-        let database = try openStateFile(path, database: path)
-        let pidFile: Int32
-        do {
-            pidFile = try openStateFile(path + ".lock", database: path)
-            // SQLite makes these beside the database: made here first, they cannot be links or files planted in
-            // advance. A rollback journal is even played back into the database at open; an empty one is taken
-            // for none.
-            for companion in ["-wal", "-shm", "-journal"] { close(try openStateFile(path + companion, database: path)) }
-        } catch {
-            close(database)
-            throw error
-        }
-        defer { close(pidFile) }
-        if flock(database, LOCK_EX | LOCK_NB) != 0 {
-            var buffer = [UInt8](repeating: 0, count: 32)
-            let count = buffer.withUnsafeMutableBytes { pread(pidFile, $0.baseAddress, $0.count, 0) }
-            close(database)
-            let holder = count > 0 ? String(decoding: buffer[..<count], as: UTF8.self).trimmingWhitespace() : nil
-            throw .locked(path: path, holder: holder.flatMap { $0.isEmpty ? nil : $0 })
-        }
-        ftruncate(pidFile, 0)
-        let pid = Array("\(getpid())\n".utf8)
-        _ = pid.withUnsafeBytes { pwrite(pidFile, $0.baseAddress, $0.count, 0) }
-        return database
-    }
-
-    private static func stateError(_ error: any Error, path: String) -> StateError {
+    static func stateError(_ error: any Error, path: String) -> StateError {
         if let error = error as? StateError { return error }
         if let error = error as? DatabaseError {
             switch error.resultCode {

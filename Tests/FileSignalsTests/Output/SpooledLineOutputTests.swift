@@ -56,7 +56,7 @@ struct OutputProgressTests {
         // once kept here grew by a thunk per call until that stack overflowed.
         let reporter = Thread {
             for seq in 1...count {
-                completion.expect([seq], receivers: false, output: true)
+                completion.expect(seq, deliveries: [Delivery.standardOutput])
                 progress.written(through: seq)
             }
         }

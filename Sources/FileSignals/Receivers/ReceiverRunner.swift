@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import Foundation
+
+/// Runs one receiver for one signal, whatever kind it is: a process (`command`, `exec`), a named Swift
+/// handler, or a closure connected in Swift. The dispatcher calls it under its rules (order, `jobs`,
+/// `on_busy`); ``Signal/send(_:)`` calls it directly, as Django's `send` does.
+///
+/// A timeout stops a process (SIGTERM to its group, SIGKILL after the grace) and cancels a Swift handler or
+/// closure (which should then return: Swift cannot stop a task that ignores cancellation).
+struct ReceiverRunner: Sendable {
+    let root: RawPath
+    let handlers: HandlerRegistry
+    /// The bridge's own environment, which processes inherit (`NAME=VALUE` each).
+    let baseEnvironment: [[UInt8]]
+    /// Between SIGTERM and SIGKILL when a run is stopped.
+    let grace: Duration
+
+    init(settings: Dispatcher.Settings, handlers: HandlerRegistry) {
+        root = settings.root
+        self.handlers = handlers
+        baseEnvironment = settings.baseEnvironment
+        grace = settings.grace
+    }
+
+    /// Runs `receiver` for `signal`, with `line` (the signal's JSON line) on a process's stdin.
+    ///
+    /// - Parameter isStopping: asked when a process was stopped, to tell a shutdown from a restart.
+    func run(
+        _ receiver: ReceiverDeclaration, _ signal: SignalPayload, line: [UInt8], stop: ProcessRunner.StopHandle,
+        isStopping: @Sendable () async -> Bool = { false }
+    ) async -> Dispatcher.Report {
+        let invocation = ReceiverInvocation(receiver: receiver, signal: signal, root: root)
+        var result = ReceiverResult(
+            seq: signal.seq, receiver: receiver.name, signal: signal.signal, instance: signal.instance,
+            status: .exited, code: 0, milliseconds: 0, message: nil)
+        let call: @Sendable (SignalPayload) async throws -> Void
+        switch invocation.program {
+        case .process(let arguments):
+            return await runProcess(arguments, invocation, receiver, line: line, stop: stop, result: result, isStopping: isStopping)
+        case .handler(let name, let options):
+            guard let handler = handlers.handler(named: name) else {
+                result.status = .error; result.code = nil; result.message = "no handler named \(name)"
+                return Dispatcher.Report(result: result)
+            }
+            let context = HandlerRegistry.Context(options: options, root: root, receiver: receiver.name)
+            call = { signal in try await handler(signal, context) }
+        case .closure(let closure):
+            call = closure.body
+        }
+        let started = ContinuousClock.now
+        let outcome = await Self.call(call, signal, timeout: receiver.timeout)
+        result.milliseconds = Self.milliseconds(ContinuousClock.now - started)
+        var report = Dispatcher.Report(result: result)
+        if case .failure(let error) = outcome {
+            report.result.status = error is CallTimeout ? .timeout : .error
+            report.result.code = nil
+            report.result.message = "\(error)"
+            report.error = error
+        }
+        return report
+    }
+
+    private func runProcess(
+        _ arguments: [[UInt8]], _ invocation: ReceiverInvocation, _ receiver: ReceiverDeclaration, line: [UInt8],
+        stop: ProcessRunner.StopHandle, result: ReceiverResult, isStopping: @Sendable () async -> Bool
+    ) async -> Dispatcher.Report {
+        var result = result
+        var request = ProcessRunner.Request(
+            arguments: arguments,
+            environment: baseEnvironment.filter { entry in
+                !invocation.environment.contains { entry.starts(with: Array(($0.name + "=").utf8)) }
+            } + invocation.environment.map(\.entry),
+            workingFolder: invocation.workingFolder, input: line, timeout: receiver.timeout)
+        request.grace = grace
+        let outcome = await ProcessRunner.run(request, stop: stop)
+        result.milliseconds = Self.milliseconds(outcome.duration)
+        switch outcome.status {
+        case .exited(let code): result.code = code
+        case .signaled(let number): result.status = .signaled; result.code = number
+        case .timedOut:
+            result.status = .timeout; result.code = nil
+            result.message = "stopped after \(DurationText.format(receiver.timeout ?? .zero))"
+        case .stopped:
+            if await isStopping() {
+                result.status = .signaled; result.code = SIGTERM
+                result.message = "stopped by filesignals"
+                result.wasStopped = true
+            } else {
+                // Stopped for a newer signal (on_busy = restart): superseded, not failed.
+                result.status = .skipped; result.code = nil
+                result.message = "stopped for a newer signal (on_busy = restart)"
+            }
+        case .failedToStart(let code):
+            result.status = .error; result.code = nil
+            result.message = "cannot start: \(String(cString: strerror(code)))"
+        }
+        var report = Dispatcher.Report(
+            result: result, standardOutput: outcome.standardOutput, standardError: outcome.standardError, droppedBytes: outcome.droppedBytes)
+        if case .failedToStart(let code) = outcome.status { report.couldNotStartForNow = [EMFILE, ENFILE, EAGAIN, ENOMEM].contains(code) }
+        return report
+    }
+
+    /// A Swift receiver that ran past its timeout (and was cancelled).
+    struct CallTimeout: Error, CustomStringConvertible {
+        let timeout: Duration
+        var description: String { "stopped after \(DurationText.format(timeout))" }
+    }
+
+    /// Calls `body`, cancelling it at `timeout`.
+    private static func call(
+        _ body: @escaping @Sendable (SignalPayload) async throws -> Void, _ signal: SignalPayload, timeout: Duration?
+    ) async -> Result<Void, any Error> {
+        await withTaskGroup(of: Result<Void, any Error>.self) { group in
+            group.addTask {
+                do {
+                    try await body(signal)
+                    return .success(())
+                } catch {
+                    return .failure(error)
+                }
+            }
+            if let timeout {
+                group.addTask {
+                    do {
+                        try await Task.sleep(for: timeout)
+                        return .failure(CallTimeout(timeout: timeout))
+                    } catch {
+                        return .success(())   // cancelled: the receiver finished first
+                    }
+                }
+            }
+            let first = await group.next() ?? .success(())
+            group.cancelAll()
+            return first
+        }
+    }
+
+    static func milliseconds(_ duration: Duration) -> Int {
+        Int(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
+    }
+}

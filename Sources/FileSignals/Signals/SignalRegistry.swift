@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import Synchronization
+
+/// Every receiver of a process, each a connection on one or more ``Signal``s: the closures connected in Swift
+/// and the receivers of the config alike. The dispatcher and ``Signal/send(_:)`` both take their receivers
+/// from here, through ``receivers(of:from:)``: the one rule that picks a signal's receivers.
+///
+/// Receivers are picked in the order they were connected: closures connected before the command line starts
+/// come before the config's receivers, which come in the order they are declared.
+public final class SignalRegistry: Sendable {
+    /// The registry of ``Signal/preSave`` and the other model signals, of `Signal("published")`, and of the
+    /// command line's receivers.
+    public static let shared = SignalRegistry()
+
+    /// One connection: a receiver and the signal objects it is connected to.
+    struct Entry: Sendable {
+        var id: Int
+        var receiver: ReceiverDeclaration
+        var signals: Set<ObjectIdentifier>
+        /// Connected from a config (replaced on reload), not from Swift.
+        var isDeclared: Bool
+    }
+
+    private struct State {
+        var nextID = 0
+        var entries: [Entry] = []
+        /// The signal each name stands for when a config connects to it by name: the first one made.
+        var canonical: [String: Signal] = [:]
+    }
+
+    private let state = Mutex(State())
+    /// How ``Signal/send(_:)`` runs receivers that are processes or named handlers: the command line sets
+    /// its root and handlers here.
+    private let runnerState: Mutex<ReceiverRunner>
+
+    /// A registry of its own (a dispatcher's in a test, say): its signals and receivers are not the shared ones.
+    public init() {
+        runnerState = Mutex(ReceiverRunner(settings: .init(root: RawPath("/")), handlers: .builtIn))
+    }
+
+    var runner: ReceiverRunner {
+        get { runnerState.withLock { $0 } }
+        set { runnerState.withLock { $0 = newValue } }
+    }
+
+    /// The signal named `name` in this registry, made when there is none yet.
+    public func signal(named name: String) -> Signal {
+        if let existing = state.withLock({ $0.canonical[name] }) { return existing }
+        return Signal(name, registry: self)
+    }
+
+    /// Called by every new ``Signal``: the first of a name is the one a config's receivers connect to.
+    func register(_ signal: Signal) {
+        state.withLock { state in
+            if state.canonical[signal.name] == nil { state.canonical[signal.name] = signal }
+        }
+    }
+
+    /// The names of the signals made so far (custom ones declared in Swift included), sorted.
+    public var signalNames: [String] { state.withLock { $0.canonical.keys.sorted() } }
+
+    /// The receivers the signal named `signal` from `sender` reaches, in the order they were connected.
+    public func receivers(of signal: String, from sender: String) -> [ReceiverDeclaration] {
+        state.withLock { state in
+            state.entries.filter { $0.receiver.receives(signal, from: sender) }.map(\.receiver)
+        }
+    }
+
+    /// The receivers connected to `signal` itself (not another of the same name), for `sender`, or with
+    /// `sender` nil for every sender only (Django's `_live_receivers(None)`).
+    func entries(of signal: Signal, sender: String?) -> [Entry] {
+        let id = ObjectIdentifier(signal)
+        return state.withLock { state in
+            state.entries.filter { entry in
+                entry.signals.contains(id) && (sender.map(entry.receiver.listens(to:)) ?? entry.receiver.senders.isEmpty)
+            }
+        }
+    }
+
+    /// Every receiver connected from Swift, in order: `check` lists them.
+    public var connectedInSwift: [ReceiverDeclaration] {
+        state.withLock { $0.entries.filter { !$0.isDeclared }.map(\.receiver) }
+    }
+
+    /// Connects `receiver` to `signals`. With a `dispatchUID` already connected to one of them for the same
+    /// senders, nothing is connected and that connection is returned (connecting is idempotent, as in Django).
+    func connect(_ receiver: ReceiverDeclaration, to signals: [Signal], isDeclared: Bool = false) -> Signal.Connection {
+        let ids = Set(signals.map(ObjectIdentifier.init))
+        return state.withLock { state in
+            if let uid = receiver.dispatchUID, let existing = state.entries.first(where: {
+                $0.receiver.dispatchUID == uid && $0.receiver.senders == receiver.senders && !$0.signals.isDisjoint(with: ids)
+            }) {
+                return Signal.Connection(existing)
+            }
+            let entry = Entry(id: state.nextID, receiver: receiver, signals: ids, isDeclared: isDeclared)
+            state.nextID += 1
+            state.entries.append(entry)
+            return Signal.Connection(entry)
+        }
+    }
+
+    /// Removes connections. - Returns: how many there were.
+    @discardableResult
+    func disconnect(where matches: (Entry) -> Bool) -> Int {
+        state.withLock { state in
+            let before = state.entries.count
+            state.entries.removeAll(where: matches)
+            return before - state.entries.count
+        }
+    }
+
+    /// Connects a config's receivers, replacing those of the config connected before (a reload); receivers
+    /// connected in Swift stay. Each is connected to the signals its `signal =` names.
+    public func replaceDeclared(with receivers: [ReceiverDeclaration]) {
+        disconnect { $0.isDeclared }
+        for receiver in receivers {
+            _ = connect(receiver, to: receiver.signals.map(signal(named:)), isDeclared: true)
+        }
+    }
+}

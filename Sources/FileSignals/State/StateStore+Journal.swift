@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+import Foundation
+import GRDB
+
+/// The journal's reads, its done marks and its pruning.
+extension StateStore {
+    /// Marks deliveries done: their receivers finished with them.
+    public func markDone(_ deliveries: [Delivery]) throws(StateError) {
+        guard !deliveries.isEmpty else { return }
+        do {
+            try database.write { db in try Self.markDone(deliveries, db) }
+        } catch {
+            throw Self.stateError(error, path: path)
+        }
+    }
+
+    /// Removes finished signals recorded before `cutoff` (the `journal` setting), with their deliveries.
+    public func prune(recordedBefore cutoff: Timestamp) throws(StateError) {
+        do {
+            try database.write { db in
+                let old = "SELECT seq FROM journal WHERE done = 1 AND recorded_ns < ?"
+                try db.execute(sql: "DELETE FROM delivery WHERE seq IN (\(old))", arguments: [cutoff.nanosecondsSinceEpoch])
+                try db.execute(sql: "DELETE FROM journal WHERE done = 1 AND recorded_ns < ?", arguments: [cutoff.nanosecondsSinceEpoch])
+            }
+        } catch {
+            throw Self.stateError(error, path: path)
+        }
+    }
+
+    /// The journaled signals after `seq`, in order, optionally only one signal name or sender, each with its
+    /// deliveries.
+    public func journal(after seq: Int64, signal: String? = nil, sender: String? = nil) throws(StateError) -> [JournalEntry] {
+        var sql = "SELECT seq, signal, sender, line, done FROM journal WHERE seq > ?"
+        var arguments: [any DatabaseValueConvertible] = [seq]
+        if let signal { sql += " AND signal = ?"; arguments.append(signal) }
+        if let sender { sql += " AND sender = ?"; arguments.append(sender) }
+        sql += " ORDER BY seq"
+        do {
+            return try database.read { db in try Self.entries(db, sql: sql, arguments: StatementArguments(arguments)) }
+        } catch {
+            throw Self.stateError(error, path: path)
+        }
+    }
+
+    /// Marks each delivery done, and its signal too once none of its deliveries is pending.
+    static func markDone(_ deliveries: [Delivery], _ db: Database) throws {
+        let mark = try db.cachedStatement(sql: "UPDATE delivery SET state = 'done' WHERE seq = ? AND receiver = ?")
+        let finish = try db.cachedStatement(sql: """
+            UPDATE journal SET done = 1 WHERE seq = ? AND NOT EXISTS (SELECT 1 FROM delivery WHERE seq = ? AND state = 'pending')
+            """)
+        var signals: [Int64] = []
+        for delivery in deliveries {
+            try mark.execute(arguments: [delivery.seq, delivery.receiver])
+            if signals.last != delivery.seq { signals.append(delivery.seq) }
+        }
+        for seq in Set(signals) { try finish.execute(arguments: [seq, seq]) }
+    }
+
+    /// The entries `sql` selects (seq, signal, sender, line, done), each with its deliveries in the order recorded.
+    static func entries(_ db: Database, sql: String, arguments: StatementArguments) throws -> [JournalEntry] {
+        var entries = try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
+            JournalEntry(seq: row[0], signal: row[1], sender: row[2], line: [UInt8](row[3] as Data), isDone: (row[4] as Int64) != 0)
+        }
+        guard let first = entries.first?.seq, let last = entries.last?.seq else { return entries }
+        var bySeq: [Int64: [(receiver: String, state: Delivery.State)]] = [:]
+        let rows = try Row.fetchCursor(db, sql: "SELECT seq, receiver, state FROM delivery WHERE seq BETWEEN ? AND ? ORDER BY rowid", arguments: [first, last])
+        while let row = try rows.next() {
+            bySeq[row[0], default: []].append((row[1], Delivery.State(rawValue: row[2]) ?? .pending))
+        }
+        for index in entries.indices { entries[index].deliveries = bySeq[entries[index].seq] ?? [] }
+        return entries
+    }
+}
