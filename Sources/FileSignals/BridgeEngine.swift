@@ -42,6 +42,8 @@ final class BridgeEngine: WatcherClient, @unchecked Sendable {
     /// Decided signals not yet handed over (waiting for the send interval).
     private var unsent: [SignalPayload] = []
     private var lastSend: ContinuousClock.Instant?
+    /// When done marks were last written: at most once per ``sendInterval`` between batches.
+    private var lastRecord: ContinuousClock.Instant?
     private var isReady = false
     private var filesFound = 0
     private var hashesOutstanding = 0, hashesQueued = 0
@@ -58,10 +60,10 @@ final class BridgeEngine: WatcherClient, @unchecked Sendable {
         self.stopsWhenCaughtUp = bridge.stopsWhenCaughtUp
         (outbox, continuation) = AsyncStream.makeStream(of: Bridge.Event.self)
         hasher = BackgroundHasher(wakeUp: backlog.wakeUp)
-        if stopsWhenCaughtUp {
-            // `scan` ends once its receivers have run, and what they wrote has settled (see ``tick()``).
-            journal.completion.whenFinished { [wakeUp = backlog.wakeUp] in wakeUp.wake() }
-        }
+        // A finished delivery is marked done soon (see ``tick()``), not only with the next batch: a `kill -9`
+        // of an idle bridge must not make receivers run again for what they had finished. And `scan` ends once
+        // its receivers have run, and what they wrote has settled.
+        journal.completion.whenFinished { [wakeUp = backlog.wakeUp] in wakeUp.wake() }
     }
 
     var attention: WakeUpDescriptor { backlog.wakeUp }
@@ -69,9 +71,10 @@ final class BridgeEngine: WatcherClient, @unchecked Sendable {
     var readPause: Duration { reconciler.pendingCount >= Self.burstSize ? burstReadPause : .zero }
 
     var wakeUpTime: ContinuousClock.Instant? {
-        guard let work = unsent.isEmpty ? reconciler.nextDeadline : .now else { return nil }
-        guard let lastSend else { return work }
-        return max(work, lastSend + sendInterval)
+        let marks = journal.completion.hasFinished ? (lastRecord.map { $0 + sendInterval } ?? .now) : nil
+        guard let work = unsent.isEmpty ? reconciler.nextDeadline : .now else { return marks }
+        let sending = lastSend.map { max(work, $0 + sendInterval) } ?? work
+        return marks.map { min($0, sending) } ?? sending
     }
 
     func receive(_ batch: [WatcherEvent]) {
@@ -120,8 +123,9 @@ final class BridgeEngine: WatcherClient, @unchecked Sendable {
             unsent += reconciler.flushDue(now: now)
             if !unsent.isEmpty { emit(now: now) }
         }
-        // Digests found in the background are table changes too: recorded now, not held until the next signal.
-        if hashed { record([]) }
+        // Digests found in the background are table changes too: recorded now, not held until the next signal;
+        // so are finished deliveries, once the interval has passed.
+        if hashed || (journal.completion.hasFinished && lastRecord.map({ now >= $0 + sendInterval }) ?? true) { record([]) }
         if hashesOutstanding == 0 {
             // The next few paths only: a large tree's paths are not all copied out of the table at once.
             let unhashed = reconciler.takeUnhashed(limit: 1024)
@@ -165,6 +169,7 @@ final class BridgeEngine: WatcherClient, @unchecked Sendable {
     /// Records `emitted` with the table changes made since the last record, warning when the database
     /// refused them.
     private func record(_ emitted: [Bridge.Emitted], completesFirstWalk: Bool = false) {
+        lastRecord = .now
         let warning = journal.record(
             emitted, tableChanges: reconciler.takeTableChanges(), nextSeq: reconciler.nextSeq, completesFirstWalk: completesFirstWalk)
         if let warning { send(.warning(warning)) }

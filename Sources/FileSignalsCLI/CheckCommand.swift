@@ -48,8 +48,11 @@ struct ConfigSummary {
             lines.append("")
             lines.append("signal \(signal.name)" + (signal.description.map { ": \($0)" } ?? ""))
         }
-        // Closures connected in Swift (in a program built on FileSignalsCLI) are receivers too.
-        for receiver in config.receivers + SignalRegistry.shared.connectedInSwift {
+        // Closures connected in Swift (in a program built on FileSignalsCLI) are receivers too, listed in the
+        // order the dispatcher picks them.
+        let registry = SignalRegistry.shared
+        registry.replaceDeclared(with: config.receivers)
+        for receiver in registry.all {
             lines.append("")
             let senders = receiver.senders.isEmpty ? "every sender" : receiver.senders.joined(separator: " ")
             lines.append("receiver \(receiver.name): \(receiver.signals.joined(separator: " ")) from \(senders)")

@@ -9,7 +9,9 @@ struct LogCommand: ParsableCommand {
         abstract: "Print journaled signals as JSON lines.",
         discussion: """
             Prints the signals kept in the state database, oldest first, as the JSON lines `watch --json` \
-            printed. A consumer that was down resumes with --since and the last seq it saw. Without a config, \
+            printed. With --deliveries, each line also says where its deliveries stand: \
+            "deliveries":{"RECEIVER":"done" or "pending"}, one per receiver it reached ("(stdout)" for the \
+            reader of `watch --json`). A consumer that was down resumes with --since and the last seq it saw. Without a config, \
             give the same folders and patterns as to `watch`: they find its state.
             """
     )
@@ -27,6 +29,9 @@ struct LogCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("Only this signal.", valueName: "signal"))
     var signal: String?
+
+    @Flag(help: "Add each signal's delivery states to its line (\"deliveries\").")
+    var deliveries = false
 
     init() {}
 
@@ -58,7 +63,7 @@ struct LogCommand: ParsableCommand {
             throw ExitCodes.status(for: error)
         }
         var output: [UInt8] = []
-        for entry in entries { output += entry.line + [UInt8(ascii: "\n")] }
+        for entry in entries { output += (deliveries ? entry.lineWithDeliveries : entry.line) + [UInt8(ascii: "\n")] }
         do {
             try LineOutput.standardOutput.write(output)
         } catch {

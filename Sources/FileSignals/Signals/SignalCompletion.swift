@@ -23,6 +23,9 @@ final class SignalCompletion: Sendable {
     /// Whether a registered delivery has not finished yet.
     var hasUnfinished: Bool { state.withLock { !$0.pending.isEmpty } }
 
+    /// Whether deliveries finished since the last ``take()``.
+    var hasFinished: Bool { state.withLock { !$0.finished.isEmpty } }
+
     /// Calls `body` (from any thread) each time a delivery finishes.
     func whenFinished(_ body: @escaping @Sendable () -> Void) { onFinished.withLock { $0 = body } }
 

@@ -77,7 +77,10 @@ public final class SignalRegistry: Sendable {
         }
     }
 
-    /// Every receiver connected from Swift, in order: `check` lists them.
+    /// Every receiver, in the order they are picked: `check` lists them.
+    public var all: [ReceiverDeclaration] { state.withLock { $0.entries.map(\.receiver) } }
+
+    /// Every receiver connected from Swift, in order.
     public var connectedInSwift: [ReceiverDeclaration] {
         state.withLock { $0.entries.filter { !$0.isDeclared }.map(\.receiver) }
     }
