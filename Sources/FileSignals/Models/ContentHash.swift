@@ -50,8 +50,11 @@ public enum ContentHash {
         // readlinkat with an empty name reads the link the descriptor is.
         let length = target.withUnsafeMutableBytes { readlinkat(link, "", $0.baseAddress!.assumingMemoryBound(to: CChar.self), $0.count) }
         guard length >= 0 else { return nil }
-        return Array(SHA256.hash(data: target[..<length]))
+        return sha256(of: target[..<length])
     }
+
+    /// The digest of bytes in memory (a link's target text).
+    static func sha256(of bytes: ArraySlice<UInt8>) -> [UInt8] { Array(SHA256.hash(data: bytes)) }
 
     /// `digest` as lower-case hexadecimal, as JSON lines carry it.
     public static func hex(_ digest: [UInt8]) -> String {

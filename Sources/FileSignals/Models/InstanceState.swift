@@ -35,7 +35,7 @@ public struct InstanceState: Hashable, Sendable {
     }
 
     /// What looking at a path found.
-    enum Look {
+    public enum Look: Sendable, Hashable {
         case present(InstanceState)
         /// Nothing there that is an instance: no file, a folder or device, or a path through a symbolic link.
         case absent

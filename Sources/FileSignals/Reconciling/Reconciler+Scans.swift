@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+/// Scan passes: the first walk (which fills an empty table, or is a catch-up against a saved one), a new
+/// folder's listing, and the rescan after an overflow. A scan's end looks again at the instances it did not
+/// find, except below folders it could not read.
+extension Reconciler {
+    /// - Parameter listed: the file's state as its folder's listing read it, if it did.
+    mutating func found(_ path: RawPath, reason: WatcherEvent.ScanReason, listed: InstanceState?, now: Instant) {
+        guard let (model, location) = owner(of: path) else { return }
+        switch reason {
+        case .newFolder:
+            markPending(path, sender: model.name, instance: location.instanceName, source: .live, now: now)
+        case .initialWalk, .rescan:
+            guard let pass = scan else {
+                // No saved state: the files that exist at start-up become the table silently.
+                if !table.contains(path), let state = listed ?? probe.read(at: path) {
+                    var record = InstanceRecord(sender: model.name, instance: location.instanceName, state: state)
+                    if hashesAtStart > 0 {
+                        hashesAtStart -= 1
+                        record.sha256 = probe.sha256(of: path, expectedSize: state.size)
+                    }
+                    setRecord(record, at: path)
+                }
+                return
+            }
+            table.mark(path)
+            if pass.source == .initial {
+                markPending(path, sender: model.name, instance: location.instanceName, source: .initial, now: now)
+                pending[path]!.reportsUnchanged = true
+            } else if table.state(at: path) != (listed ?? probe.read(at: path)) || table.sender(at: path) != model.name {
+                markPending(path, sender: model.name, instance: location.instanceName, source: pass.source, now: now)
+            }
+        }
+    }
+
+    mutating func startScan(source: SignalSource) {
+        table.clearMarks()
+        scan = ScanPass(source: source)
+    }
+
+    /// Ends a scan: instances of the table the scan did not find are looked at again (they are gone, or
+    /// were moved while nobody watched).
+    mutating func finishScan(now: Instant) {
+        guard let pass = scan else { return }
+        scan = nil
+        for path in waitingForScan {
+            if let change = pending[path] { due.push(deadline(of: change), path) }
+        }
+        waitingForScan.removeAll()
+        let unseen = table.unmarkedPaths()
+        table.clearMarks()
+        for path in unseen where pending[path] == nil {
+            // Not seen because its folder could not be read: unknown, not gone.
+            if pass.skipped.contains(where: { path.relative(to: $0) != nil }) { continue }
+            markInstancePending(path, now: now, source: pass.source == .initial ? .catchUp : pass.source)
+        }
+    }
+}

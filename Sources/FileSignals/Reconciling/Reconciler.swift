@@ -1,0 +1,239 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+/// Turns what the watcher reports into model signals, by comparing the disk with the instance table.
+///
+/// Raw events are never passed through one to one. An event only marks its path as *pending*; once the
+/// path has stayed quiet for `settle`, the reconciler looks at the disk (`lstat` and a SHA-256 of the
+/// content) and compares it with the instance table: a file that is there and was not is a save with
+/// `created: true`, a file that changed is a save, a file that was there and is gone is a delete. So every
+/// sequence of events on one path inside the settle window (an editor's rename dance, a temp file moved
+/// into place) folds into at most one save or one delete, and an event seen twice (by inotify and by the
+/// listing of a new folder) changes nothing.
+///
+/// Renames are paired by inotify's cookie, or, after a scan (catch-up or overflow), by inode: the old
+/// instance gets `post_delete` with `moved_to`, the new one `post_save` with `moved_from`.
+///
+/// The reconciler is a plain value driven by its caller: ``handle(_:now:)`` for each event and
+/// ``flushDue(now:)`` when ``nextDeadline`` has passed. It does no waiting of its own and reads the disk only
+/// through its ``DiskProbe``, which is what makes it testable with any clock and a fake disk.
+///
+/// Its parts, by concept: events folded into pending changes and renames paired by cookie
+/// (`Reconciler+Events`), scan passes (`Reconciler+Scans`), settling and decisions (`Reconciler+Decisions`).
+public struct Reconciler: Sendable {
+    public typealias Instant = ContinuousClock.Instant
+
+    /// How to fold events into signals.
+    public struct Options: Sendable, Hashable {
+        /// How long a path must stay quiet before its change is decided.
+        public var settle: Duration
+        /// How long a file that was created or written but not yet closed must stay quiet before it is
+        /// treated as saved anyway (a hard link, a writer that keeps its file open). Never below `settle`.
+        public var unclosedWriteTimeout: Duration
+        /// Whether files found by the first walk are reported (`--initial`) instead of being compared with
+        /// the table.
+        public var reportInitialFiles: Bool
+
+        public init(settle: Duration = .milliseconds(50), unclosedWriteTimeout: Duration = .seconds(1), reportInitialFiles: Bool = false) {
+            self.settle = settle
+            self.unclosedWriteTimeout = unclosedWriteTimeout
+            self.reportInitialFiles = reportInitialFiles
+        }
+    }
+
+    /// A change to the instance table, for the state database to record with the signals that report it.
+    public enum TableChange: Sendable, Hashable {
+        case upsert(RawPath, InstanceRecord)
+        case remove(RawPath)
+    }
+
+    /// A path with events not yet decided.
+    struct PendingChange: Sendable {
+        var sender: String
+        var instance: RawPath
+        var source: SignalSource
+        var lastEvent: Instant
+        /// Created or written, and not yet closed.
+        var isBeingWritten = false
+        /// `pre_save` already sent for this change (at the first write to an existing instance).
+        var preSaveSent = false
+        /// Report a save even when nothing changed against the table (`--initial`): `created` is still true
+        /// only for an instance the table does not know.
+        var reportsUnchanged = false
+        /// The instance this path was renamed from, with that instance's record.
+        var movedFrom: (path: RawPath, record: InstanceRecord)?
+        /// The path this instance was renamed to.
+        var movedTo: RawPath?
+    }
+
+    /// A `MOVED_FROM` waiting for its `MOVED_TO`.
+    struct MoveSource: Sendable {
+        var path: RawPath
+        var isFolder: Bool
+    }
+
+    /// A walk of the disk in progress (catch-up at start, or the rescan after an overflow): every instance
+    /// it finds is compared with the table, and when it ends, the table's instances it did not find are
+    /// looked at again. The instances it finds are marked in the table (``InstanceTable/mark(_:)``).
+    struct ScanPass: Sendable {
+        var source: SignalSource
+        /// Folders the scan could not watch or list: instances below them were not looked for.
+        var skipped: [RawPath] = []
+    }
+
+    /// What one pending path turned out to be when it was decided.
+    enum Decision {
+        case created(InstanceRecord)
+        case updated(before: InstanceRecord, after: InstanceRecord)
+        case deleted(InstanceRecord)
+        case nothing
+        /// The disk could not be looked at for now (out of descriptors): decided again a little later.
+        case tryAgain
+    }
+
+    public let models: [Model]
+    public let options: Options
+    /// Where the disk is read: the real one, or a fake in a test.
+    let probe: any DiskProbe
+    public internal(set) var table: InstanceTable
+    var pending: [RawPath: PendingChange] = [:]
+    /// When each pending path is due; see ``DeadlineQueue``.
+    var due = DeadlineQueue()
+    /// Pending paths that came due during a scan but must wait for its end.
+    var waitingForScan: [RawPath] = []
+    var moveSources: [UInt32: MoveSource] = [:]
+    var scan: ScanPass?
+    var tableChanges: [TableChange] = []
+    /// Whether ``takeTableChanges()`` is wanted (there is a state database to write them to).
+    let keepsTableChanges: Bool
+    /// Files of the first walk hashed on the spot: a small tree is fully known when watching starts; a large
+    /// one is hashed in the background after this many, so that start-up stays fast.
+    var hashesAtStart = 2000
+    public internal(set) var nextSeq: Int64
+
+    /// - Parameters:
+    ///   - models: the models whose instances are tracked; a file belongs to the first model that includes it.
+    ///   - table: what the state database knew when the bridge last ran; empty when there is no state.
+    ///   - hasState: whether `table` comes from a state database. With state, the first walk is a catch-up
+    ///     against it; without, existing files fill the table silently (or are reported with `--initial`).
+    ///   - firstSeq: the `seq` of the first signal.
+    ///   - keepsTableChanges: whether to collect the table changes for ``takeTableChanges()``; without a
+    ///     state database nobody takes them, and a large first walk would hold one per file.
+    ///   - probe: how the disk is read.
+    public init(
+        models: [Model], options: Options = Options(), table: InstanceTable = InstanceTable(), hasState: Bool = false,
+        firstSeq: Int64 = 1, keepsTableChanges: Bool = true, probe: any DiskProbe = RealDisk()
+    ) {
+        self.probe = probe
+        self.models = models
+        self.keepsTableChanges = keepsTableChanges
+        self.options = options
+        self.table = table
+        self.nextSeq = firstSeq
+        if hasState || options.reportInitialFiles {
+            startScan(source: options.reportInitialFiles ? .initial : .catchUp)
+        }
+    }
+
+    /// The earliest time at which ``flushDue(now:)`` has something to decide, or nil when nothing is pending.
+    public var nextDeadline: Instant? { due.earliest }
+
+    /// While a scan runs, its deletions cannot be told from files it has not reached yet: only live
+    /// changes are decided until it ends.
+    func isDecidable(_ change: PendingChange) -> Bool {
+        scan == nil || change.source == .live
+    }
+
+    /// How many paths are waiting to be decided.
+    public var pendingCount: Int { pending.count }
+
+    /// Whether no path is waiting to be decided.
+    public var isSettled: Bool { pending.isEmpty && scan == nil }
+
+    /// The table changes made since the last call, in order, for the state database.
+    public mutating func takeTableChanges() -> [TableChange] {
+        defer { tableChanges.removeAll(keepingCapacity: true) }
+        return tableChanges
+    }
+
+    /// Up to `limit` instances in the table without a content hash, not given before; hash them off the
+    /// event path and give the results to ``recordHash(_:for:state:)``.
+    public mutating func takeUnhashed(limit: Int) -> [RawPath] {
+        table.takeUndigested(limit: limit)
+    }
+
+    /// Records a hash computed off the event path, if the instance has not changed since it was read.
+    public mutating func recordHash(_ sha256: [UInt8], for path: RawPath, state: InstanceState) {
+        guard table.recordDigest(sha256, for: path, ifStateIs: state), keepsTableChanges, let record = table[path] else { return }
+        tableChanges.append(.upsert(path, record))
+    }
+
+    /// Takes one event from the watcher into account.
+    ///
+    /// - Returns: signals to send right away: a `pre_save` at the first write to an existing instance.
+    public mutating func handle(_ event: WatcherEvent, now: Instant) -> [SignalPayload] {
+        switch event {
+        case .found(let path, let reason, let state):
+            found(path, reason: reason, listed: state, now: now)
+            return []
+        case .changed(let path, let mask, let cookie):
+            return changed(path, mask: mask, cookie: cookie, now: now)
+        case .overflow:
+            // The watcher follows an overflow with a rescan of every folder.
+            startScan(source: .rescan)
+            return []
+        case .ready, .rescanFinished:
+            finishScan(now: now)
+            return []
+        case .skipped(let folder):
+            scan?.skipped.append(folder)
+            return []
+        case .warning:
+            return []
+        }
+    }
+
+    /// When a change is looked at: once it has been quiet for `settle`. One still being written (created or
+    /// modified, never closed) is decided then only if it arrived whole (``InstanceState/arrivedWhole(at:)``);
+    /// otherwise it waits for `unclosedWriteTimeout` in ``flushDue(now:)``.
+    func deadline(of change: PendingChange) -> Instant {
+        change.lastEvent + options.settle
+    }
+
+    mutating func setRecord(_ record: InstanceRecord, at path: RawPath) {
+        table[path] = record
+        if keepsTableChanges { tableChanges.append(.upsert(path, record)) }
+    }
+
+    mutating func markPending(_ path: RawPath, sender: String, instance: RawPath, source: SignalSource, now: Instant) {
+        guard !restartSettling(path, now: now) else { return }
+        startPending(path, sender: sender, instance: instance, source: source, now: now)
+    }
+
+    /// Makes `path`, not pending yet, pending from `now`.
+    mutating func startPending(_ path: RawPath, sender: String, instance: RawPath, source: SignalSource, now: Instant) {
+        let change = PendingChange(sender: sender, instance: instance, source: source, lastEvent: now)
+        pending[path] = change
+        due.push(deadline(of: change), path)
+    }
+
+    /// Starts the settle window of `path` again if it is pending; false when it is not.
+    mutating func restartSettling(_ path: RawPath, now: Instant) -> Bool {
+        guard let index = pending.index(forKey: path) else { return false }
+        // A later deadline needs no new entry: the old one, when it comes out, is pushed back to it.
+        pending.values[index].lastEvent = now
+        return true
+    }
+
+    /// Marks an instance of the table pending, whether or not a model still owns its path.
+    mutating func markInstancePending(_ path: RawPath, now: Instant, source: SignalSource = .live) {
+        guard let record = table[path] else { return }
+        markPending(path, sender: record.sender, instance: record.instance, source: source, now: now)
+    }
+
+    func owner(of path: RawPath) -> (Model, Model.Location)? {
+        for model in models {
+            if let location = model.instance(at: path) { return (model, location) }
+        }
+        return nil
+    }
+}

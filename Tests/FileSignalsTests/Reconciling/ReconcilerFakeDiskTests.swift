@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+@testable import FileSignals
+import Testing
+
+/// The reconciler as a plain step: raw events, a clock and a ``FakeDisk``. Each save style is written as the
+/// operations the tool makes and the events inotify reports for them; renames, catch-up, an overflow rescan
+/// and a folder that could not be read are checked the same way, with no real disk and no waiting.
+@Suite("Reconciler on a fake disk")
+struct ReconcilerFakeDiskTests {
+    let disk = FakeDisk()
+    let model: Model
+
+    init() throws {
+        model = Model(name: "Note", folders: [Model.Folder(path: RawPath("/w"))], match: [try GlobPattern("*.md")], exclusions: .defaultIgnores)
+    }
+
+    /// A reconciler fed by hand, with its own clock.
+    struct Run {
+        var reconciler: Reconciler
+        var now = ContinuousClock.now
+        var signals: [SignalPayload] = []
+
+        /// Feeds `events` one millisecond apart, keeping what they send at once (pre_save).
+        mutating func apply(_ events: [WatcherEvent]) {
+            for event in events {
+                now += .milliseconds(1)
+                signals += reconciler.handle(event, now: now)
+            }
+        }
+
+        /// Lets every window pass, and keeps what is decided.
+        mutating func settle() {
+            now += .seconds(5)
+            signals += reconciler.flushDue(now: now)
+        }
+
+        /// What was sent since the last call: `post_save a.md created:false`, with `moved_from`/`moved_to`.
+        mutating func take() -> [String] {
+            defer { signals.removeAll() }
+            return signals.map { signal in
+                var text = "\(signal.signal) \(signal.instance)"
+                if let created = signal.created { text += " created:\(created)" }
+                if let from = signal.movedFrom { text += " moved_from:\(from)" }
+                if let to = signal.movedTo { text += " moved_to:\(to)" }
+                return text
+            }
+        }
+    }
+
+    private func path(_ name: String) -> RawPath { RawPath("/w/" + name) }
+
+    /// A run whose table holds what is on the fake disk now (a first walk without state).
+    private func started(hasState table: InstanceTable? = nil, walk: [WatcherEvent]? = nil) -> Run {
+        var run = Run(reconciler: Reconciler(models: [model], table: table ?? InstanceTable(), hasState: table != nil, probe: disk))
+        run.apply((walk ?? disk.walk(.initialWalk)) + [.ready(folders: 1, files: 0)])
+        run.settle()
+        return run
+    }
+
+    static let styles: [(name: String, save: @Sendable (FakeDisk, RawPath) -> [WatcherEvent])] = [
+        ("echo > (truncate and write in place)", { disk, file in disk.write(file, "new text") }),
+        ("vim (rename to a backup, write anew, remove the backup; 4913 probe)", { disk, file in
+            let backup = RawPath(file.description + "~"), probe = RawPath("/w/4913")
+            return disk.write(probe, "") + disk.remove(probe) + disk.rename(file, to: backup) + disk.write(file, "new text") + disk.remove(backup)
+        }),
+        ("emacs (rename to a backup, write anew)", { disk, file in
+            disk.rename(file, to: RawPath(file.description + "~")) + disk.write(file, "new text")
+        }),
+        ("sed -i (a temp file renamed over)", { disk, file in
+            disk.write(RawPath("/w/sedX1b2c3"), "new text") + disk.rename(RawPath("/w/sedX1b2c3"), to: file)
+        }),
+        ("rsync (a hidden temp file renamed over)", { disk, file in
+            disk.write(RawPath("/w/.f.md.Ab12Cd"), "new text") + disk.rename(RawPath("/w/.f.md.Ab12Cd"), to: file)
+        }),
+        ("git checkout (unlink, then create)", { disk, file in disk.remove(file) + disk.write(file, "new text") }),
+        ("JetBrains safe write (temp, old aside, temp in place, old removed)", { disk, file in
+            let temp = RawPath(file.description + "___jb_tmp___"), old = RawPath(file.description + "___jb_old___")
+            return disk.write(temp, "new text") + disk.rename(file, to: old) + disk.rename(temp, to: file) + disk.remove(old)
+        }),
+    ]
+
+    @Test("every save style is one save of an existing instance: pre_save, then post_save created:false with its content changed", arguments: 0..<Self.styles.count)
+    func saveStyle(_ index: Int) {
+        let file = path("f.md")
+        disk.write(file, "old")
+        var run = started()
+        run.apply(Self.styles[index].save(disk, file))
+        run.settle()
+        let last = run.signals.last
+        #expect(run.take() == ["pre_save f.md", "post_save f.md created:false"], "\(Self.styles[index].name)")
+        #expect(last?.changes?.contains(.content) == true, "\(Self.styles[index].name)")
+        #expect(last?.previous?.size == 3)
+    }
+
+    @Test("a new file is created; its removal is a delete")
+    func createAndDelete() {
+        var run = started()
+        run.apply(disk.write(path("a.md"), "hello"))
+        run.settle()
+        #expect(run.take() == ["pre_save a.md", "post_save a.md created:true"])
+        run.apply(disk.remove(path("a.md")))
+        run.settle()
+        #expect(run.take() == ["pre_delete a.md", "post_delete a.md"])
+        #expect(run.reconciler.table.isEmpty)
+    }
+
+    @Test("a file renamed is the old instance deleted with moved_to and the new one created with moved_from")
+    func renameFile() {
+        disk.write(path("a.md"), "hello")
+        var run = started()
+        run.apply(disk.rename(path("a.md"), to: path("b.md")))
+        run.settle()
+        #expect(run.take() == [
+            "pre_delete a.md", "post_delete a.md moved_to:b.md", "pre_save b.md", "post_save b.md created:true moved_from:a.md",
+        ])
+    }
+
+    @Test("a folder renamed carries each instance to its new path")
+    func renameFolder() {
+        disk.write(path("sub/a.md"), "a")
+        disk.write(path("sub/b.md"), "b")
+        var run = started()
+        run.apply(disk.renameFolder(path("sub"), to: path("moved")))
+        run.settle()
+        let summary = run.take()
+        #expect(summary.filter { $0.hasPrefix("post_delete") }.sorted() == ["post_delete sub/a.md moved_to:moved/a.md", "post_delete sub/b.md moved_to:moved/b.md"])
+        #expect(summary.filter { $0.hasPrefix("post_save") }.sorted() == ["post_save moved/a.md created:true moved_from:sub/a.md", "post_save moved/b.md created:true moved_from:sub/b.md"])
+        #expect(Set(run.reconciler.table.paths(under: path("moved"))) == [path("moved/a.md"), path("moved/b.md")])
+    }
+
+    @Test("catch-up: what changed while nobody watched, against the saved table, renames paired by inode")
+    func catchUp() {
+        for name in ["a.md", "b.md", "d.md"] { disk.write(path(name), name) }
+        let saved = started().reconciler.table
+        // Stopped: these changes make events nobody reads.
+        disk.write(path("a.md"), "changed")
+        disk.remove(path("b.md"))
+        disk.write(path("c.md"), "new")
+        disk.rename(path("d.md"), to: path("e.md"))
+        var run = started(hasState: saved)
+        let sources = Set(run.signals.map(\.source))
+        let summary = run.take()
+        #expect(summary.filter { $0.hasPrefix("post_") }.sorted() == [
+            "post_delete b.md", "post_delete d.md moved_to:e.md", "post_save a.md created:false",
+            "post_save c.md created:true", "post_save e.md created:true moved_from:d.md",
+        ])
+        #expect(sources == [.catchUp])
+    }
+
+    @Test("an overflow rescan finds what the lost events were about, and nothing else")
+    func overflowRescan() {
+        for name in ["a.md", "b.md", "c.md"] { disk.write(path(name), name) }
+        var run = started()
+        disk.write(path("a.md"), "changed")
+        disk.remove(path("b.md"))
+        run.apply([.overflow] + disk.walk(.rescan) + [.rescanFinished])
+        run.settle()
+        let sources = Set(run.signals.map(\.source))
+        #expect(run.take().filter { $0.hasPrefix("post_") } == ["post_save a.md created:false", "post_delete b.md"])
+        #expect(sources == [.rescan])
+    }
+
+    @Test("a folder the walk could not read: its instances are not taken for deleted")
+    func skippedFolder() {
+        disk.write(path("open/a.md"), "a")
+        disk.write(path("locked/x.md"), "x")
+        let saved = started().reconciler.table
+        let walk = disk.walk(.initialWalk).filter { if case .found(let found, _, _) = $0 { found.relative(to: path("locked")) == nil } else { true } }
+        var run = started(hasState: saved, walk: walk + [.skipped(folder: path("locked"))])
+        #expect(run.take().isEmpty)
+        #expect(run.reconciler.table[path("locked/x.md")] != nil)
+    }
+
+    @Test("a file that cannot be looked at for now (out of descriptors) is decided later, never taken for deleted")
+    func unreadableForNow() {
+        disk.write(path("a.md"), "a")
+        var run = started()
+        run.apply(disk.write(path("a.md"), "b"))
+        #expect(run.take() == ["pre_save a.md"])
+        disk.setUnreadable(path("a.md"), true)
+        run.settle()
+        #expect(run.take().isEmpty)
+        disk.setUnreadable(path("a.md"), false)
+        run.settle()
+        #expect(run.take() == ["post_save a.md created:false"])
+    }
+}
