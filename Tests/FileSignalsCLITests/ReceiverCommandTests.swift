@@ -72,10 +72,13 @@ struct ReceiverCommandTests {
         let command = try RunningCommand(["watch", "--json", "--no-receivers", "--no-state"], in: folder.url)
         try #require(command.waitUntilReady())
         try folder.shell("echo 1 > notes/a.md")
-        command.wait { $0.signals.count >= 2 }
+        let printed = command.wait { $0.signals.count >= 2 }
+        #expect(printed.summary == ["pre_save notes/a.md", "post_save notes/a.md created:true"], "the signals are printed")
         command.send(SIGTERM)
-        #expect(command.waitForExit().exitStatus == 0)
-        #expect(access(folder.path + "/ran", F_OK) != 0)
+        let output = command.waitForExit()
+        #expect(output.exitStatus == 0)
+        #expect(output.summary == ["pre_save notes/a.md", "post_save notes/a.md created:true"])
+        #expect(access(folder.path + "/ran", F_OK) != 0, "the receiver did not run")
     }
 
     @Test("send dispatches a custom signal with its arguments, prints each result, and exits 1 when one failed")

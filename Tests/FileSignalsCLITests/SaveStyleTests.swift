@@ -63,9 +63,14 @@ struct SaveStyle: CustomTestStringConvertible, Sendable {
 
 @Suite("One save, one post_save", .serialized, .timeLimit(.minutes(3)))
 struct SaveStyleTests {
-    // Styles whose tool is not installed are left out; the replayed ones need only python3.
-    @Test("each save style gives exactly pre_save and post_save created:false", arguments: SaveStyle.all.filter(\.isAvailable))
+    // A style whose tool is not installed is not run, and says so: a known issue naming the tool it needs
+    // (the run's summary counts it) rather than a case that silently passes. The replayed ones need only python3.
+    @Test("each save style gives exactly pre_save and post_save created:false", arguments: SaveStyle.all)
     func saveStyle(_ style: SaveStyle) throws {
+        guard style.isAvailable else {
+            withKnownIssue("skipped: \(style.tool) is not installed") { Issue.record("\(style.name) was not run") }
+            return
+        }
         let folder = try TemporaryFolder()
         let outside = try TemporaryFolder()
         try folder.shell("printf 'old\\n' > f.md && touch -d '2020-01-01 00:00' f.md")

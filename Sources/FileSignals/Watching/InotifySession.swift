@@ -16,9 +16,9 @@ import Glibc
 /// list second, so that nothing created in a new folder before its watch existed is missed; and the
 /// descriptor-to-path map is ours.
 final class InotifySession {
-    /// The library's inotify descriptor, found in `/proc/self/fd` because the library does not expose it.
+    /// The library's inotify descriptor (see ``InotifyLibraryDescriptor``).
     let descriptor: Int32
-    private var folderByDescriptor: [Int32: RawPath] = [:]
+    private(set) var folderByDescriptor: [Int32: RawPath] = [:]
     private let includeFolder: @Sendable (RawPath) -> Bool
     /// At the watch limit, skip the folder (with a warning) instead of failing.
     private let keepsGoingAtWatchLimit: Bool
@@ -32,9 +32,9 @@ final class InotifySession {
     /// The top folders, as given to the first walk.
     private var roots: [RawPath] = []
     /// Top folders that were removed or renamed away, waited for until they exist again.
-    private var missingRoots: Set<RawPath> = []
+    var missingRoots: Set<RawPath> = []
     /// Watches on the nearest existing ancestor of a missing top folder, to see it come back.
-    private var ancestorWatches: [Int32: RawPath] = [:]
+    var ancestorWatches: [Int32: RawPath] = [:]
     /// Watches that stood at a path when a folder was renamed onto it (an exchange, or a rename over an empty
     /// folder), by that path, until the queue has been read: see ``folderRenamed(from:to:)``.
     private var displacedWatches: [RawPath: Set<Int32>] = [:]
@@ -62,11 +62,10 @@ final class InotifySession {
         self.includeFolder = includeFolder
         self.deliver = deliver
         self.batchLimit = batchLimit
-        let before = Set(Self.inotifyDescriptors())
         guard inotifytools_initialize() != 0 else {
             throw .cannotInitialize(errno: Int32(inotifytools_error()))
         }
-        guard let found = Self.inotifyDescriptors().first(where: { !before.contains($0) }) else {
+        guard let found = InotifyLibraryDescriptor.find() else {
             inotifytools_cleanup()
             throw .cannotInitialize(errno: EBADF)
         }
@@ -360,69 +359,6 @@ final class InotifySession {
             }
         }
         emit(.rescanFinished)
-    }
-
-    /// A top folder was removed or renamed away: wait for it to exist again by watching its nearest
-    /// existing ancestor.
-    private func rootVanished(_ root: RawPath) {
-        guard !missingRoots.contains(root) else { return }
-        missingRoots.insert(root)
-        emit(.warning("\(root) is gone; watching for it to come back"))
-        watchAncestors()
-        restoreMissingRoots()
-    }
-
-    /// Watches the nearest existing ancestor of every missing top folder for folders being created or moved in.
-    private func watchAncestors() {
-        for root in missingRoots {
-            var ancestor = root
-            while ancestor.bytes.count > 1, let slash = ancestor.bytes.lastIndex(of: UInt8(ascii: "/")) {
-                ancestor = RawPath(bytes: slash == 0 ? [UInt8(ascii: "/")] : Array(ancestor.bytes[..<slash]))
-                let flags = InotifyMask([.create, .movedTo]).rawValue | UInt32(IN_ONLYDIR) | UInt32(IN_MASK_ADD)
-                let wd = ancestor.withCString { inotify_add_watch(descriptor, $0, flags) }
-                if wd >= 0 {
-                    ancestorWatches[wd] = ancestor
-                    break
-                }
-            }
-        }
-    }
-
-    /// Watches again, and lists, every missing top folder that exists again.
-    private func restoreMissingRoots() {
-        for root in missingRoots {
-            var info = stat()
-            guard root.withCString({ lstat($0, &info) }) == 0, info.st_mode & S_IFMT == S_IFDIR else { continue }
-            missingRoots.remove(root)
-            emit(.warning("\(root) is back; watching it again"))
-            do {
-                try watchTree(root, reason: .newFolder)
-            } catch {
-                emit(.warning(error.description))
-            }
-        }
-        // Ancestors no longer needed are unwatched; the others may have come closer to their folder.
-        for (wd, _) in ancestorWatches where folderByDescriptor[wd] == nil {
-            inotify_rm_watch(descriptor, wd)
-        }
-        ancestorWatches.removeAll()
-        if !missingRoots.isEmpty { watchAncestors() }
-    }
-
-    private static func inotifyDescriptors() -> [Int32] {
-        guard let directory = opendir("/proc/self/fd") else { return [] }
-        defer { closedir(directory) }
-        var result: [Int32] = []
-        var target = [CChar](repeating: 0, count: 64)
-        while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-            guard let fd = Int32(name) else { continue }
-            let length = readlink("/proc/self/fd/\(fd)", &target, target.count - 1)
-            guard length > 0 else { continue }
-            let link = String(decoding: target[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            if link == "anon_inode:inotify" { result.append(fd) }
-        }
-        return result
     }
 
     /// `fs.inotify.max_user_watches`, read from `/proc` (the library's getter reads it too, but its sibling
