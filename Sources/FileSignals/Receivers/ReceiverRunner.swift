@@ -15,11 +15,11 @@ struct ReceiverRunner: Sendable {
     /// Between SIGTERM and SIGKILL when a run is stopped.
     let grace: Duration
 
-    init(settings: Dispatcher.Settings, handlers: HandlerRegistry) {
-        root = settings.root
+    init(root: RawPath, handlers: HandlerRegistry, baseEnvironment: [[UInt8]], grace: Duration) {
+        self.root = root
         self.handlers = handlers
-        baseEnvironment = settings.baseEnvironment
-        grace = settings.grace
+        self.baseEnvironment = baseEnvironment
+        self.grace = grace
     }
 
     /// Runs `receiver` for `signal`, with `line` (the signal's JSON line) on a process's stdin.
@@ -28,7 +28,7 @@ struct ReceiverRunner: Sendable {
     func run(
         _ receiver: ReceiverDeclaration, _ signal: SignalPayload, line: [UInt8], stop: ProcessRunner.StopHandle,
         isStopping: @Sendable () async -> Bool = { false }
-    ) async -> Dispatcher.Report {
+    ) async -> ReceiverReport {
         let invocation = ReceiverInvocation(receiver: receiver, signal: signal, root: root)
         var result = ReceiverResult(
             seq: signal.seq, receiver: receiver.name, signal: signal.signal, instance: signal.instance,
@@ -40,7 +40,7 @@ struct ReceiverRunner: Sendable {
         case .handler(let name, let options):
             guard let handler = handlers.handler(named: name) else {
                 result.status = .error; result.code = nil; result.message = "no handler named \(name)"
-                return Dispatcher.Report(result: result)
+                return ReceiverReport(result: result)
             }
             let context = HandlerRegistry.Context(options: options, root: root, receiver: receiver.name)
             call = { signal in try await handler(signal, context) }
@@ -50,7 +50,7 @@ struct ReceiverRunner: Sendable {
         let started = ContinuousClock.now
         let outcome = await Self.call(call, signal, timeout: receiver.timeout)
         result.milliseconds = Self.milliseconds(ContinuousClock.now - started)
-        var report = Dispatcher.Report(result: result)
+        var report = ReceiverReport(result: result)
         if case .failure(let error) = outcome {
             report.result.status = error is CallTimeout ? .timeout : .error
             report.result.code = nil
@@ -63,7 +63,7 @@ struct ReceiverRunner: Sendable {
     private func runProcess(
         _ arguments: [[UInt8]], _ invocation: ReceiverInvocation, _ receiver: ReceiverDeclaration, line: [UInt8],
         stop: ProcessRunner.StopHandle, result: ReceiverResult, isStopping: @Sendable () async -> Bool
-    ) async -> Dispatcher.Report {
+    ) async -> ReceiverReport {
         var result = result
         var request = ProcessRunner.Request(
             arguments: arguments,
@@ -94,7 +94,7 @@ struct ReceiverRunner: Sendable {
             result.status = .error; result.code = nil
             result.message = "cannot start: \(String(cString: strerror(code)))"
         }
-        var report = Dispatcher.Report(
+        var report = ReceiverReport(
             result: result, standardOutput: outcome.standardOutput, standardError: outcome.standardError, droppedBytes: outcome.droppedBytes)
         if case .failedToStart(let code) = outcome.status { report.couldNotStartForNow = [EMFILE, ENFILE, EAGAIN, ENOMEM].contains(code) }
         return report

@@ -41,10 +41,7 @@ public struct Reconciler: Sendable {
     }
 
     /// A change to the instance table, for the state database to record with the signals that report it.
-    public enum TableChange: Sendable, Hashable {
-        case upsert(RawPath, InstanceRecord)
-        case remove(RawPath)
-    }
+    public typealias TableChange = InstanceTableChange
 
     /// A path with events not yet decided.
     struct PendingChange: Sendable {

@@ -28,7 +28,7 @@ public final class StateStore: Sendable {
     public struct Batch: Sendable {
         /// Each signal with the deliveries it makes (none: it is done at once).
         public var signals: [(seq: Int64, signal: String, sender: String, line: [UInt8], deliveries: [String])] = []
-        public var tableChanges: [Reconciler.TableChange] = []
+        public var tableChanges: [InstanceTableChange] = []
         public var nextSeq: Int64
         /// Deliveries finished since the last batch.
         public var done: [Delivery] = []

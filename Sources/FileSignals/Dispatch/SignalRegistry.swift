@@ -35,7 +35,8 @@ public final class SignalRegistry: Sendable {
 
     /// A registry of its own (a dispatcher's in a test, say): its signals and receivers are not the shared ones.
     public init() {
-        runnerState = Mutex(ReceiverRunner(settings: .init(root: RawPath("/")), handlers: .builtIn))
+        let settings = Dispatcher.Settings(root: RawPath("/"))
+        runnerState = Mutex(ReceiverRunner(root: settings.root, handlers: .builtIn, baseEnvironment: settings.baseEnvironment, grace: settings.grace))
     }
 
     var runner: ReceiverRunner {

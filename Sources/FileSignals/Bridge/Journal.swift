@@ -27,7 +27,7 @@ final class Journal: @unchecked Sendable {
 
     /// Writes a batch; returns a warning when the database refused it (the last committed state stays).
     func record(
-        _ emitted: [Bridge.Emitted], tableChanges: [Reconciler.TableChange], nextSeq: Int64, completesFirstWalk: Bool = false
+        _ emitted: [Bridge.Emitted], tableChanges: [InstanceTableChange], nextSeq: Int64, completesFirstWalk: Bool = false
     ) -> String? {
         // Taken even without a database, where nothing keeps them: they would pile up.
         let finished = completion.take()

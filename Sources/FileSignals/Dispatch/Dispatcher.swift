@@ -17,18 +17,7 @@ import Foundation
 ///   `loop_limit` times in 10 seconds is paused for that instance until the 10 seconds have passed.
 public actor Dispatcher {
     /// What the dispatcher reports: each run's result, and the receiver's output for the log.
-    public struct Report: Sendable {
-        public var result: ReceiverResult
-        /// What the run printed, bounded; empty for handlers and skipped runs.
-        public var standardOutput: [UInt8] = []
-        public var standardError: [UInt8] = []
-        public var droppedBytes = 0
-        /// The process could not be started for want of a resource that frees up (descriptors, processes,
-        /// memory): the run is tried again rather than counted as done.
-        var couldNotStartForNow = false
-        /// What a Swift receiver threw.
-        public var error: (any Error)?
-    }
+    public typealias Report = ReceiverReport
 
     /// Settings that come from `[filesignals]` and the command line.
     public struct Settings: Sendable {
@@ -108,7 +97,7 @@ public actor Dispatcher {
         report: @escaping @Sendable (Report) -> Void, warn: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.registry = registry
-        self.runner = ReceiverRunner(settings: settings, handlers: handlers)
+        self.runner = ReceiverRunner(root: settings.root, handlers: handlers, baseEnvironment: settings.baseEnvironment, grace: settings.grace)
         registry.runner = runner
         self.report = report
         self.warn = warn
