@@ -181,18 +181,18 @@ extension ConfigLoader {
         return kept
     }
 
-    /// A built-in handler that writes into a model it reads fires itself: each copy `mirror` makes, or each
-    /// line `log` appends, is a save of an instance, which is mirrored or logged again, without end. Such a
-    /// target is refused, unless the model leaves it out (an `exclude`, `match` patterns it cannot meet, or a
-    /// model that is not recursive).
+    /// A handler that writes into a model it reads fires itself: each copy `mirror` makes, or each line `log`
+    /// appends, is a save of an instance, which is mirrored or logged again, without end. Such a target (what
+    /// the handler's description says it ``HandlerDescription/writes``) is refused, unless the model leaves it
+    /// out (an `exclude`, `match` patterns it cannot meet, or a model that is not recursive).
     mutating func refuseWritesIntoOwnModels(_ receivers: [ReceiverDeclaration], models: [Model], sections: [IniSection]) {
         for receiver in receivers {
-            guard case .handler(let name, let options) = receiver.action else { continue }
-            let key: String
-            switch name {
-            case "mirror": key = "to"
-            case "log": key = "file"
-            default: continue
+            guard case .handler(let name, let options) = receiver.action,
+                  let writes = handlers.first(where: { $0.name == name })?.writes else { continue }
+            let key: String, writesOneFile: Bool
+            switch writes {
+            case .file(let option): (key, writesOneFile) = (option, true)
+            case .folder(let option): (key, writesOneFile) = (option, false)
             }
             guard let value = options[key], !value.isEmpty,
                   let entry = sections.first(where: { $0.kind == "receiver" && $0.name == receiver.name })?.entry(key)
@@ -201,14 +201,14 @@ extension ConfigLoader {
             for model in models where receiver.listens(to: model.name) {
                 guard let location = model.location(of: target) else { continue }
                 // A log writes the one file; a mirror writes files below its folder, under the instances' names.
-                let writesAnInstance = name == "log"
+                let writesAnInstance = writesOneFile
                     ? model.includesFile(location.relativePath)
                     : model.includesFolder(location.relativePath)
                 guard writesAnInstance else { continue }
                 error(entry.value.position, """
                     `\(key) = \(value)` is inside model \(model.name), which \(receiver.name) receives signals of: each \
                     write of \(name) would be a save of an instance, and fire it again without end; put it outside \
-                    the model's folders, or leave it out of the model (exclude = \(value)\(name == "mirror" ? "/" : ""))
+                    the model's folders, or leave it out of the model (exclude = \(value)\(writesOneFile ? "" : "/"))
                     """)
                 break
             }

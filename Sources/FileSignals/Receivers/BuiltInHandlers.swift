@@ -4,6 +4,12 @@ import Glibc
 
 /// The handlers shipped in `filesignals`.
 enum BuiltInHandlers {
+    /// Each one, with what a config section may set for it: the one list of built-in handlers.
+    static let all: [(description: HandlerDescription, handler: HandlerRegistry.Handler)] = [
+        (HandlerDescription(name: "log", options: ["file"], requiredOptions: ["file"], writes: .file(option: "file")), log),
+        (HandlerDescription(name: "mirror", options: ["to"], requiredOptions: ["to"], writes: .folder(option: "to")), mirror),
+    ]
+
     /// Why a built-in handler failed.
     struct Failure: Error, CustomStringConvertible {
         let description: String

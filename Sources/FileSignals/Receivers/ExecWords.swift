@@ -5,7 +5,7 @@
 /// `{placeholders}` stay in their word and are filled in per signal, each word staying one argument.
 public enum ExecWords {
     /// The placeholders a word may hold.
-    public static let placeholders = ["signal", "sender", "instance", "path", "created", "moved_from", "moved_to", "seq", "source", "root"]
+    public static var placeholders: [String] { SignalFields.names }
 
     /// Why a line cannot be split: what is wrong and at which character offset into the line.
     public struct Problem: Error, Hashable, Sendable {

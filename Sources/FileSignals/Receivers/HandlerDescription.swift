@@ -7,17 +7,25 @@ public struct HandlerDescription: Sendable, Hashable {
     public var options: [String]?
     /// Option keys it cannot do without.
     public var requiredOptions: [String]
+    /// What it writes, named by one of its options: the config refuses a target inside a model the receiver
+    /// gets signals of (each write would fire it again).
+    public var writes: Target?
 
-    public init(name: String, options: [String]?, requiredOptions: [String] = []) {
+    /// A place a handler writes into.
+    public enum Target: Sendable, Hashable {
+        /// One file, named by the option (`log`'s `file`).
+        case file(option: String)
+        /// Files below a folder named by the option, under the instances' names (`mirror`'s `to`).
+        case folder(option: String)
+    }
+
+    public init(name: String, options: [String]?, requiredOptions: [String] = [], writes: Target? = nil) {
         self.name = name
         self.options = options
         self.requiredOptions = requiredOptions
+        self.writes = writes
     }
 
-    /// The handlers shipped in `filesignals`: `log` appends each signal as a JSON line to `file`; `mirror`
-    /// keeps a copy of every instance under `to`.
-    public static let builtIn: [HandlerDescription] = [
-        HandlerDescription(name: "log", options: ["file"], requiredOptions: ["file"]),
-        HandlerDescription(name: "mirror", options: ["to"], requiredOptions: ["to"]),
-    ]
+    /// The handlers shipped in `filesignals` (``HandlerRegistry/builtIn``).
+    public static var builtIn: [HandlerDescription] { HandlerRegistry.builtIn.descriptions }
 }

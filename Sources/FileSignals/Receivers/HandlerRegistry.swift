@@ -35,8 +35,7 @@ public struct HandlerRegistry: Sendable {
     /// The handlers shipped in `filesignals`: `log` and `mirror`.
     public static var builtIn: HandlerRegistry {
         var registry = HandlerRegistry()
-        registry.register("log", options: ["file"], required: ["file"], BuiltInHandlers.log)
-        registry.register("mirror", options: ["to"], required: ["to"], BuiltInHandlers.mirror)
+        for (description, handler) in BuiltInHandlers.all { registry.register(description, handler) }
         return registry
     }
 
@@ -47,7 +46,12 @@ public struct HandlerRegistry: Sendable {
 
     /// Registers a handler with the option keys its sections may set, and those they must.
     public mutating func register(_ name: String, options: [String], required: [String] = [], _ handler: @escaping Handler) {
-        entries[name] = (HandlerDescription(name: name, options: options, requiredOptions: required), handler)
+        register(HandlerDescription(name: name, options: options, requiredOptions: required), handler)
+    }
+
+    /// Registers a handler as `description` describes it (with what it writes, for the config to check).
+    public mutating func register(_ description: HandlerDescription, _ handler: @escaping Handler) {
+        entries[description.name] = (description, handler)
     }
 
     /// What the config reader checks sections against, sorted by name.

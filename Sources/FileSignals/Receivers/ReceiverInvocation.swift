@@ -36,11 +36,12 @@ public struct ReceiverInvocation: Sendable, Hashable {
     /// the environment and stdin, never as shell text. Exec receivers get each word with its placeholders
     /// filled in, each word staying one argument.
     public init(receiver: ReceiverDeclaration, signal: SignalPayload, root: RawPath) {
-        let values = Self.placeholderValues(for: signal, root: root)
+        let fields = SignalFields.values(of: signal, root: root)
         switch receiver.action {
         case .command(let command):
             program = .process(arguments: [Array("/bin/sh".utf8), Array("-c".utf8), Array(command.utf8)])
         case .exec(let words):
+            let values = Dictionary(uniqueKeysWithValues: fields.map { ($0.name, $0.value ?? []) })
             program = .process(arguments: words.map { ExecWords.substitute($0, values) })
         case .handler(let name, let options):
             program = .handler(name: name, options: options)
@@ -52,22 +53,9 @@ public struct ReceiverInvocation: Sendable, Hashable {
         } else {
             workingFolder = root.description
         }
-        var environment: [Variable] = [
-            Variable(name: "FILESIGNALS_SIGNAL", value: Array(signal.signal.utf8)),
-            Variable(name: "FILESIGNALS_SENDER", value: Array(signal.sender.utf8)),
-            Variable(name: "FILESIGNALS_INSTANCE", value: signal.instance.bytes),
-            Variable(name: "FILESIGNALS_PATH", value: signal.path.bytes),
-        ]
-        if let created = signal.created {
-            environment.append(Variable(name: "FILESIGNALS_CREATED", value: Array((created ? "true" : "false").utf8)))
+        var environment = fields.compactMap { field in
+            field.value.map { Variable(name: SignalFields.environmentName(of: field.name), value: $0) }
         }
-        if let movedFrom = signal.movedFrom { environment.append(Variable(name: "FILESIGNALS_MOVED_FROM", value: movedFrom.bytes)) }
-        if let movedTo = signal.movedTo { environment.append(Variable(name: "FILESIGNALS_MOVED_TO", value: movedTo.bytes)) }
-        environment += [
-            Variable(name: "FILESIGNALS_SOURCE", value: Array(signal.source.rawValue.utf8)),
-            Variable(name: "FILESIGNALS_SEQ", value: Array(String(signal.seq).utf8)),
-            Variable(name: "FILESIGNALS_ROOT", value: root.bytes),
-        ]
         // Linux refuses a single environment string over 128 KiB (E2BIG): a longer argument is only in the
         // JSON on stdin.
         for (key, value) in signal.arguments.sorted(by: { $0.key < $1.key }) where value.utf8.count <= 65536 {
@@ -75,21 +63,5 @@ public struct ReceiverInvocation: Sendable, Hashable {
         }
         environment += receiver.environment.map { Variable(name: $0.name, value: Array($0.value.utf8)) }
         self.environment = environment
-    }
-
-    /// The value of each `{placeholder}` of an exec receiver for `signal`.
-    static func placeholderValues(for signal: SignalPayload, root: RawPath) -> [String: [UInt8]] {
-        [
-            "signal": Array(signal.signal.utf8),
-            "sender": Array(signal.sender.utf8),
-            "instance": signal.instance.bytes,
-            "path": signal.path.bytes,
-            "created": Array((signal.created.map { $0 ? "true" : "false" } ?? "").utf8),
-            "moved_from": signal.movedFrom?.bytes ?? [],
-            "moved_to": signal.movedTo?.bytes ?? [],
-            "seq": Array(String(signal.seq).utf8),
-            "source": Array(signal.source.rawValue.utf8),
-            "root": root.bytes,
-        ]
     }
 }
