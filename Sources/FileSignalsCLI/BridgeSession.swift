@@ -61,8 +61,8 @@ enum BridgeSession {
                     } else {
                         Log.info("watching \(counts); ready")
                     }
-                case .warning(let message):
-                    Log.warning(message)
+                case .warning(let warning):
+                    Log.warning(warning.description)
                 case .progress(let files):
                     Log.progress("watching; \(files) files found so far")
                 case .raw(let events):
@@ -104,7 +104,7 @@ enum BridgeSession {
         case .ready(let folders, let files): return "first walk done: \(folders) folders, \(files) files"
         case .overflow: return "event Q_OVERFLOW"
         case .rescanFinished: return "rescan done"
-        case .warning(let message): return "warning \(message)"
+        case .warning(let warning): return "warning \(warning)"
         case .skipped(let folder): return "skipped \(folder)"
         }
     }
@@ -126,7 +126,7 @@ enum BridgeSession {
                 if report.result.isFailure { failures?.add() }
                 log(report)
             },
-            warn: { Log.warning($0) })
+            warn: { Log.warning($0.description) })
     }
 
     /// What SIGHUP does: read the config again; if it is valid, its receivers replace the old ones from the

@@ -19,7 +19,7 @@ public struct Bridge: Sendable {
         /// Signals to dispatch, in order, each with its JSON line (without the newline).
         case signals([Emitted])
         /// Something the user should know that does not stop the bridge.
-        case warning(String)
+        case warning(BridgeWarning)
         /// The content of every instance known at start has been hashed in the background (only sent when
         /// some had to be): from now on an idle bridge does no work at all.
         case hashed(files: Int)

@@ -97,10 +97,10 @@ final class BridgeEngine: WatcherClient, @unchecked Sendable {
                 emit(now: now)
                 send(.ready(folders: folders, files: files))
                 isReady = true
-            case .warning(let message):
-                send(.warning(message))
+            case .warning(let warning):
+                send(.warning(.watcher(warning)))
             case .overflow:
-                send(.warning("the inotify queue overflowed; rescanning to find what changed"))
+                send(.warning(.queueOverflowed))
             case .changed, .found, .rescanFinished, .skipped:
                 break
             }
@@ -170,9 +170,9 @@ final class BridgeEngine: WatcherClient, @unchecked Sendable {
     /// refused them.
     private func record(_ emitted: [Bridge.Emitted], completesFirstWalk: Bool = false) {
         lastRecord = .now
-        let warning = journal.record(
+        let refused = journal.record(
             emitted, tableChanges: reconciler.takeTableChanges(), nextSeq: reconciler.nextSeq, completesFirstWalk: completesFirstWalk)
-        if let warning { send(.warning(warning)) }
+        if let refused { send(.warning(.stateNotSaved(refused))) }
     }
 
     private func send(_ event: Bridge.Event) {

@@ -25,10 +25,11 @@ final class Journal: @unchecked Sendable {
         return contents
     }
 
-    /// Writes a batch; returns a warning when the database refused it (the last committed state stays).
+    /// Writes a batch; returns why when the database refused it (the last committed state stays), once until
+    /// a batch is saved again.
     func record(
         _ emitted: [Bridge.Emitted], tableChanges: [InstanceTableChange], nextSeq: Int64, completesFirstWalk: Bool = false
-    ) -> String? {
+    ) -> StateError? {
         // Taken even without a database, where nothing keeps them: they would pile up.
         let finished = completion.take()
         guard let store else { return nil }
@@ -45,7 +46,7 @@ final class Journal: @unchecked Sendable {
         } catch {
             completion.restore(finished)
             defer { failed = true }
-            return failed ? nil : "state not saved, the last saved state stays: \(error)"
+            return failed ? nil : error
         }
     }
 

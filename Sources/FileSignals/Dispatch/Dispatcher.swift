@@ -47,7 +47,7 @@ public actor Dispatcher {
     public nonisolated let registry: SignalRegistry
     private let runner: ReceiverRunner
     private let report: @Sendable (Report) -> Void
-    private let warn: @Sendable (String) -> Void
+    private let warn: @Sendable (DispatchWarning) -> Void
     /// When runs that could not start were last warned of: at most once a minute, however many wait.
     private var lastShortageWarning: ContinuousClock.Instant?
     private let slots: JobSlots
@@ -81,7 +81,7 @@ public actor Dispatcher {
     /// A dispatcher of `receivers` only (declaration order), in a registry of its own.
     public init(
         receivers: [ReceiverDeclaration], handlers: HandlerRegistry = .builtIn, settings: Settings,
-        report: @escaping @Sendable (Report) -> Void, warn: @escaping @Sendable (String) -> Void = { _ in }
+        report: @escaping @Sendable (Report) -> Void, warn: @escaping @Sendable (DispatchWarning) -> Void = { _ in }
     ) {
         let registry = SignalRegistry()
         registry.replaceDeclared(with: receivers)
@@ -94,7 +94,7 @@ public actor Dispatcher {
     ///   - warn: told of what holds runs up without being a result (runs that cannot start for now).
     public init(
         registry: SignalRegistry, handlers: HandlerRegistry = .builtIn, settings: Settings,
-        report: @escaping @Sendable (Report) -> Void, warn: @escaping @Sendable (String) -> Void = { _ in }
+        report: @escaping @Sendable (Report) -> Void, warn: @escaping @Sendable (DispatchWarning) -> Void = { _ in }
     ) {
         self.registry = registry
         self.runner = ReceiverRunner(root: settings.root, handlers: handlers, baseEnvironment: settings.baseEnvironment, grace: settings.grace)
@@ -331,7 +331,7 @@ public actor Dispatcher {
             }
             if lastShortageWarning.map({ ContinuousClock.now - $0 > .seconds(60) }) ?? true {
                 lastShortageWarning = .now
-                warn("\(receiver.name): \(outcome.result.message ?? "cannot start"); waiting to try again (raise the limit with ulimit -n, or lower jobs)")
+                warn(.cannotStartForNow(receiver: receiver.name, reason: outcome.result.message ?? "cannot start"))
             }
             try? await Task.sleep(for: pause)
             pause = min(pause * 2, .milliseconds(250))

@@ -9,7 +9,7 @@ extension InotifySession {
     func rootVanished(_ root: RawPath) {
         guard !missingRoots.contains(root) else { return }
         missingRoots.insert(root)
-        emit(.warning("\(root) is gone; watching for it to come back"))
+        emit(.warning(.topFolderGone(root)))
         watchAncestors()
         restoreMissingRoots()
     }
@@ -36,11 +36,11 @@ extension InotifySession {
             var info = stat()
             guard root.withCString({ lstat($0, &info) }) == 0, info.st_mode & S_IFMT == S_IFDIR else { continue }
             missingRoots.remove(root)
-            emit(.warning("\(root) is back; watching it again"))
+            emit(.warning(.topFolderBack(root)))
             do {
                 try watchTree(root, reason: .newFolder)
             } catch {
-                emit(.warning(error.description))
+                emit(.warning(.cannotWatch(error)))
             }
         }
         // Ancestors no longer needed are unwatched; the others may have come closer to their folder.

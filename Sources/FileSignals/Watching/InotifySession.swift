@@ -113,7 +113,7 @@ final class InotifySession {
             FolderListing.forEachEntry(in: next) { name, isFolder, state in
                 take(name, isFolder: isFolder, state: state, in: next, reason: reason, subfolders: &pending)
             } onError: { code in
-                skip(next, "cannot list", code)
+                skip(next, listing: true, code)
             }
         }
     }
@@ -135,7 +135,7 @@ final class InotifySession {
         while listing > 0 {
             for part in lister.takeFinished() {
                 var subfolders: [RawPath] = []
-                if let code = part.error { skip(part.folder, "cannot list", code) }
+                if let code = part.error { skip(part.folder, listing: true, code) }
                 for entry in part.entries {
                     take(entry.name, isFolder: entry.isFolder, state: entry.state, in: part.folder, reason: .initialWalk, subfolders: &subfolders)
                 }
@@ -156,14 +156,14 @@ final class InotifySession {
                 guard keepsGoingAtWatchLimit else { throw error }
                 if !hasWarnedOfWatchLimit {
                     hasWarnedOfWatchLimit = true
-                    emit(.warning("\(error.description); going on without watching \(folder) and the folders after it"))
+                    emit(.warning(.watchLimitReached(error, folder: folder)))
                 }
                 emit(.skipped(folder: folder))
                 return false
             }
             // A folder removed (or replaced, by a link too) between its event and our watch is simply gone; one
             // on another file system was left out on purpose (its files are not instances).
-            if code != ENOENT && code != ENOTDIR && code != ELOOP && code != EXDEV { skip(folder, "cannot watch", code) }
+            if code != ENOENT && code != ENOTDIR && code != ELOOP && code != EXDEV { skip(folder, listing: false, code) }
             return false
         }
         // Two models may name nested folders: a folder already walked at start is not listed twice.
@@ -205,7 +205,7 @@ final class InotifySession {
         if let top, device == rootDevices[top] { return true }
         if let name = PseudoFileSystem.name(of: opened) {
             if pseudoDevicesWarned.insert(device).inserted {
-                emit(.warning("not going into \(folder): it is on \(name), a pseudo file system that inotify cannot watch"))
+                emit(.warning(.pseudoFileSystem(folder: folder, fileSystem: name)))
             }
             return false
         }
@@ -230,8 +230,8 @@ final class InotifySession {
 
     /// A folder that could not be watched or listed: a warning, and a `skipped` event so that its instances
     /// are left as they were.
-    private func skip(_ folder: RawPath, _ what: String, _ code: Int32) {
-        emit(.warning("\(what) \(folder): \(String(cString: strerror(code))); what is in it is left as it was"))
+    private func skip(_ folder: RawPath, listing: Bool, _ code: Int32) {
+        emit(.warning(.unreadableFolder(folder, listing: listing, errno: code)))
         emit(.skipped(folder: folder))
     }
 
@@ -303,7 +303,7 @@ final class InotifySession {
         do {
             try watchTree(path, reason: .newFolder)
         } catch {
-            emit(.warning(error.description))
+            emit(.warning(.cannotWatch(error)))
         }
     }
 
@@ -355,7 +355,7 @@ final class InotifySession {
             do {
                 try watchTree(root, reason: .rescan)
             } catch {
-                emit(.warning(error.description))
+                emit(.warning(.cannotWatch(error)))
             }
         }
         emit(.rescanFinished)

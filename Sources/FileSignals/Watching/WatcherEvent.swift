@@ -17,7 +17,7 @@ public enum WatcherEvent: Sendable, Hashable {
     /// The rescan that follows an overflow is done: every file there is has been reported as `found`.
     case rescanFinished
     /// Something the user should know that does not stop watching (an unreadable folder, say).
-    case warning(String)
+    case warning(WatcherWarning)
     /// A folder that could not be watched or listed (no permission, or the watch limit reached with
     /// `keepGoing`): nothing below it is known, so its instances must be left as they were, not deleted.
     case skipped(folder: RawPath)

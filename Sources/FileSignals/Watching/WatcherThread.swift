@@ -178,7 +178,7 @@ final class WatcherThread: Sendable {
             let ready = filesignals_poll_nanoseconds(&descriptors, nfds_t(descriptors.count), timeout)
             if ready < 0 {
                 if errno == EINTR { continue }
-                session.emit(.warning("watching stopped: poll failed: \(String(cString: strerror(errno)))"))
+                session.emit(.warning(.pollFailed(errno: errno)))
                 session.handOver()
                 return
             }
