@@ -3,9 +3,9 @@ import Glibc
 
 /// The check that a config file, which runs commands, can only have been written by the user who runs
 /// `filesignals` (or by root), as ssh's StrictModes checks its keys.
-public enum ConfigFileSafety {
+package enum ConfigFileSafety {
     /// Where the file open as `descriptor` really is (`/proc/self/fd`), with no link left in the path.
-    public static func location(ofOpened descriptor: Int32) -> String? {
+    package static func location(ofOpened descriptor: Int32) -> String? {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let length = readlink("/proc/self/fd/\(descriptor)", &buffer, buffer.count - 1)
         guard length > 0, buffer[0] == CChar(UInt8(ascii: "/")) else { return nil }
@@ -22,7 +22,7 @@ public enum ConfigFileSafety {
     /// `/` must belong to the user or root and be writable by nobody else. A folder above the file's own may
     /// have the sticky bit (`/tmp`), where others cannot rename or remove what is not theirs; the file's own
     /// folder may not, since its relative paths (models, `cwd`, `./script`) would lead to what others add.
-    public static func problem(ofOpened descriptor: Int32, given: String, at location: String, file: String) -> ConfigDiagnostic? {
+    package static func problem(ofOpened descriptor: Int32, given: String, at location: String, file: String) -> ConfigDiagnostic? {
         var info = stat()
         guard fstat(descriptor, &info) == 0 else { return nil }   // unreadable files are reported by the reader
         let user = geteuid()

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 
 /// The `[filesignals]` section: settings for the whole bridge.
-public struct GeneralSettings: Sendable, Hashable {
+package struct GeneralSettings: Sendable, Hashable {
     /// Where the state database lives.
-    public enum StateLocation: Sendable, Hashable {
+    package enum StateLocation: Sendable, Hashable {
         /// `.filesignals/state.db` beside the config file.
         case standard
         /// `state = none`: keep nothing across runs.
@@ -12,7 +12,7 @@ public struct GeneralSettings: Sendable, Hashable {
         case path(String)
 
         /// The database's path as the config means it (relative to the root unless absolute); nil for none.
-        public var path: String? {
+        package var path: String? {
             switch self {
             case .standard: return ".filesignals/state.db"
             case .none: return nil
@@ -22,27 +22,27 @@ public struct GeneralSettings: Sendable, Hashable {
     }
 
     /// How long a file must stay quiet before its save is reported. Default 50 ms.
-    public var settle: Duration = .milliseconds(50)
+    package var settle: Duration = .milliseconds(50)
     /// The longest `settle` (and `--settle`) accepted: a save reported an hour late is no longer a signal.
-    public static let longestSettle = Duration.seconds(3600)
+    package static let longestSettle = Duration.seconds(3600)
     /// Receiver runs at once, across all instances. Default 4.
-    public var jobs = 4
-    public var state: StateLocation = .standard
+    package var jobs = 4
+    package var state: StateLocation = .standard
     /// How long finished signals stay readable by `filesignals log`. Default 7 days.
-    public var journal: Duration = .seconds(7 * 86_400)
+    package var journal: Duration = .seconds(7 * 86_400)
     /// Patterns added to the ignore list of every model.
-    public var ignore: [String] = []
+    package var ignore: [String] = []
     /// Whether the default ignore list (version control, state folder, editors' files) is in force.
-    public var defaultIgnore = true
+    package var defaultIgnore = true
     /// Runs of one receiver for one instance within 10 s before it is paused for that instance. Default 10.
-    public var loopLimit = 10
+    package var loopLimit = 10
     /// Do not descend into folders on another file system than the model's folder (`find -xdev`). Default no.
-    public var oneFileSystem = false
+    package var oneFileSystem = false
 
-    public init() {}
+    package init() {}
 
     /// The ignore list every model starts from.
-    public func exclusions() throws(GlobPatternError) -> ExclusionList {
+    package func exclusions() throws(GlobPatternError) -> ExclusionList {
         let added = try ExclusionList(patterns: ignore)
         return defaultIgnore ? ExclusionList.defaultIgnores.adding(added) : added
     }

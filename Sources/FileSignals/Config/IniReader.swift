@@ -12,10 +12,10 @@
 ///
 /// In a value, double quotes keep spaces, `#` and `;`; inside them `\"` and `\\` are a quote and a backslash.
 /// A leading byte order mark and CRLF line ends are accepted.
-public enum IniReader {
+package enum IniReader {
     /// Reads `text`, the content of `file`.
     /// - Returns: the document, and the syntax errors found (empty when there are none).
-    public static func read(_ text: String, file: String) -> (IniDocument, [ConfigDiagnostic]) {
+    package static func read(_ text: String, file: String) -> (IniDocument, [ConfigDiagnostic]) {
         var reader = LineReader(file: file)
         var body = Substring(text)
         if body.first == "\u{FEFF}" { body = body.dropFirst() }
@@ -33,13 +33,13 @@ public enum IniReader {
 
     /// Reads the file at `path`, named `file` in diagnostics.
     /// - Returns: nil and one diagnostic when the file cannot be read or is not UTF-8.
-    public static func read(contentsOf path: String, file: String) -> (IniDocument?, [ConfigDiagnostic]) {
+    package static func read(contentsOf path: String, file: String) -> (IniDocument?, [ConfigDiagnostic]) {
         read(FileBytes.read(path), file: file)
     }
 
     /// Reads the open file `descriptor` to its end, named `file` in diagnostics: the file whose safety was
     /// checked on this same descriptor, so that nobody can swap another in between.
-    public static func read(descriptor: Int32, file: String) -> (IniDocument?, [ConfigDiagnostic]) {
+    package static func read(descriptor: Int32, file: String) -> (IniDocument?, [ConfigDiagnostic]) {
         read(FileBytes.read(descriptor: descriptor), file: file)
     }
 

@@ -1,29 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 
 /// A `[model NAME]` section: a name, folders and patterns.
-public struct ModelDeclaration: Sendable, Hashable {
+package struct ModelDeclaration: Sendable, Hashable {
     /// One folder of `path`.
-    public struct Folder: Sendable, Hashable {
+    package struct Folder: Sendable, Hashable {
         /// As written in the config.
-        public var written: String
+        package var written: String
         /// Absolute, resolved against the root.
-        public var path: RawPath
+        package var path: RawPath
         /// What instance names in this folder start with: the folder relative to the root, or as written
         /// when it lies outside the root.
-        public var instancePrefix: RawPath
-        public var position: SourcePosition
+        package var instancePrefix: RawPath
+        package var position: SourcePosition
     }
 
-    public var name: String
-    public var position: SourcePosition
-    public var folders: [Folder]
-    public var match: [GlobPattern]
+    package var name: String
+    package var position: SourcePosition
+    package var folders: [Folder]
+    package var match: [GlobPattern]
     /// Exclude patterns as written (a trailing `/` names folders only).
-    public var exclude: [String]
-    public var recursive: Bool
+    package var exclude: [String]
+    package var recursive: Bool
 
     /// The model the watcher and reconciler use, with the ignore list of `general` in force.
-    public func model(general: GeneralSettings) -> Model {
+    package func model(general: GeneralSettings) -> Model {
         // Patterns were checked when the config was read; a failure here would be a bug.
         let ignores = (try? general.exclusions()) ?? ExclusionList.defaultIgnores
         let excludes = (try? ExclusionList(patterns: exclude)) ?? ExclusionList()
@@ -35,9 +35,9 @@ public struct ModelDeclaration: Sendable, Hashable {
 }
 
 /// A `[signal NAME]` section: a custom signal, fired with `filesignals send NAME`.
-public struct SignalDeclaration: Sendable, Hashable {
-    public var name: String
-    public var position: SourcePosition
+package struct SignalDeclaration: Sendable, Hashable {
+    package var name: String
+    package var position: SourcePosition
     /// The optional `description`.
-    public var description: String?
+    package var description: String?
 }

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 
 /// Finds the valid word a user most likely meant, for "did you mean `command`?".
-public enum NearestWord {
+package enum NearestWord {
     /// The word of `candidates` closest to `word` by edit distance, when it is close enough to be a
     /// plausible typo: at most a third of the word's length in edits, so words under three characters
     /// get no suggestion (any one-letter name is one edit from any other).
-    public static func suggestion(for word: String, among candidates: [String]) -> String? {
+    package static func suggestion(for word: String, among candidates: [String]) -> String? {
         let lowered = word.lowercased()
         let limit = lowered.count / 3
         guard limit > 0 else { return nil }
@@ -18,7 +18,7 @@ public enum NearestWord {
     }
 
     /// "; did you mean `X`?" or nothing.
-    public static func hint(for word: String, among candidates: [String]) -> String {
+    package static func hint(for word: String, among candidates: [String]) -> String {
         suggestion(for: word, among: candidates).map { "; did you mean `\($0)`?" } ?? ""
     }
 

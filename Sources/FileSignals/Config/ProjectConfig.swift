@@ -2,27 +2,27 @@
 import Glibc
 
 /// A `filesignals.ini` read and checked: its settings, models, custom signals and receivers.
-public struct ProjectConfig: Sendable {
+package struct ProjectConfig: Sendable {
     /// The config file as the user named it.
-    public var file: String
+    package var file: String
     /// The folder instance names are relative to: the config file's folder, resolved.
-    public var root: RawPath
-    public var general: GeneralSettings
-    public var models: [ModelDeclaration]
-    public var signals: [SignalDeclaration]
-    public var receivers: [ReceiverDeclaration]
+    package var root: RawPath
+    package var general: GeneralSettings
+    package var models: [ModelDeclaration]
+    package var signals: [SignalDeclaration]
+    package var receivers: [ReceiverDeclaration]
     /// Problems worth knowing that do not stop the config from being used.
-    public var warnings: [ConfigDiagnostic]
+    package var warnings: [ConfigDiagnostic]
 
     /// The file the bridge looks for in the current folder when no `-c` is given.
-    public static let defaultFileName = "filesignals.ini"
+    package static let defaultFileName = "filesignals.ini"
 
     /// The models the watcher and reconciler use, in declaration order (the first model that owns a file
     /// gets its signals).
-    public var runtimeModels: [Model] { models.map { $0.model(general: general) } }
+    package var runtimeModels: [Model] { models.map { $0.model(general: general) } }
 
     /// Every signal name receivers may connect to: the four model signals, then the custom ones.
-    public var signalNames: [String] { ModelSignal.allCases.map(\.rawValue) + signals.map(\.name) }
+    package var signalNames: [String] { ModelSignal.allCases.map(\.rawValue) + signals.map(\.name) }
 
     /// Reads, checks and returns the config at `path`.
     ///
@@ -32,7 +32,7 @@ public struct ProjectConfig: Sendable {
     ///   - handlers: the Swift handlers a receiver may name.
     /// - Throws: ``ConfigError`` with every diagnostic (errors and warnings) when there is at least one error,
     ///   including a file owned by another user or writable by group or others.
-    public static func load(
+    package static func load(
         path: String, file: String? = nil, handlers: [HandlerDescription] = HandlerDescription.builtIn
     ) throws(ConfigError) -> ProjectConfig {
         let file = file ?? path
@@ -55,7 +55,7 @@ public struct ProjectConfig: Sendable {
 
     /// Checks an already read document whose root is `root`.
     /// - Throws: ``ConfigError`` when `syntaxErrors` or the checks find at least one error.
-    public static func load(
+    package static func load(
         _ document: IniDocument, syntaxErrors: [ConfigDiagnostic] = [], root: RawPath,
         handlers: [HandlerDescription] = HandlerDescription.builtIn
     ) throws(ConfigError) -> ProjectConfig {

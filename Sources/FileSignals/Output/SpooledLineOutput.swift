@@ -13,7 +13,7 @@ import Glibc
 ///
 /// A line may carry a mark (a signal's `seq`, in increasing order); `onWritten` is called with the last mark
 /// whose line has been written, so that a signal counts as done only once its reader has it.
-public final class SpooledLineOutput: @unchecked Sendable {
+package final class SpooledLineOutput: @unchecked Sendable {
     private let output: LineOutput
     private let onWritten: (@Sendable (Int64) -> Void)?
     private let memoryLimit: Int
@@ -40,7 +40,7 @@ public final class SpooledLineOutput: @unchecked Sendable {
     ///   - memoryLimit: bytes kept in memory before lines go to the spool file.
     ///   - spoolFolder: where the spool file is made (it has no name: nothing is left behind).
     ///   - onWritten: called on the writer's thread with the last mark written.
-    public init(
+    package init(
         output: LineOutput = .standardOutput, memoryLimit: Int = 4 << 20, spoolFolder: String = NSTemporaryDirectory(),
         onWritten: (@Sendable (Int64) -> Void)? = nil
     ) {
@@ -55,7 +55,7 @@ public final class SpooledLineOutput: @unchecked Sendable {
     }
 
     /// Bytes waiting in the spool file now.
-    public var spooledBytes: Int64 {
+    package var spooledBytes: Int64 {
         condition.lock()
         defer { condition.unlock() }
         return spoolWritten - spoolRead
@@ -64,7 +64,7 @@ public final class SpooledLineOutput: @unchecked Sendable {
     /// Queues `bytes` (whole lines, newline included) behind what is already queued.
     /// - Parameter mark: given to `onWritten` once these bytes are written; marks must increase.
     /// - Throws: ``LineOutput/Closed`` once the reader has gone.
-    public func write(_ bytes: [UInt8], mark: Int64? = nil) throws(LineOutput.Closed) {
+    package func write(_ bytes: [UInt8], mark: Int64? = nil) throws(LineOutput.Closed) {
         condition.lock()
         defer { condition.unlock() }
         startThreadIfNeeded()
@@ -86,7 +86,7 @@ public final class SpooledLineOutput: @unchecked Sendable {
     }
 
     /// Waits until every queued line is written, the reader has gone, or ``abandon()`` is called.
-    public func drain() {
+    package func drain() {
         condition.lock()
         defer { condition.unlock() }
         while !isClosed && !isAbandoned && (memoryHead < memory.count || spoolRead < spoolWritten || isWriting) {
@@ -95,7 +95,7 @@ public final class SpooledLineOutput: @unchecked Sendable {
     }
 
     /// Stops ``drain()`` from waiting any longer (the user asked to stop now); what is queued is not written.
-    public func abandon() {
+    package func abandon() {
         condition.lock()
         isAbandoned = true
         condition.broadcast()

@@ -3,13 +3,13 @@
 /// Text made safe to show on a terminal: a file name (or a config value) can hold a newline that forges a
 /// log line, or escape sequences that clear and recolour the screen. Every human-readable line the command
 /// line prints goes through here; JSON lines escape by JSON's own rules, and `ls -0` keeps exact bytes.
-public enum TerminalText {
+package enum TerminalText {
     /// `bytes` with each control character written out: `\n`, `\r`, `\t`, `\e`, or `\xNN` for the other C0
     /// controls and DEL, `\u{NN}` for the C1 controls (U+0080 to U+009F, which some terminals obey), for the
     /// line and paragraph separators (U+2028, U+2029), and for the characters that hide or reorder what is
     /// shown: zero-width spaces and direction marks (U+200B to U+200F), bidirectional embeddings, overrides
     /// and isolates (U+202A to U+202E, U+2066 to U+2069). Every other byte, invalid UTF-8 included, is kept.
-    public static func escaped(_ bytes: some Collection<UInt8>) -> [UInt8] {
+    package static func escaped(_ bytes: some Collection<UInt8>) -> [UInt8] {
         var result: [UInt8] = []
         result.reserveCapacity(bytes.count)
         var index = bytes.startIndex
@@ -50,7 +50,7 @@ public enum TerminalText {
     }
 
     /// `text` with its control characters written out (see ``escaped(_:)-(Collection<UInt8>)``).
-    public static func escaped(_ text: String) -> String {
+    package static func escaped(_ text: String) -> String {
         String(decoding: escaped(Array(text.utf8)), as: UTF8.self)
     }
 

@@ -3,19 +3,19 @@
 /// The `exec =` line of a receiver split into words as a POSIX shell splits them (single quotes, double
 /// quotes, backslash), with no expansion of any kind: no variables, no globs, no command substitution.
 /// `{placeholders}` stay in their word and are filled in per signal, each word staying one argument.
-public enum ExecWords {
+package enum ExecWords {
     /// The placeholders a word may hold.
-    public static var placeholders: [String] { SignalFields.names }
+    package static var placeholders: [String] { SignalFields.names }
 
     /// Why a line cannot be split: what is wrong and at which character offset into the line.
-    public struct Problem: Error, Hashable, Sendable {
-        public var offset: Int
-        public var message: String
+    package struct Problem: Error, Hashable, Sendable {
+        package var offset: Int
+        package var message: String
     }
 
     /// Splits `line` into words.
     /// - Throws: ``Problem`` for an unterminated quote or a trailing backslash.
-    public static func split(_ line: String) throws(Problem) -> [String] {
+    package static func split(_ line: String) throws(Problem) -> [String] {
         let characters = Array(line)
         var words: [String] = []
         var word: String?
@@ -67,7 +67,7 @@ public enum ExecWords {
     }
 
     /// The names inside `{...}` in `word`, in order.
-    public static func placeholderNames(in word: String) -> [String] {
+    package static func placeholderNames(in word: String) -> [String] {
         var names: [String] = []
         var rest = word[...]
         while let open = rest.firstIndex(of: "{"), let close = rest[open...].firstIndex(of: "}") {
@@ -79,7 +79,7 @@ public enum ExecWords {
 
     /// `word` with every known placeholder replaced by its value's exact bytes (a file name need not be
     /// UTF-8); unknown ones are left as written. The result is one argument, whatever the values hold.
-    public static func substitute(_ word: String, _ values: [String: [UInt8]]) -> [UInt8] {
+    package static func substitute(_ word: String, _ values: [String: [UInt8]]) -> [UInt8] {
         var result: [UInt8] = []
         var rest = word[...]
         while let open = rest.firstIndex(of: "{"), let close = rest[open...].firstIndex(of: "}") {

@@ -12,24 +12,24 @@ import Synchronization
 /// exits) and an eventfd (to stop the run early). On timeout or stop, the whole group gets SIGTERM, then
 /// SIGKILL after the grace period. When the child has exited, the group gets SIGKILL, so that a background
 /// job it started (`sleep 1000 &`) does not outlive it, and the child is reaped: no zombie.
-public enum ProcessRunner {
+package enum ProcessRunner {
     /// What to run.
-    public struct Request: Sendable {
+    package struct Request: Sendable {
         /// `argv`, as bytes: a file name that is not UTF-8 reaches the program exactly.
-        public var arguments: [[UInt8]]
+        package var arguments: [[UInt8]]
         /// The whole environment, `NAME=VALUE` each.
-        public var environment: [[UInt8]]
-        public var workingFolder: String
+        package var environment: [[UInt8]]
+        package var workingFolder: String
         /// Written to the child's stdin, which is then closed. A child that never reads it is not an error.
-        public var input: [UInt8]
+        package var input: [UInt8]
         /// Nil for no limit.
-        public var timeout: Duration?
+        package var timeout: Duration?
         /// Between SIGTERM and SIGKILL.
-        public var grace: Duration = .seconds(2)
+        package var grace: Duration = .seconds(2)
         /// Bytes of stdout and of stderr kept for the log; the rest is read and counted, not kept.
-        public var outputLimit = 64 * 1024
+        package var outputLimit = 64 * 1024
 
-        public init(arguments: [[UInt8]], environment: [[UInt8]], workingFolder: String, input: [UInt8], timeout: Duration?) {
+        package init(arguments: [[UInt8]], environment: [[UInt8]], workingFolder: String, input: [UInt8], timeout: Duration?) {
             self.arguments = arguments
             self.environment = environment
             self.workingFolder = workingFolder
@@ -39,7 +39,7 @@ public enum ProcessRunner {
     }
 
     /// How a run ended.
-    public enum Status: Sendable, Hashable {
+    package enum Status: Sendable, Hashable {
         case exited(Int32)
         case signaled(Int32)
         /// Stopped at its timeout (after SIGTERM, and SIGKILL if it had to).
@@ -51,14 +51,14 @@ public enum ProcessRunner {
     }
 
     /// What a run gave.
-    public struct Outcome: Sendable {
-        public var status: Status
+    package struct Outcome: Sendable {
+        package var status: Status
         /// The first `outputLimit` bytes of stdout and stderr.
-        public var standardOutput: [UInt8]
-        public var standardError: [UInt8]
+        package var standardOutput: [UInt8]
+        package var standardError: [UInt8]
         /// Bytes read but not kept, past the limit.
-        public var droppedBytes: Int
-        public var duration: Duration
+        package var droppedBytes: Int
+        package var duration: Duration
     }
 
     /// Stops a run early: the group gets SIGTERM, then SIGKILL after the grace period.
@@ -66,13 +66,13 @@ public enum ProcessRunner {
     /// A handle holds no descriptor until its run starts, and lets it go when the run ends: a dispatcher
     /// makes one for each signal waiting its turn, and thousands waiting (a backlog replayed after a crash)
     /// must not hold thousands of descriptors.
-    public final class StopHandle: Sendable {
+    package final class StopHandle: Sendable {
         private let state = Mutex<(isStopped: Bool, wakeUp: WakeUpDescriptor?)>((false, nil))
 
-        public init() {}
+        package init() {}
 
         /// Asks the run to stop, now or as soon as it starts.
-        public func stop() {
+        package func stop() {
             state.withLock { state in
                 state.isStopped = true
                 state.wakeUp?.wake()
@@ -94,7 +94,7 @@ public enum ProcessRunner {
     }
 
     /// Runs `request` and returns when the child and its group are gone.
-    public static func run(_ request: Request, stop: StopHandle = StopHandle()) async -> Outcome {
+    package static func run(_ request: Request, stop: StopHandle = StopHandle()) async -> Outcome {
         await withCheckedContinuation { continuation in
             let thread = Thread {
                 filesignals_name_thread("fs-receiver")

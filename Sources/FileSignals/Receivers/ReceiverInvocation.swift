@@ -4,9 +4,9 @@
 /// variables added to the environment. `filesignals explain` prints it; the dispatcher runs it.
 ///
 /// Arguments and values are bytes, so that a file name that is not UTF-8 reaches the program exactly.
-public struct ReceiverInvocation: Sendable, Hashable {
+package struct ReceiverInvocation: Sendable, Hashable {
     /// What runs.
-    public enum Program: Sendable, Hashable {
+    package enum Program: Sendable, Hashable {
         /// A process: `argv[0]` is looked up on `PATH` when it has no `/`.
         case process(arguments: [[UInt8]])
         /// A Swift handler called in the bridge's process.
@@ -16,26 +16,26 @@ public struct ReceiverInvocation: Sendable, Hashable {
     }
 
     /// One variable added to the environment.
-    public struct Variable: Sendable, Hashable {
-        public var name: String
-        public var value: [UInt8]
+    package struct Variable: Sendable, Hashable {
+        package var name: String
+        package var value: [UInt8]
         /// `NAME=VALUE`, as `execve` takes it.
-        public var entry: [UInt8] { Array(name.utf8) + [UInt8(ascii: "=")] + value }
+        package var entry: [UInt8] { Array(name.utf8) + [UInt8(ascii: "=")] + value }
     }
 
-    public var program: Program
+    package var program: Program
     /// The working folder, absolute.
-    public var workingFolder: String
+    package var workingFolder: String
     /// Variables added to the bridge's own environment, in a stable order: the `FILESIGNALS_*` ones, then
     /// the receiver's `env`.
-    public var environment: [Variable]
+    package var environment: [Variable]
 
     /// How `receiver` is run for `signal`, with the bridge's root at `root`.
     ///
     /// Shell receivers get the command as `/bin/sh -c COMMAND`: the file's name reaches them only through
     /// the environment and stdin, never as shell text. Exec receivers get each word with its placeholders
     /// filled in, each word staying one argument.
-    public init(receiver: ReceiverDeclaration, signal: SignalPayload, root: RawPath) {
+    package init(receiver: ReceiverDeclaration, signal: SignalPayload, root: RawPath) {
         let fields = SignalFields.values(of: signal, root: root)
         switch receiver.action {
         case .command(let command):
