@@ -54,11 +54,11 @@ public struct Model: Sendable, Hashable {
         return nil
     }
 
-    /// Whether a file at `relativePath` inside one of the model's folders is an instance.
+    /// Whether a file at `relativePath` inside one of the model's folders is an instance (``verdict(for:)``
+    /// says why).
     public func includesFile(_ relativePath: RawPath) -> Bool {
-        if !recursive && relativePath.bytes.contains(UInt8(ascii: "/")) { return false }
-        if exclusions.excludesFile(relativePath) { return false }
-        return match.isEmpty || match.contains { $0.matches(relativePath) }
+        if case .instance = verdict(relative: relativePath, location: nil) { return true }
+        return false
     }
 
     /// Whether the watcher should watch and scan the subfolder at `relativePath`.
@@ -92,11 +92,21 @@ extension Model {
     /// Decides whether the file at absolute `path` is an instance of this model, and why.
     public func verdict(for path: RawPath) -> Verdict {
         guard let location = location(of: path) else { return .outsideFolders }
-        let relative = location.relativePath
+        return verdict(relative: location.relativePath, location: location)
+    }
+
+    /// The membership rule, in one place: a file is an instance unless it is in a subfolder of a flat model,
+    /// excluded (by a pattern on it or on a folder above it), or matched by none of the `match` patterns.
+    /// - Parameter location: the file's location for the verdict; nil when only the kind of verdict matters
+    ///   (``includesFile(_:)``, on every event), where a placeholder location saves making one.
+    private func verdict(relative: RawPath, location: Location?) -> Verdict {
+        let location = location ?? Self.noLocation
         if !recursive && relative.bytes.contains(UInt8(ascii: "/")) { return .inSubfolderOfFlatModel(location) }
         if let exclusion = exclusions.exclusion(ofFile: relative) { return .excluded(location, exclusion) }
         if match.isEmpty { return .instance(location, matchedBy: nil) }
         guard let pattern = match.first(where: { $0.matches(relative) }) else { return .matchedNoPattern(location) }
         return .instance(location, matchedBy: pattern)
     }
+
+    private static let noLocation = Location(folder: Folder(path: RawPath("/")), relativePath: RawPath(""), instanceName: RawPath(""))
 }
