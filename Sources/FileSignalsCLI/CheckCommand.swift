@@ -27,7 +27,7 @@ struct ConfigSummary {
     init(_ config: ProjectConfig) {
         var lines: [String] = []
         func plural(_ count: Int, _ word: String) -> String { "\(count) \(word)\(count == 1 ? "" : "s")" }
-        lines.append("\(config.file): ok: \(plural(config.models.count, "model")), \(plural(config.signals.count, "custom signal")), \(plural(config.receivers.count, "receiver"))")
+        lines.append("\(config.file): ok: \(plural(config.models.count, "model")), \(plural(config.signals.count, "custom signal")), \(plural(config.receivers.count, "receiver"))" + (SignalRegistry.shared.connectedInSwift.isEmpty ? "" : "; \(plural(SignalRegistry.shared.connectedInSwift.count, "Swift receiver")) connected"))
         let general = config.general
         let state = general.state.path ?? "none"
         lines.append("settings: settle \(DurationText.format(general.settle)), jobs \(general.jobs), state \(state), journal \(DurationText.format(general.journal)), loop_limit \(general.loopLimit)")
@@ -51,7 +51,7 @@ struct ConfigSummary {
         // Closures connected in Swift (in a program built on FileSignalsCLI) are receivers too, listed in the
         // order the dispatcher picks them.
         let registry = SignalRegistry.shared
-        registry.replaceDeclared(with: config.receivers)
+        ConfigReceivers.connect(config.receivers)
         for receiver in registry.all {
             lines.append("")
             let senders = receiver.senders.isEmpty ? "every sender" : receiver.senders.joined(separator: " ")

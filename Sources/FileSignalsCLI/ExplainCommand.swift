@@ -28,10 +28,7 @@ struct ExplainCommand: ParsableCommand {
 
     func run() throws {
         let loaded = try config.load()
-        if let signal, !loaded.signalNames.contains(signal) {
-            let hint = NearestWord.hint(for: signal, among: loaded.signalNames)
-            throw ValidationError("unknown signal `\(signal)`\(hint); the config declares \(loaded.signalNames.joined(separator: ", "))")
-        }
+        if let signal { try ConfigReceivers.checkKnown(signal, in: loaded) }
         let absolute = Self.absolutePath(path)
         var output = Explanation(config: loaded, path: absolute, signal: signal)
         // Each line is escaped as it is made: a newline in a name cannot start a line of its own.
@@ -39,24 +36,23 @@ struct ExplainCommand: ParsableCommand {
         if !output.isInstance { throw ExitCode(1) }
     }
 
-    /// `path` made absolute against the current folder, its folder resolved when it exists.
+    /// `path` made absolute against the current folder, its folder resolved when it exists. The argument's
+    /// exact bytes are used (``RawArguments``): a name that is not UTF-8 is found as it is.
     static func absolutePath(_ path: String) -> RawPath {
-        let joined: String
-        if path.hasPrefix("/") {
-            joined = path
-        } else {
+        var joined = RawPath(bytes: RawArguments.bytes(of: path))
+        if joined.bytes.first != UInt8(ascii: "/") {
             var buffer = [CChar](repeating: 0, count: Int(PATH_MAX))
-            let cwd = getcwd(&buffer, buffer.count).map { String(cString: $0) } ?? "."
-            joined = cwd + "/" + path
+            let cwd = getcwd(&buffer, buffer.count).map { RawPath(cString: $0) } ?? RawPath("/")
+            joined = cwd.appending(joined)
         }
-        var parts = joined.split(separator: "/", omittingEmptySubsequences: true)
-        guard let name = parts.popLast(), name != ".", name != ".." else { return RawPath(joined) }
-        let folder = "/" + parts.joined(separator: "/")
-        if let real = realpath(folder, nil) {
+        var parts = joined.bytes.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true)
+        guard let name = parts.popLast(), name.elementsEqual(".".utf8) == false, name.elementsEqual("..".utf8) == false else { return joined }
+        let folder = RawPath(bytes: [UInt8(ascii: "/")] + Array(parts.joined(separator: [UInt8(ascii: "/")])))
+        if let real = folder.withCString({ realpath($0, nil) }) {
             defer { free(real) }
-            return RawPath(cString: real).appending(RawPath(String(name)))
+            return RawPath(cString: real).appending(RawPath(bytes: Array(name)))
         }
-        return RawPath(joined)
+        return joined
     }
 }
 
@@ -107,7 +103,7 @@ struct Explanation {
         let signals = signal.map { [$0] } ?? ModelSignal.allCases.map(\.rawValue)
         // The config's receivers and the closures connected in Swift, picked as the dispatcher picks them.
         let receivers = SignalRegistry.shared
-        receivers.replaceDeclared(with: config.receivers)
+        ConfigReceivers.connect(config.receivers)
         var runs = 0
         for signalName in signals {
             let payload = SignalPayload(

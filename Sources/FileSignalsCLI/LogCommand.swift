@@ -10,7 +10,7 @@ struct LogCommand: ParsableCommand {
         discussion: """
             Prints the signals kept in the state database, oldest first, as the JSON lines `watch --json` \
             printed. With --deliveries, each line also says where its deliveries stand: \
-            "deliveries":{"RECEIVER":"done" or "pending"}, one per receiver it reached ("(stdout)" for the \
+            "deliveries":{"RECEIVER":"done", "pending" or "dropped"}, one per receiver it reached ("(stdout)" for the \
             reader of `watch --json`). A consumer that was down resumes with --since and the last seq it saw. Without a config, \
             give the same folders and patterns as to `watch`: they find its state.
             """
@@ -47,7 +47,9 @@ struct LogCommand: ParsableCommand {
             throw ExitCodes.status(for: error)
         }
         if let signal {
-            let known = ModelSignal.allCases.map(\.rawValue) + (target.config?.signals.map(\.name) ?? [])
+            let declared = ModelSignal.allCases.map(\.rawValue) + (target.config?.signals.map(\.name) ?? [])
+            // Custom signals made in Swift count as declared.
+            let known = declared + SignalRegistry.shared.signalNames.filter { !declared.contains($0) }
             guard known.contains(signal) else {
                 throw ValidationError("no signal is named `\(signal)`\(NearestWord.hint(for: signal, among: known)); the signals are \(known.joined(separator: ", "))")
             }

@@ -37,12 +37,8 @@ struct SendCommand: AsyncParsableCommand {
 
     func run() async throws {
         let loaded = try config.load()
-        // Custom signals made in Swift (`Signal("published")`) count as declared.
+        try ConfigReceivers.checkKnown(signal, in: loaded)
         let registry = SignalRegistry.shared
-        let known = loaded.signalNames + registry.signalNames.filter { !loaded.signalNames.contains($0) }
-        guard known.contains(signal) else {
-            throw ValidationError("unknown signal `\(signal)`\(NearestWord.hint(for: signal, among: known)); the config declares \(known.joined(separator: ", "))")
-        }
         var extra: [String: String] = [:]
         for argument in arguments {
             guard let equals = argument.firstIndex(of: "="), equals != argument.startIndex else {
@@ -58,7 +54,7 @@ struct SendCommand: AsyncParsableCommand {
 
         let failures = FailureCount()
         let printsJSON = json
-        registry.replaceDeclared(with: loaded.receivers)
+        ConfigReceivers.connect(loaded.receivers)
         let dispatcher = Dispatcher(
             registry: registry, handlers: FileSignalsCLI.handlers,
             settings: .init(root: loaded.root, jobs: loaded.general.jobs, loopLimit: Int.max)

@@ -28,6 +28,8 @@ struct CustomHandlerExampleTests {
         #expect(check.exitStatus == 0, "\(check.stderr)")
         #expect(check.stdout.contains { $0.hasPrefix("receiver forget-note: post_delete from Note") }, "\(check.stdout)")
         #expect(check.stdout.contains { $0.hasPrefix("  Swift closure connected at site_signals/main.swift:") }, "\(check.stdout)")
+        let explain = try RunningCommand(["explain", "notes/hello.md", "--signal", "post_save"], executable: program, in: folder.url).waitForExit()
+        #expect(explain.stdout.contains { $0.hasPrefix("  Swift closure connected at site_signals/main.swift:") }, "\(explain.stdout)")
         let send = try RunningCommand(["send", "post_save", "notes/hello.md"], executable: program, in: folder.url).waitForExit()
         #expect(send.exitStatus == 0, "\(send.stderr)")
         #expect(send.stdout.contains { $0.hasPrefix("count-words: post_save notes/hello.md: exited 0") }, "\(send.stdout)")

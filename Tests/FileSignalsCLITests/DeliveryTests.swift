@@ -87,4 +87,27 @@ struct DeliveryTests {
         second.send(SIGTERM)
         #expect(second.waitForExit().exitStatus == 0)
     }
+
+    @Test("a receiver renamed while its deliveries were pending: they are marked dropped, and the new one does not get them")
+    func renamedReceiver() async throws {
+        let folder = try TemporaryFolder.project(config: Self.config)
+        let first = try RunningCommand(["watch"], in: folder.url)
+        defer { first.send(SIGKILL) }
+        #expect(first.waitUntilReady(), "\(first.snapshot.stderr)")
+        try folder.shell("echo x > notes/a.md")
+        _ = await first.waitAsync(upTo: .seconds(60)) { _ in self.lines("slow-started.log", in: folder).count == 1 }
+        first.send(SIGKILL)
+        _ = first.waitForExit()
+        #expect(deliveries(in: folder)["notes/a.md"]?["slow"] == "pending")
+
+        try folder.shell("sed -i 's/^\\[receiver slow\\]/[receiver slower]/' filesignals.ini && touch release-all")
+        let second = try RunningCommand(["watch"], in: folder.url)
+        defer { second.send(SIGKILL) }
+        #expect(second.waitUntilReady(), "\(second.snapshot.stderr)")
+        second.send(SIGTERM)
+        let output = second.waitForExit()
+        #expect(deliveries(in: folder)["notes/a.md"] == ["fast": "done", "slow": "dropped"])
+        #expect(!output.stderr.contains { $0.contains("sending them again") }, "\(output.stderr)")
+        #expect(lines("slow-started.log", in: folder).count == 1, "the renamed receiver did not get the old signal")
+    }
 }

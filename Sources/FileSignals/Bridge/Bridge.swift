@@ -116,20 +116,27 @@ public struct Bridge: Sendable {
     }
 
     /// Makes again the deliveries a previous run recorded and did not finish (it was killed): each to its own
-    /// receiver only, and the line printed again only when it had not been. A delivery to a receiver this run
-    /// does not have (no `--json`, say) waits for a run that has it.
+    /// receiver only, and the line printed again only when it had not been. A delivery this run cannot make
+    /// (no `--json`, or `--no-receivers`) waits for a run that can; one to a receiver the config no longer has
+    /// is marked `dropped`.
     private func replay(_ unfinished: [JournalEntry], _ journal: Journal, _ handle: @escaping @Sendable (Event) async throws -> Void) async throws {
         var resent: [(entry: JournalEntry, payload: SignalPayload?, receivers: Set<String>)] = []
+        let receivers = Set(dispatcher?.registry.all.map(\.deliveryKey) ?? [])
+        var dropped: [Delivery] = []
         for var entry in unfinished {
             let payload = SignalPayload(jsonLine: entry.line)
             // Recorded before deliveries were kept: every delivery of today's.
             let pending = entry.pendingDeliveries ?? payload.map(deliveries(for:)) ?? [Delivery.standardOutput]
-            let now = pending.filter { $0 == Delivery.standardOutput ? outputProgress != nil : dispatcher != nil && payload != nil }
+            if dispatcher != nil {
+                dropped += pending.filter { $0 != Delivery.standardOutput && !receivers.contains($0) }.map { Delivery(seq: entry.seq, receiver: $0) }
+            }
+            let now = pending.filter { $0 == Delivery.standardOutput ? outputProgress != nil : receivers.contains($0) && payload != nil }
             guard !now.isEmpty else { continue }
             journal.completion.expect(entry.seq, deliveries: now)
             entry.deliveries = now.map { ($0, .pending) }
             resent.append((entry, payload, Set(now).subtracting([Delivery.standardOutput])))
         }
+        journal.drop(dropped)
         guard !resent.isEmpty else { return }
         try await handle(.replay(resent.map(\.entry)))
         guard let dispatcher else { return }

@@ -50,6 +50,12 @@ final class Journal: @unchecked Sendable {
         }
     }
 
+    /// Marks deliveries `dropped`: their receivers are gone from the config.
+    func drop(_ deliveries: [Delivery]) {
+        guard let store, !deliveries.isEmpty else { return }
+        try? store.markDone(deliveries, as: .dropped)
+    }
+
     /// Marks the last finished deliveries done before the bridge stops.
     func flushDone() {
         guard let store else { return }

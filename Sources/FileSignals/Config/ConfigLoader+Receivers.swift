@@ -166,14 +166,18 @@ extension ConfigLoader {
         return .init(name: name, value: String(item.text[item.text.index(after: equals)...]))
     }
 
-    /// Two receivers with the same `dispatch_uid` and senders are one receiver: the later one is dropped,
-    /// as Django's `connect` does, and reported.
+    /// Two receivers that are the same receiver (``ReceiverDeclaration/isSameReceiver(as:)``: one
+    /// `dispatch_uid`, or a `dispatch_uid` that is another's name, for signals and senders they share) are
+    /// one: the later one is dropped, as Django's `connect` does, and reported.
     mutating func removingDuplicateDispatchUIDs(_ receivers: [ReceiverDeclaration]) -> [ReceiverDeclaration] {
         var kept: [ReceiverDeclaration] = []
         for receiver in receivers {
-            if let uid = receiver.dispatchUID,
-               let first = kept.first(where: { $0.dispatchUID == uid && Set($0.senders) == Set(receiver.senders) }) {
-                warning(receiver.position, "receiver `\(receiver.name)` has the dispatch_uid `\(uid)` and senders of receiver `\(first.name)` (line \(first.position.line)): it is the same receiver and is ignored")
+            if let first = kept.first(where: receiver.isSameReceiver(as:)) {
+                if let uid = receiver.dispatchUID, first.dispatchUID == uid {
+                    warning(receiver.position, "receiver `\(receiver.name)` has the dispatch_uid `\(uid)` and senders of receiver `\(first.name)` (line \(first.position.line)): it is the same receiver and is ignored")
+                } else {
+                    warning(receiver.position, "receiver `\(receiver.name)` is known as `\(receiver.deliveryKey)`, as receiver `\(first.name)` (line \(first.position.line)) is, for signals and senders they share: it is taken for the same receiver and is ignored; give one of them a dispatch_uid of its own")
+                }
                 continue
             }
             kept.append(receiver)

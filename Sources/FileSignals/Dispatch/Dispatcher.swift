@@ -61,6 +61,8 @@ public actor Dispatcher {
     private var roomWaiters: [(limit: Int, continuation: CheckedContinuation<Void, Never>)] = []
     private var isRoomUnlimited = false
     private var loopGuard: LoopGuard
+    /// Per receiver and instance, the last save a `loop_limit` pause held back, run when the pause ends.
+    private var heldBack: [LoopGuard.Key: SignalPayload] = [:]
     /// The `restart` runs going, by instance, so that a newer signal of the instance stops them.
     private var restartRuns: [RawPath: [(receiver: ReceiverDeclaration, stop: ProcessRunner.StopHandle)]] = [:]
 
@@ -122,10 +124,13 @@ public actor Dispatcher {
     /// Replaces the config's receivers (a reloaded config); closures connected in Swift stay. A receiver whose
     /// `dispatch_uid` (or, without one, name) is unchanged keeps its busy state; the change applies from the
     /// next signal.
-    public func replaceReceivers(_ new: [ReceiverDeclaration]) {
-        registry.replaceDeclared(with: new)
+    /// - Returns: the new receivers ignored because a closure connected in Swift is the same receiver.
+    @discardableResult
+    public func replaceReceivers(_ new: [ReceiverDeclaration]) -> [(ignored: ReceiverDeclaration, sameAs: ReceiverDeclaration)] {
+        let ignored = registry.replaceDeclared(with: new)
         let keys = Set((new + registry.connectedInSwift).map(\.deliveryKey))
         gates = gates.filter { keys.contains($0.key) }
+        return ignored
     }
 
     /// Queues `signal` behind the earlier signals of its instance.
@@ -286,7 +291,13 @@ public actor Dispatcher {
 
     private func runOrSkip(_ receiver: ReceiverDeclaration, _ signal: SignalPayload, line: [UInt8]) async -> ReceiverResult {
         let loopKey = LoopGuard.Key(receiver: receiver.deliveryKey, instance: signal.path)
-        if let reason = loopGuard.reasonNotToRun(loopKey, for: signal) { return skipped(receiver, signal, because: reason) }
+        switch loopGuard.decide(loopKey, for: signal) {
+        case .run: break
+        case .ownWrite(let reason): return skipped(receiver, signal, because: reason)
+        case .paused(let reason, let until, let holdBack):
+            if holdBack { self.holdBack(signal, for: loopKey, until: until) }
+            return skipped(receiver, signal, because: reason)
+        }
         let gate = gate(for: receiver)
         let stop = ProcessRunner.StopHandle()
         let ticket: Int
@@ -343,9 +354,27 @@ public actor Dispatcher {
         }
         await slots.release()
         await gate.leave(ticket)
-        loopGuard.runEnded(loopKey, startedAt: started, path: signal.path)
+        // A run stopped for a newer signal (on_busy = restart) made nothing that signal is about: the newer
+        // save is someone else's, never this run's own write.
+        if outcome.result.status != .skipped { loopGuard.runEnded(loopKey, startedAt: started, path: signal.path) }
         report(outcome)
         return outcome.result
+    }
+
+    /// Keeps `signal` (the newest held back for `key`) to run the receiver when its pause ends, at `until`.
+    private func holdBack(_ signal: SignalPayload, for key: LoopGuard.Key, until: ContinuousClock.Instant) {
+        let isWaiting = heldBack[key] != nil
+        heldBack[key] = signal
+        guard !isWaiting else { return }
+        Task {
+            try? await Task.sleep(until: until + .milliseconds(10), clock: .continuous)
+            await self.releaseHeldBack(key)
+        }
+    }
+
+    private func releaseHeldBack(_ key: LoopGuard.Key) {
+        guard let signal = heldBack.removeValue(forKey: key), !isClosed else { return }
+        dispatch(signal, to: [key.receiver])
     }
 
     private func gate(for receiver: ReceiverDeclaration) -> ReceiverGate {

@@ -86,20 +86,34 @@ public final class SignalRegistry: Sendable {
         state.withLock { $0.entries.filter { !$0.isDeclared }.map(\.receiver) }
     }
 
-    /// Connects `receiver` to `signals`. With a `dispatchUID` already connected to one of them for the same
-    /// senders, nothing is connected and that connection is returned (connecting is idempotent, as in Django).
+    /// Connects `receiver` to `signals`. When it is the same receiver as one connected already
+    /// (``ReceiverDeclaration/isSameReceiver(as:)``: connecting one `dispatchUID` again), nothing is connected
+    /// and that connection is returned, as Django's `connect` does. A closure without a `dispatchUID`, named
+    /// after the line it was connected from, gets a number when that line connects several (a loop).
     func connect(_ receiver: ReceiverDeclaration, to signals: [Signal], isDeclared: Bool = false) -> Signal.Connection {
+        connectUnlessSame(receiver, to: signals, isDeclared: isDeclared).connection
+    }
+
+    /// ``connect(_:to:isDeclared:)``, telling whether an existing receiver was taken instead.
+    private func connectUnlessSame(_ receiver: ReceiverDeclaration, to signals: [Signal], isDeclared: Bool) -> (connection: Signal.Connection, sameAs: ReceiverDeclaration?) {
         let ids = Set(signals.map(ObjectIdentifier.init))
         return state.withLock { state in
-            if let uid = receiver.dispatchUID, let existing = state.entries.first(where: {
-                $0.receiver.dispatchUID == uid && $0.receiver.senders == receiver.senders && !$0.signals.isDisjoint(with: ids)
-            }) {
-                return Signal.Connection(existing)
+            var receiver = receiver
+            if case .swift = receiver.action, receiver.dispatchUID == nil {
+                let base = receiver.name
+                var number = 1
+                while state.entries.contains(where: { $0.receiver.name == receiver.name }) {
+                    number += 1
+                    receiver.name = "\(base) #\(number)"
+                }
+            }
+            if let existing = state.entries.first(where: { receiver.isSameReceiver(as: $0.receiver) }) {
+                return (Signal.Connection(existing), existing.receiver)
             }
             let entry = Entry(id: state.nextID, receiver: receiver, signals: ids, isDeclared: isDeclared)
             state.nextID += 1
             state.entries.append(entry)
-            return Signal.Connection(entry)
+            return (Signal.Connection(entry), nil)
         }
     }
 
@@ -115,10 +129,18 @@ public final class SignalRegistry: Sendable {
 
     /// Connects a config's receivers, replacing those of the config connected before (a reload); receivers
     /// connected in Swift stay. Each is connected to the signals its `signal =` names.
-    public func replaceDeclared(with receivers: [ReceiverDeclaration]) {
+    ///
+    /// - Returns: the config's receivers that are ignored because a closure connected in Swift is the same
+    ///   receiver (``ReceiverDeclaration/isSameReceiver(as:)``), each with that closure.
+    @discardableResult
+    public func replaceDeclared(with receivers: [ReceiverDeclaration]) -> [(ignored: ReceiverDeclaration, sameAs: ReceiverDeclaration)] {
         disconnect { $0.isDeclared }
+        var ignored: [(ignored: ReceiverDeclaration, sameAs: ReceiverDeclaration)] = []
         for receiver in receivers {
-            _ = connect(receiver, to: receiver.signals.map(signal(named:)), isDeclared: true)
+            if let same = connectUnlessSame(receiver, to: receiver.signals.map(signal(named:)), isDeclared: true).sameAs {
+                ignored.append((receiver, same))
+            }
         }
+        return ignored
     }
 }

@@ -55,6 +55,14 @@ public struct ReceiverDeclaration: Sendable, Hashable {
     /// `dispatch_uid`): its `dispatch_uid`, or its name. A reordered config therefore resends nothing.
     public var deliveryKey: String { dispatchUID ?? name }
 
+    /// Whether `other` is this same receiver, as Django takes two connections with one `dispatch_uid` and
+    /// sender for one: they have the same ``deliveryKey`` and some signal would reach both. Of two, the later
+    /// is ignored (each delivery, gate and loop count is kept by that key, so both could never be told apart).
+    public func isSameReceiver(as other: ReceiverDeclaration) -> Bool {
+        guard deliveryKey == other.deliveryKey, !Set(signals).isDisjoint(with: other.signals) else { return false }
+        return senders.isEmpty || other.senders.isEmpty || !Set(senders).isDisjoint(with: other.senders)
+    }
+
     /// Whether a signal from `sender` reaches this receiver (its signal name checked separately).
     public func listens(to sender: String) -> Bool { senders.isEmpty || senders.contains(sender) }
 

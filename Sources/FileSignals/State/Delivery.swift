@@ -8,6 +8,8 @@ public struct Delivery: Sendable, Hashable {
     /// Where a delivery stands.
     public enum State: String, Sendable, Hashable {
         case pending, done
+        /// Not made: its receiver was no longer in the config when the delivery was to be made again.
+        case dropped
     }
 
     public var seq: Int64

@@ -143,6 +143,7 @@ enum ConfigCases {
     static let warnings: [ConfigCase] = [
         ConfigCase("a folder that does not exist yet", "[model A]\npath = missing\n", ["2:8: warning: folder `missing` of [model A] does not exist (ROOT/missing); `watch` stops with status 66 until it does"]),
         ConfigCase("a duplicate dispatch_uid", "[model A]\npath = content\n[receiver a]\nsignal = post_save\ncommand = true\ndispatch_uid = x\n[receiver b]\nsignal = post_save\ncommand = false\ndispatch_uid = x\n", ["7:1: warning: receiver `b` has the dispatch_uid `x` and senders of receiver `a` (line 3): it is the same receiver and is ignored"]),
+        ConfigCase("a dispatch_uid that is another receiver's name", "[model A]\npath = content\n[receiver a]\nsignal = post_save\ncommand = true\n[receiver b]\nsignal = post_save\ncommand = false\ndispatch_uid = a\n", ["6:1: warning: receiver `b` is known as `a`, as receiver `a` (line 3) is, for signals and senders they share: it is taken for the same receiver and is ignored; give one of them a dispatch_uid of its own"]),
         ConfigCase("when on a receiver without post_save", "[model A]\npath = content\n[receiver r]\nsignal = post_delete\ncommand = true\nwhen = created\n", ["6:1: warning: `when = created` only applies to post_save, which [receiver r] does not receive"]),
     ]
 }

@@ -2,6 +2,7 @@
 @testable import FileSignals
 import Foundation
 import Glibc
+import Synchronization
 import Testing
 import TestSupport
 
@@ -150,15 +151,36 @@ struct DispatchRulesTests {
     @Test("a receiver run more than loop_limit times in 10 s for one instance is paused for it")
     func loopLimit() async throws {
         let harness = try DispatcherHarness([receiver("count", command: "echo run >> runs.log")], loopLimit: 3)
+        // Saved long before the runs: never taken for a run's own write, however fast the first run starts.
+        try harness.folder.shell("touch -d '2020-01-01 00:00' a.md")
         var signals: [SignalPayload] = []
         for seq in 1...5 {
-            var signal = try harness.signal("a.md", seq: Int64(seq))
+            var signal = try harness.signal("a.md", seq: Int64(seq), create: false)
             signal.sha256 = [UInt8(seq)]   // five different saves
             signals.append(signal)
         }
         await harness.dispatchAndWait(signals + [try harness.signal("other.md", seq: 6)])
         #expect(harness.results.map(\.status) == [.exited, .exited, .exited, .skipped, .skipped, .exited])
         #expect(harness.results[3].message?.contains("loop_limit") == true)
+    }
+
+    @Test("on_busy = restart: a save made while the stopped run went on is someone else's, and runs the receiver")
+    func restartIsNotOwnWrite() async throws {
+        let harness = try DispatcherHarness([
+            // The first run goes on until it is stopped; the second ends at once.
+            receiver("build", command: "touch started; if [ $FILESIGNALS_SEQ = 1 ]; then sleep 1000; fi; echo built >> builds.log", onBusy: .restart)
+        ])
+        await harness.dispatcher.dispatch(try harness.signal("a.md", seq: 1))
+        let deadline = ContinuousClock.now + .seconds(20)
+        while harness.read("started").isEmpty && access(harness.folder.path + "/started", F_OK) != 0 && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        // A newer save of the file, made while the first run goes on: it stops that run, and must run the
+        // receiver (the stopped run made nothing it is about).
+        try harness.folder.shell("echo edited >> a.md")
+        await harness.dispatchAndWait([try harness.signal("a.md", seq: 2, create: false)])
+        #expect(harness.results.map(\.status) == [.skipped, .exited], "\(harness.results.map(\.message))")
+        #expect(harness.read("builds.log") == "built\n")
     }
 
     @Test("a Swift handler runs in process, and its error is reported without stopping the others")

@@ -11,13 +11,16 @@ final class DispatcherHarness: Sendable {
     let dispatcher: Dispatcher
     private let collected: ReportBox
 
-    init(_ receivers: [ReceiverDeclaration], jobs: Int = 4, loopLimit: Int = 10, handlers: HandlerRegistry = .builtIn) throws {
+    init(
+        _ receivers: [ReceiverDeclaration], jobs: Int = 4, loopLimit: Int = 10, loopWindow: Duration = .seconds(120),
+        handlers: HandlerRegistry = .builtIn
+    ) throws {
         let folder = try TemporaryFolder()
         self.folder = folder
         let collected = ReportBox()
         self.collected = collected
         var settings = Dispatcher.Settings(root: RawPath(folder.path), jobs: jobs, loopLimit: loopLimit, grace: .milliseconds(300))
-        settings.loopWindow = .seconds(120)   // a loaded machine must not spread the runs out of the window
+        settings.loopWindow = loopWindow   // long by default: a loaded machine must not spread the runs out of it
         dispatcher = Dispatcher(receivers: receivers, handlers: handlers, settings: settings) { report in collected.add(report) }
     }
 

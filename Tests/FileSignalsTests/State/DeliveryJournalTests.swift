@@ -38,6 +38,15 @@ struct DeliveryJournalTests {
         #expect(String(decoding: journal[1].lineWithDeliveries, as: UTF8.self) == #"{"type":"signal","seq":2,"deliveries":{"fast":"done","slow":"pending"}}"#)
     }
 
+    @Test("a delivery dropped (its receiver left the config) finishes its signal, and says it was not made")
+    func dropped() throws {
+        try store.record(batch([(1, ["fast", "gone"])]))
+        try store.markDone([Delivery(seq: 1, receiver: "fast")])
+        try store.markDone([Delivery(seq: 1, receiver: "gone")], as: .dropped)
+        #expect(try store.load().unfinished.isEmpty)
+        #expect(String(decoding: try store.journal(after: 0)[0].lineWithDeliveries, as: UTF8.self).hasSuffix(#""deliveries":{"fast":"done","gone":"dropped"}}"#))
+    }
+
     @Test("a signal that reaches no receiver is done as it is recorded")
     func noDelivery() throws {
         try store.record(batch([(1, [])]))
