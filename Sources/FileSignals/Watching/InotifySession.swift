@@ -106,16 +106,10 @@ final class InotifySession {
     ///   and `skipped` events.
     func watchTree(_ folder: RawPath, reason: WatcherEvent.ScanReason) throws(WatcherError) {
         if reason == .initialWalk && !roots.contains(folder) { roots.append(folder) }
-        var pending = [folder]
-        while let next = pending.popLast() {
-            guard try watch(next, reason: reason) else { continue }
-            // The watch exists, so anything created from now on is reported; list what is already there.
-            FolderListing.forEachEntry(in: next) { name, isFolder, state in
-                take(name, isFolder: isFolder, state: state, in: next, reason: reason, subfolders: &pending)
-            } onError: { code in
-                skip(next, listing: true, code)
-            }
-        }
+        // Each folder's watch exists before it is listed, so anything created meanwhile is reported.
+        try FolderWalk.walk(
+            from: folder, includeFolder: includeFolder, enter: { (next) throws(WatcherError) in try watch(next, reason: reason) },
+            file: { path, state in found(path, state, reason: reason) }, unreadable: { next, code in skip(next, listing: true, code) })
     }
 
     /// The first walk of `folders` with a second thread listing folders (``FolderLister``) while this one
@@ -137,7 +131,12 @@ final class InotifySession {
                 var subfolders: [RawPath] = []
                 if let code = part.error { skip(part.folder, listing: true, code) }
                 for entry in part.entries {
-                    take(entry.name, isFolder: entry.isFolder, state: entry.state, in: part.folder, reason: .initialWalk, subfolders: &subfolders)
+                    let path = part.folder.appending(entry.name)
+                    if !entry.isFolder {
+                        found(path, entry.state, reason: .initialWalk)
+                    } else if includeFolder(path) {
+                        subfolders.append(path)
+                    }
                 }
                 if part.isComplete { listing -= 1 }
                 try watchAndList(subfolders)
@@ -214,18 +213,10 @@ final class InotifySession {
 
     private static let hasProcDescriptors = access("/proc/self/fd", F_OK) == 0
 
-    /// One entry of a listing of `folder`: a subfolder to walk (when included), or a file found.
-    private func take(
-        _ name: RawPath, isFolder: Bool, state: InstanceState?, in folder: RawPath, reason: WatcherEvent.ScanReason,
-        subfolders: inout [RawPath]
-    ) {
-        let path = folder.appending(name)
-        if isFolder {
-            if includeFolder(path) { subfolders.append(path) }
-        } else {
-            fileCount += 1
-            emit(.found(path: path, reason: reason, state: state))
-        }
+    /// A file the walk found.
+    private func found(_ path: RawPath, _ state: InstanceState?, reason: WatcherEvent.ScanReason) {
+        fileCount += 1
+        emit(.found(path: path, reason: reason, state: state))
     }
 
     /// A folder that could not be watched or listed: a warning, and a `skipped` event so that its instances

@@ -8,18 +8,14 @@ extension Model {
     public func instancesOnDisk(onUnreadableFolder: (RawPath, Int32) -> Void = { _, _ in }) -> [Location] {
         var found: [Location] = []
         for folder in folders {
-            var pending = [folder.path]
-            while let current = pending.popLast() {
-                FolderListing.forEachEntry(in: current, readingStates: false, { name, isFolder, _ in
-                    let path = current.appending(name)
-                    guard let relative = path.relative(to: folder.path) else { return }
-                    if isFolder {
-                        if includesFolder(relative) { pending.append(path) }
-                    } else if let location = instance(at: path), location.folder == folder {
-                        found.append(location)
-                    }
-                }, onError: { code in onUnreadableFolder(current, code) })
-            }
+            FolderWalk.walk(
+                from: folder.path, readingStates: false,
+                includeFolder: { path in path.relative(to: folder.path).map(includesFolder) ?? false },
+                enter: { _ in true },
+                file: { path, _ in
+                    if let location = instance(at: path), location.folder == folder { found.append(location) }
+                },
+                unreadable: onUnreadableFolder)
         }
         return found.sorted { $0.instanceName < $1.instanceName }
     }
