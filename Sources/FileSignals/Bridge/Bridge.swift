@@ -123,10 +123,12 @@ public struct Bridge: Sendable {
         var resent: [(entry: JournalEntry, payload: SignalPayload?, receivers: Set<String>)] = []
         let receivers = Set(dispatcher?.registry.all.map(\.deliveryKey) ?? [])
         var dropped: [Delivery] = []
+        var nothingToDeliver: [Int64] = []
         for var entry in unfinished {
             let payload = SignalPayload(jsonLine: entry.line)
             // Recorded before deliveries were kept: every delivery of today's.
             let pending = entry.pendingDeliveries ?? payload.map(deliveries(for:)) ?? [Delivery.standardOutput]
+            if pending.isEmpty { nothingToDeliver.append(entry.seq) }
             if dispatcher != nil {
                 dropped += pending.filter { $0 != Delivery.standardOutput && !receivers.contains($0) }.map { Delivery(seq: entry.seq, receiver: $0) }
             }
@@ -136,7 +138,7 @@ public struct Bridge: Sendable {
             entry.deliveries = now.map { ($0, .pending) }
             resent.append((entry, payload, Set(now).subtracting([Delivery.standardOutput])))
         }
-        journal.drop(dropped)
+        journal.drop(dropped, finishing: nothingToDeliver)
         guard !resent.isEmpty else { return }
         try await handle(.replay(resent.map(\.entry)))
         guard let dispatcher else { return }

@@ -50,10 +50,12 @@ final class Journal: @unchecked Sendable {
         }
     }
 
-    /// Marks deliveries `dropped`: their receivers are gone from the config.
-    func drop(_ deliveries: [Delivery]) {
-        guard let store, !deliveries.isEmpty else { return }
+    /// Marks deliveries `dropped` (their receivers are gone from the config), and done the signals that have
+    /// nothing left to deliver.
+    func drop(_ deliveries: [Delivery], finishing seqs: [Int64] = []) {
+        guard let store else { return }
         try? store.markDone(deliveries, as: .dropped)
+        try? store.markDone(signals: seqs)
     }
 
     /// Marks the last finished deliveries done before the bridge stops.

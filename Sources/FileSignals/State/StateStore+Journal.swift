@@ -14,6 +14,22 @@ extension StateStore {
         }
     }
 
+    /// Marks signals done that have no delivery left to make (recorded before deliveries were kept, and reaching
+    /// no receiver today).
+    public func markDone(signals seqs: [Int64]) throws(StateError) {
+        guard !seqs.isEmpty else { return }
+        do {
+            try database.write { db in
+                let finish = try db.cachedStatement(sql: """
+                    UPDATE journal SET done = 1 WHERE seq = ? AND NOT EXISTS (SELECT 1 FROM delivery WHERE seq = ? AND state = 'pending')
+                    """)
+                for seq in seqs { try finish.execute(arguments: [seq, seq]) }
+            }
+        } catch {
+            throw Self.stateError(error, path: path)
+        }
+    }
+
     /// Removes finished signals recorded before `cutoff` (the `journal` setting), with their deliveries.
     public func prune(recordedBefore cutoff: Timestamp) throws(StateError) {
         do {
