@@ -116,7 +116,7 @@ enum BridgeSession {
         let registry = SignalRegistry.shared
         let declared = target.config?.receivers ?? []
         guard enabled, !declared.isEmpty || !registry.connectedInSwift.isEmpty else { return nil }
-        ConfigReceivers.connect(declared)
+        if let config = target.config { ConfigReceivers.connect(config) } else { SignalRegistry.shared.replaceDeclared(with: []) }
         let log = ReceiverLog.reporter(results: results)
         let general = target.config?.general ?? GeneralSettings()
         return Dispatcher(
@@ -136,7 +136,7 @@ enum BridgeSession {
         return {
             do {
                 let config = try ConfigOptions.load(path: path)
-                ConfigReceivers.warn(await dispatcher.replaceReceivers(config.receivers))
+                ConfigReceivers.warn(await dispatcher.replaceReceivers(config.receivers), file: config.file)
                 Log.info("reloaded \(path): \(config.receivers.count) receiver\(config.receivers.count == 1 ? "" : "s")")
             } catch {
                 Log.warning("\(path) not reloaded; the running config stays")

@@ -51,7 +51,7 @@ struct ConfigSummary {
         // Closures connected in Swift (in a program built on FileSignalsCLI) are receivers too, listed in the
         // order the dispatcher picks them.
         let registry = SignalRegistry.shared
-        ConfigReceivers.connect(config.receivers)
+        ConfigReceivers.connect(config)
         for receiver in registry.all {
             lines.append("")
             let senders = receiver.senders.isEmpty ? "every sender" : receiver.senders.joined(separator: " ")

@@ -5,8 +5,8 @@ import FileSignals
 /// Connects a config's receivers to the shared ``SignalRegistry``, beside the closures connected in Swift,
 /// and warns of each one that a closure makes a duplicate of (it is ignored).
 enum ConfigReceivers {
-    static func connect(_ receivers: [ReceiverDeclaration]) {
-        warn(SignalRegistry.shared.replaceDeclared(with: receivers))
+    static func connect(_ config: ProjectConfig) {
+        warn(SignalRegistry.shared.replaceDeclared(with: config.receivers), file: config.file)
     }
 
     /// The signals `send`, `explain` and `log` know: the model signals, the config's custom ones, and the custom
@@ -19,11 +19,15 @@ enum ConfigReceivers {
         }
     }
 
-    static func warn(_ ignored: [(ignored: ReceiverDeclaration, sameAs: ReceiverDeclaration)]) {
-        for (receiver, closure) in ignored {
+    /// Warns, at the config receiver's place in `file`, of each one known by a closure's key.
+    static func warn(_ clashes: [SignalRegistry.KeyClash], file: String) {
+        for clash in clashes {
             let place: String
-            if case .swift(let swift) = closure.action { place = "connected at \(swift.connectedAt)" } else { place = "`\(closure.name)`" }
-            Log.warning("receiver `\(receiver.name)` is known as `\(receiver.deliveryKey)`, as the Swift receiver \(place) is, for signals and senders they share: it is taken for the same receiver and is ignored")
+            if case .swift(let swift) = clash.sameKeyAs.action { place = "the Swift receiver connected at \(swift.connectedAt)" } else { place = "`\(clash.sameKeyAs.name)`" }
+            let outcome = clash.isIgnored
+                ? "it gets no signal that \(place) does not get first, and is ignored"
+                : "a signal both would get runs \(place) only"
+            Log.warning("\(file):\(clash.receiver.position): receiver `\(clash.receiver.name)` is known as `\(clash.receiver.deliveryKey)`, as \(place) is: \(outcome); give one of them a dispatch_uid of its own")
         }
     }
 }

@@ -103,7 +103,7 @@ struct Explanation {
         let signals = signal.map { [$0] } ?? ModelSignal.allCases.map(\.rawValue)
         // The config's receivers and the closures connected in Swift, picked as the dispatcher picks them.
         let receivers = SignalRegistry.shared
-        ConfigReceivers.connect(config.receivers)
+        ConfigReceivers.connect(config)
         var runs = 0
         for signalName in signals {
             let payload = SignalPayload(

@@ -54,7 +54,7 @@ struct SendCommand: AsyncParsableCommand {
 
         let failures = FailureCount()
         let printsJSON = json
-        ConfigReceivers.connect(loaded.receivers)
+        ConfigReceivers.connect(loaded)
         let dispatcher = Dispatcher(
             registry: registry, handlers: FileSignalsCLI.handlers,
             settings: .init(root: loaded.root, jobs: loaded.general.jobs, loopLimit: Int.max)

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+import Foundation
 
 extension ConfigLoader {
     /// Reads a `[receiver NAME]` section; nil when it has errors.
@@ -123,6 +124,13 @@ extension ConfigLoader {
             error(entry.value.position, "the program of `exec` cannot come from a placeholder: a file name must never choose what runs")
             valid = false
         }
+        if let code = ExecWords.codeWordWithPlaceholder(words) {
+            error(entry.value.position, """
+                `\(words[code - 1])` makes `\(words[code])` code for \((words[0] as NSString).lastPathComponent): a placeholder in it would make a \
+                file name code; pass it as an argument instead (exec = sh -c 'echo "$1"' sh {path})
+                """)
+            valid = false
+        }
         return valid ? .exec(words) : nil
     }
 
@@ -166,20 +174,26 @@ extension ConfigLoader {
         return .init(name: name, value: String(item.text[item.text.index(after: equals)...]))
     }
 
-    /// Two receivers that are the same receiver (``ReceiverDeclaration/isSameReceiver(as:)``: one
-    /// `dispatch_uid`, or a `dispatch_uid` that is another's name, for signals and senders they share) are
-    /// one: the later one is dropped, as Django's `connect` does, and reported.
+    /// Two receivers under one key (one `dispatch_uid`, or a `dispatch_uid` that is another's name) make one
+    /// delivery for a signal both would get, to the first, as Django's `connect` takes them for one. A later
+    /// one that every such signal reaches the first for (``ReceiverDeclaration/isCovered(by:)``) is dropped;
+    /// one that shares only some is kept for the rest; both are reported.
     mutating func removingDuplicateDispatchUIDs(_ receivers: [ReceiverDeclaration]) -> [ReceiverDeclaration] {
         var kept: [ReceiverDeclaration] = []
         for receiver in receivers {
-            if let first = kept.first(where: receiver.isSameReceiver(as:)) {
+            guard let first = kept.first(where: receiver.sharesDeliveries(with:)) else {
+                kept.append(receiver)
+                continue
+            }
+            if receiver.isCovered(by: first) {
                 if let uid = receiver.dispatchUID, first.dispatchUID == uid {
                     warning(receiver.position, "receiver `\(receiver.name)` has the dispatch_uid `\(uid)` and senders of receiver `\(first.name)` (line \(first.position.line)): it is the same receiver and is ignored")
                 } else {
-                    warning(receiver.position, "receiver `\(receiver.name)` is known as `\(receiver.deliveryKey)`, as receiver `\(first.name)` (line \(first.position.line)) is, for signals and senders they share: it is taken for the same receiver and is ignored; give one of them a dispatch_uid of its own")
+                    warning(receiver.position, "receiver `\(receiver.name)` is known as `\(receiver.deliveryKey)`, as receiver `\(first.name)` (line \(first.position.line)) is, for every signal it gets: it is taken for the same receiver and is ignored; give one of them a dispatch_uid of its own")
                 }
                 continue
             }
+            warning(receiver.position, "receiver `\(receiver.name)` is known as `\(receiver.deliveryKey)`, as receiver `\(first.name)` (line \(first.position.line)) is: a signal both would get runs `\(first.name)` only; give one of them a dispatch_uid of its own")
             kept.append(receiver)
         }
         return kept

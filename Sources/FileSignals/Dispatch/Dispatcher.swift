@@ -62,7 +62,8 @@ public actor Dispatcher {
     private var isRoomUnlimited = false
     private var loopGuard: LoopGuard
     /// Per receiver and instance, the last save a `loop_limit` pause held back, run when the pause ends.
-    private var heldBack: [LoopGuard.Key: SignalPayload] = [:]
+    /// Its delivery stays unfinished meanwhile: a stop or a crash leaves it to the next start.
+    private var heldBack: [LoopGuard.Key: (signal: SignalPayload, delivered: @Sendable (String) -> Void)] = [:]
     /// The `restart` runs going, by instance, so that a newer signal of the instance stops them.
     private var restartRuns: [RawPath: [(receiver: ReceiverDeclaration, stop: ProcessRunner.StopHandle)]] = [:]
 
@@ -115,18 +116,15 @@ public actor Dispatcher {
     /// The deliveries `signal` makes: the ``ReceiverDeclaration/deliveryKey`` of each receiver it reaches and
     /// that its `when` lets run, in order. The journal records them with the signal.
     public nonisolated func deliveries(for signal: SignalPayload) -> [String] {
-        var seen = Set<String>()
-        return registry.receivers(of: signal.signal, from: signal.sender)
-            .filter { $0.applies(to: signal) && seen.insert($0.deliveryKey).inserted }
-            .map(\.deliveryKey)
+        registry.receivers(of: signal.signal, from: signal.sender).filter { $0.applies(to: signal) }.map(\.deliveryKey)
     }
 
     /// Replaces the config's receivers (a reloaded config); closures connected in Swift stay. A receiver whose
     /// `dispatch_uid` (or, without one, name) is unchanged keeps its busy state; the change applies from the
     /// next signal.
-    /// - Returns: the new receivers ignored because a closure connected in Swift is the same receiver.
+    /// - Returns: the new receivers known by the key of a closure connected in Swift.
     @discardableResult
-    public func replaceReceivers(_ new: [ReceiverDeclaration]) -> [(ignored: ReceiverDeclaration, sameAs: ReceiverDeclaration)] {
+    public func replaceReceivers(_ new: [ReceiverDeclaration]) -> [SignalRegistry.KeyClash] {
         let ignored = registry.replaceDeclared(with: new)
         let keys = Set((new + registry.connectedInSwift).map(\.deliveryKey))
         gates = gates.filter { keys.contains($0.key) }
@@ -270,6 +268,10 @@ public actor Dispatcher {
             let result = await runOrSkip(receiver, signal, line: line)
             // Stopped by the shutdown: the delivery is not made, and is made again at the next start.
             if isClosed && result.wasStopped { return false }
+            if let until = result.heldBackUntil {
+                holdBack(signal, for: LoopGuard.Key(receiver: receiver.deliveryKey, instance: signal.path), until: until, delivered: queued.delivered)
+                continue
+            }
             queued.delivered(receiver.deliveryKey)
             if result.isFailure && !receiver.robust {
                 // Django's `send`: the receivers after a failing one do not get the signal, now or later.
@@ -295,8 +297,9 @@ public actor Dispatcher {
         case .run: break
         case .ownWrite(let reason): return skipped(receiver, signal, because: reason)
         case .paused(let reason, let until, let holdBack):
-            if holdBack { self.holdBack(signal, for: loopKey, until: until) }
-            return skipped(receiver, signal, because: reason)
+            var result = skipped(receiver, signal, because: reason)
+            if holdBack { result.heldBackUntil = until }
+            return result
         }
         let gate = gate(for: receiver)
         let stop = ProcessRunner.StopHandle()
@@ -362,10 +365,13 @@ public actor Dispatcher {
     }
 
     /// Keeps `signal` (the newest held back for `key`) to run the receiver when its pause ends, at `until`.
-    private func holdBack(_ signal: SignalPayload, for key: LoopGuard.Key, until: ContinuousClock.Instant) {
-        let isWaiting = heldBack[key] != nil
-        heldBack[key] = signal
-        guard !isWaiting else { return }
+    /// The save it replaces is finished with: a newer one of the same file stands for it.
+    private func holdBack(
+        _ signal: SignalPayload, for key: LoopGuard.Key, until: ContinuousClock.Instant, delivered: @escaping @Sendable (String) -> Void
+    ) {
+        let replaced = heldBack.updateValue((signal, delivered), forKey: key)
+        replaced?.delivered(key.receiver)
+        guard replaced == nil else { return }
         Task {
             try? await Task.sleep(until: until + .milliseconds(10), clock: .continuous)
             await self.releaseHeldBack(key)
@@ -373,8 +379,8 @@ public actor Dispatcher {
     }
 
     private func releaseHeldBack(_ key: LoopGuard.Key) {
-        guard let signal = heldBack.removeValue(forKey: key), !isClosed else { return }
-        dispatch(signal, to: [key.receiver])
+        guard !isClosed, let held = heldBack.removeValue(forKey: key) else { return }
+        dispatch(held.signal, to: [key.receiver], delivered: held.delivered)
     }
 
     private func gate(for receiver: ReceiverDeclaration) -> ReceiverGate {

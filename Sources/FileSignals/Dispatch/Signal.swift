@@ -80,12 +80,13 @@ public final class Signal: Sendable {
     /// - Parameters:
     ///   - dispatchUID: names the receiver (in the log, and in the journal's deliveries, so keep it stable);
     ///     connecting the same one again for the same sender does nothing.
-    ///   - timeout: the closure is cancelled after it; nil for none.
+    ///   - timeout: the closure is cancelled after it, and its run is over (10 minutes by default, as for a
+    ///     config's receivers); nil for none.
     ///   - robust: false makes a failure stop the receivers after it for that signal (Django's `send`).
     /// - Returns: the connection; with a `dispatchUID` already connected for the same sender, the existing one.
     @discardableResult
     public func connect(
-        sender: String? = nil, dispatchUID: String? = nil, timeout: Duration? = nil, robust: Bool = true,
+        sender: String? = nil, dispatchUID: String? = nil, timeout: Duration? = .seconds(600), robust: Bool = true,
         fileID: String = #fileID, line: Int = #line, _ receiver: @escaping Receiver
     ) -> Connection {
         Self.connect([self], sender: sender, dispatchUID: dispatchUID, timeout: timeout, robust: robust, fileID: fileID, line: line, receiver)
@@ -95,7 +96,7 @@ public final class Signal: Sendable {
     /// The signals must share a registry.
     @discardableResult
     public static func connect(
-        _ signals: [Signal], sender: String? = nil, dispatchUID: String? = nil, timeout: Duration? = nil, robust: Bool = true,
+        _ signals: [Signal], sender: String? = nil, dispatchUID: String? = nil, timeout: Duration? = .seconds(600), robust: Bool = true,
         fileID: String = #fileID, line: Int = #line, _ receiver: @escaping Receiver
     ) -> Connection {
         let place = "\(fileID):\(line)"

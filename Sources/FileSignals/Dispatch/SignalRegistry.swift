@@ -60,10 +60,12 @@ public final class SignalRegistry: Sendable {
     /// The names of the signals made so far (custom ones declared in Swift included), sorted.
     public var signalNames: [String] { state.withLock { $0.canonical.keys.sorted() } }
 
-    /// The receivers the signal named `signal` from `sender` reaches, in the order they were connected.
+    /// The receivers the signal named `signal` from `sender` reaches, in the order they were connected; of
+    /// two under one key (``ReceiverDeclaration/deliveryKey``), the first.
     public func receivers(of signal: String, from sender: String) -> [ReceiverDeclaration] {
-        state.withLock { state in
-            state.entries.filter { $0.receiver.receives(signal, from: sender) }.map(\.receiver)
+        var keys = Set<String>()
+        return state.withLock { state in
+            state.entries.lazy.map(\.receiver).filter { $0.receives(signal, from: sender) && keys.insert($0.deliveryKey).inserted }
         }
     }
 
@@ -86,16 +88,20 @@ public final class SignalRegistry: Sendable {
         state.withLock { $0.entries.filter { !$0.isDeclared }.map(\.receiver) }
     }
 
-    /// Connects `receiver` to `signals`. When it is the same receiver as one connected already
-    /// (``ReceiverDeclaration/isSameReceiver(as:)``: connecting one `dispatchUID` again), nothing is connected
-    /// and that connection is returned, as Django's `connect` does. A closure without a `dispatchUID`, named
+    /// Connects `receiver` to `signals`. When every signal it would get reaches one connected already under
+    /// the same key (``ReceiverDeclaration/isCovered(by:)``: connecting one `dispatchUID` again), nothing is
+    /// connected and that connection is returned, as Django's `connect` does. One that shares only some
+    /// signals with it is connected; those make one delivery, to the first. A closure without a `dispatchUID`, named
     /// after the line it was connected from, gets a number when that line connects several (a loop).
     func connect(_ receiver: ReceiverDeclaration, to signals: [Signal], isDeclared: Bool = false) -> Signal.Connection {
         connectUnlessSame(receiver, to: signals, isDeclared: isDeclared).connection
     }
 
-    /// ``connect(_:to:isDeclared:)``, telling whether an existing receiver was taken instead.
-    private func connectUnlessSame(_ receiver: ReceiverDeclaration, to signals: [Signal], isDeclared: Bool) -> (connection: Signal.Connection, sameAs: ReceiverDeclaration?) {
+    /// ``connect(_:to:isDeclared:)``, telling of an existing receiver under the same key: taken instead
+    /// (`isIgnored`), or sharing some signals with it.
+    private func connectUnlessSame(
+        _ receiver: ReceiverDeclaration, to signals: [Signal], isDeclared: Bool
+    ) -> (connection: Signal.Connection, sameAs: ReceiverDeclaration?, isIgnored: Bool) {
         let ids = Set(signals.map(ObjectIdentifier.init))
         return state.withLock { state in
             var receiver = receiver
@@ -107,13 +113,14 @@ public final class SignalRegistry: Sendable {
                     receiver.name = "\(base) #\(number)"
                 }
             }
-            if let existing = state.entries.first(where: { receiver.isSameReceiver(as: $0.receiver) }) {
-                return (Signal.Connection(existing), existing.receiver)
+            let sharing = state.entries.first { receiver.sharesDeliveries(with: $0.receiver) }
+            if let sharing, receiver.isCovered(by: sharing.receiver) {
+                return (Signal.Connection(sharing), sharing.receiver, true)
             }
             let entry = Entry(id: state.nextID, receiver: receiver, signals: ids, isDeclared: isDeclared)
             state.nextID += 1
             state.entries.append(entry)
-            return (Signal.Connection(entry), nil)
+            return (Signal.Connection(entry), sharing?.receiver, false)
         }
     }
 
@@ -130,17 +137,24 @@ public final class SignalRegistry: Sendable {
     /// Connects a config's receivers, replacing those of the config connected before (a reload); receivers
     /// connected in Swift stay. Each is connected to the signals its `signal =` names.
     ///
-    /// - Returns: the config's receivers that are ignored because a closure connected in Swift is the same
-    ///   receiver (``ReceiverDeclaration/isSameReceiver(as:)``), each with that closure.
+    /// - Returns: the config's receivers under the key of a closure connected in Swift, each with that
+    ///   closure: ignored when the closure gets every signal they would, else sharing some with it.
     @discardableResult
-    public func replaceDeclared(with receivers: [ReceiverDeclaration]) -> [(ignored: ReceiverDeclaration, sameAs: ReceiverDeclaration)] {
+    public func replaceDeclared(with receivers: [ReceiverDeclaration]) -> [KeyClash] {
         disconnect { $0.isDeclared }
-        var ignored: [(ignored: ReceiverDeclaration, sameAs: ReceiverDeclaration)] = []
+        var clashes: [KeyClash] = []
         for receiver in receivers {
-            if let same = connectUnlessSame(receiver, to: receiver.signals.map(signal(named:)), isDeclared: true).sameAs {
-                ignored.append((receiver, same))
-            }
+            let connected = connectUnlessSame(receiver, to: receiver.signals.map(signal(named:)), isDeclared: true)
+            if let same = connected.sameAs { clashes.append(KeyClash(receiver: receiver, sameKeyAs: same, isIgnored: connected.isIgnored)) }
         }
-        return ignored
+        return clashes
+    }
+
+    /// A config's receiver known by the key of a receiver connected before it.
+    public struct KeyClash: Sendable {
+        public var receiver: ReceiverDeclaration
+        public var sameKeyAs: ReceiverDeclaration
+        /// Every signal it would get goes to the other: it never runs.
+        public var isIgnored: Bool
     }
 }

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+import Foundation
 
 /// The `exec =` line of a receiver split into words as a POSIX shell splits them (single quotes, double
 /// quotes, backslash), with no expansion of any kind: no variables, no globs, no command substitution.
@@ -6,6 +7,43 @@
 package enum ExecWords {
     /// The placeholders a word may hold.
     package static var placeholders: [String] { SignalFields.names }
+
+    /// The index of a word that a shell or an interpreter in `words` runs as code (the word after `sh -c`,
+    /// `bash -ec`, `python3 -c`, `perl -e`, `node -e`...) and that holds a placeholder; nil when there is none.
+    /// A file name in such a word would be code, which is what `exec` exists to prevent.
+    package static func codeWordWithPlaceholder(_ words: [String]) -> Int? {
+        var flags: Set<String> = []   // the code options of the last shell or interpreter named
+        for (index, word) in words.enumerated() {
+            if let named = codeOptions(ofProgram: word) {
+                flags = named
+            } else if index + 1 < words.count, isCodeOption(word, among: flags), !placeholderNames(in: words[index + 1]).isEmpty {
+                return index + 1
+            }
+        }
+        return nil
+    }
+
+    /// Shells and interpreters, with the options whose argument they run as code.
+    private static let codeOptions: [(program: String, options: Set<String>)] = [
+        ("sh", ["-c"]), ("bash", ["-c"]), ("dash", ["-c"]), ("zsh", ["-c"]), ("ksh", ["-c"]), ("mksh", ["-c"]),
+        ("ash", ["-c"]), ("fish", ["-c", "--command"]), ("python", ["-c"]), ("perl", ["-e", "-E"]), ("ruby", ["-e"]),
+        ("node", ["-e", "-p", "--eval", "--print"]), ("php", ["-r"]), ("lua", ["-e"]), ("Rscript", ["-e"]),
+    ]
+
+    /// The code options of the shell or interpreter `word` names (`/usr/bin/python3.11` is `python`), or nil.
+    private static func codeOptions(ofProgram word: String) -> Set<String>? {
+        let name = (word as NSString).lastPathComponent
+        return codeOptions.first { entry in
+            name.hasPrefix(entry.program) && name.dropFirst(entry.program.count).allSatisfy { $0.isNumber || $0 == "." }
+        }?.options
+    }
+
+    /// Whether `word` is one of `options`, or a run of short options that holds one (`-ec` for `-c`).
+    private static func isCodeOption(_ word: String, among options: Set<String>) -> Bool {
+        if options.contains(word) { return true }
+        guard word.hasPrefix("-"), !word.hasPrefix("--"), word.count > 2, word.dropFirst().allSatisfy(\.isLetter) else { return false }
+        return options.contains { $0.count == 2 && word.dropFirst().contains($0.last!) }
+    }
 
     /// Why a line cannot be split: what is wrong and at which character offset into the line.
     package struct Problem: Error, Hashable, Sendable {

@@ -44,8 +44,9 @@ package enum ProcessRunner {
         case signaled(Int32)
         /// Stopped at its timeout (after SIGTERM, and SIGKILL if it had to).
         case timedOut
-        /// Stopped by the bridge (`on_busy = restart`, or shutdown).
-        case stopped
+        /// Stopped by the bridge (`on_busy = restart`, or shutdown); the signal that ended it (SIGTERM, or SIGKILL
+        /// after the grace), nil when it exited by itself meanwhile.
+        case stopped(signal: Int32?)
         /// Could not be started; the `errno`.
         case failedToStart(Int32)
     }
@@ -67,16 +68,28 @@ package enum ProcessRunner {
     /// makes one for each signal waiting its turn, and thousands waiting (a backlog replayed after a crash)
     /// must not hold thousands of descriptors.
     package final class StopHandle: Sendable {
-        private let state = Mutex<(isStopped: Bool, wakeUp: WakeUpDescriptor?)>((false, nil))
+        private let state = Mutex<(isStopped: Bool, wakeUp: WakeUpDescriptor?, onStop: [@Sendable () -> Void])>((false, nil, []))
 
         package init() {}
 
         /// Asks the run to stop, now or as soon as it starts.
         package func stop() {
-            state.withLock { state in
+            let calls = state.withLock { state in
                 state.isStopped = true
                 state.wakeUp?.wake()
+                defer { state.onStop.removeAll() }
+                return state.onStop
             }
+            calls.forEach { $0() }
+        }
+
+        /// Calls `body` when the run is asked to stop (at once if it was already): how a Swift receiver is stopped.
+        func whenStopped(_ body: @escaping @Sendable () -> Void) {
+            let isStopped = state.withLock { state in
+                if !state.isStopped { state.onStop.append(body) }
+                return state.isStopped
+            }
+            if isStopped { body() }
         }
 
         /// The eventfd the run polls, readable once ``stop()`` has been called; made when the run starts.
@@ -173,9 +186,16 @@ package enum ProcessRunner {
                 // Once asked to stop, the eventfd stays readable: it is not polled again.
                 if reason == nil { fds.append(pollfd(fd: stopRequest.descriptor, events: Int16(POLLIN), revents: 0)) }
             }
-            let wait = nextWakeUp(started: started, timeout: request.timeout, terminatedAt: terminatedAt, grace: request.grace, exited: exitStatus != nil)
+            var wait = nextWakeUp(started: started, timeout: request.timeout, terminatedAt: terminatedAt, grace: request.grace, exited: exitStatus != nil)
+            // Without a pidfd (out of descriptors when the child started), its end is looked for every 20 ms.
+            if processDescriptor < 0 && exitStatus == nil { wait = wait < 0 ? 20 : min(wait, 20) }
             let ready = poll(&fds, nfds_t(fds.count), wait)
             if ready < 0 && errno != EINTR { break }
+            if processDescriptor < 0, exitStatus == nil, let status = reapIfExited(pid) {
+                exitStatus = status
+                terminatedAt = terminatedAt ?? .now
+                kill(-pid, SIGKILL)
+            }
 
             for entry in fds where entry.revents != 0 {
                 if entry.fd == stdout || entry.fd == stderr {
@@ -194,7 +214,7 @@ package enum ProcessRunner {
                     // Whatever the child left running in its group goes with it.
                     kill(-pid, SIGKILL)
                 } else if entry.fd == stopRequest.descriptor, reason == nil {
-                    reason = .stopped
+                    reason = .stopped(signal: nil)
                     terminatedAt = .now
                     kill(-pid, SIGTERM)
                 }
@@ -217,8 +237,9 @@ package enum ProcessRunner {
             kill(-pid, SIGKILL)
             exitStatus = reap(pid)
         }
-        if let reason { return reason }
         let raw = exitStatus ?? 0
+        if case .stopped = reason { return .stopped(signal: raw & 0x7f == 0 ? nil : raw & 0x7f) }
+        if let reason { return reason }
         if raw & 0x7f == 0 { return .exited((raw >> 8) & 0xff) }
         return .signaled(raw & 0x7f)
     }
@@ -237,6 +258,16 @@ package enum ProcessRunner {
         let left = next - .now
         let milliseconds = left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000 + 1
         return Int32(clamping: max(0, milliseconds))
+    }
+
+    /// The child's raw wait status if it has exited, without waiting.
+    private static func reapIfExited(_ pid: pid_t) -> Int32? {
+        var status: Int32 = 0
+        var result: pid_t
+        repeat { result = waitpid(pid, &status, WNOHANG) } while result < 0 && errno == EINTR
+        // ECHILD: reaped already (by the sweep of orphans), so gone.
+        if result < 0 && errno == ECHILD { return 0 }
+        return result == pid ? status : nil
     }
 
     /// Waits for the child and returns its raw wait status.

@@ -55,12 +55,19 @@ public struct ReceiverDeclaration: Sendable, Hashable {
     /// `dispatch_uid`): its `dispatch_uid`, or its name. A reordered config therefore resends nothing.
     public var deliveryKey: String { dispatchUID ?? name }
 
-    /// Whether `other` is this same receiver, as Django takes two connections with one `dispatch_uid` and
-    /// sender for one: they have the same ``deliveryKey`` and some signal would reach both. Of two, the later
-    /// is ignored (each delivery, gate and loop count is kept by that key, so both could never be told apart).
-    public func isSameReceiver(as other: ReceiverDeclaration) -> Bool {
+    /// Whether some signal would reach both this receiver and `other` while they have the same
+    /// ``deliveryKey``: such a signal makes one delivery, to the one connected first (Django takes two
+    /// connections with one `dispatch_uid` and sender for one). Other signals reach each as usual.
+    public func sharesDeliveries(with other: ReceiverDeclaration) -> Bool {
         guard deliveryKey == other.deliveryKey, !Set(signals).isDisjoint(with: other.signals) else { return false }
         return senders.isEmpty || other.senders.isEmpty || !Set(senders).isDisjoint(with: other.senders)
+    }
+
+    /// Whether every signal that reaches this receiver reaches `other` too, under the same key: connected
+    /// after it, this one would never run, and is the same receiver (connecting one `dispatchUID` again).
+    public func isCovered(by other: ReceiverDeclaration) -> Bool {
+        guard deliveryKey == other.deliveryKey, Set(signals).isSubset(of: other.signals) else { return false }
+        return other.senders.isEmpty || (!senders.isEmpty && Set(senders).isSubset(of: other.senders))
     }
 
     /// Whether a signal from `sender` reaches this receiver (its signal name checked separately).

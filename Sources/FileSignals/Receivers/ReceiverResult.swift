@@ -19,6 +19,8 @@ public struct ReceiverResult: Sendable, Hashable {
     public var message: String?
     /// Stopped by filesignals before it ended (`on_busy = restart`, or shutdown), not by itself.
     public var wasStopped = false
+    /// Skipped for now by a `loop_limit` pause, to run when it ends: its delivery is not finished yet.
+    var heldBackUntil: ContinuousClock.Instant?
 
     /// Whether the run counts as a failure: a non-zero exit, a signal, a timeout, or an error.
     public var isFailure: Bool {

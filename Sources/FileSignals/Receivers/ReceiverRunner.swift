@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 import Foundation
+import Synchronization
 
 /// Runs one receiver for one signal, whatever kind it is: a process (`command`, `exec`), a named Swift
 /// handler, or a closure connected in Swift. The dispatcher calls it under its rules (order, `jobs`,
 /// `on_busy`); ``Signal/send(_:)`` calls it directly, as Django's `send` does.
 ///
 /// A timeout stops a process (SIGTERM to its group, SIGKILL after the grace) and cancels a Swift handler or
-/// closure (which should then return: Swift cannot stop a task that ignores cancellation).
+/// closure; the run is over then, whether or not the Swift code returns (Swift cannot stop a task that ignores
+/// cancellation, or one blocked in a system call): a hung handler holds up neither its signal nor a stop.
 struct ReceiverRunner: Sendable {
     let root: RawPath
     let handlers: HandlerRegistry
@@ -48,7 +50,7 @@ struct ReceiverRunner: Sendable {
             call = closure.body
         }
         let started = ContinuousClock.now
-        let outcome = await Self.call(call, signal, timeout: receiver.timeout)
+        let outcome = await Self.call(call, signal, timeout: receiver.timeout, stop: stop)
         result.milliseconds = Self.milliseconds(ContinuousClock.now - started)
         var report = ReceiverReport(result: result)
         if case .failure(let error) = outcome {
@@ -56,6 +58,13 @@ struct ReceiverRunner: Sendable {
             report.result.code = nil
             report.result.message = "\(error)"
             report.error = error
+            if error is CallStopped {
+                let isShutdown = await isStopping()
+                report.result.status = isShutdown ? .signaled : .skipped
+                report.result.wasStopped = isShutdown
+                report.result.message = isShutdown ? "stopped by filesignals" : "stopped for a newer signal (on_busy = restart)"
+                report.error = nil
+            }
         }
         return report
     }
@@ -80,9 +89,9 @@ struct ReceiverRunner: Sendable {
         case .timedOut:
             result.status = .timeout; result.code = nil
             result.message = "stopped after \(DurationText.format(receiver.timeout ?? .zero))"
-        case .stopped:
+        case .stopped(let signal):
             if await isStopping() {
-                result.status = .signaled; result.code = SIGTERM
+                result.status = .signaled; result.code = signal ?? SIGTERM
                 result.message = "stopped by filesignals"
                 result.wasStopped = true
             } else {
@@ -106,32 +115,63 @@ struct ReceiverRunner: Sendable {
         var description: String { "stopped after \(DurationText.format(timeout))" }
     }
 
-    /// Calls `body`, cancelling it at `timeout`.
+    /// A Swift receiver that was stopped (a shutdown, or `on_busy = restart`).
+    struct CallStopped: Error, CustomStringConvertible {
+        var description: String { "stopped" }
+    }
+
+    /// Calls `body`, and returns when it does, or at `timeout`, or when `stop` is asked for, whichever comes
+    /// first; then `body`'s task is cancelled and left to end on its own.
     private static func call(
-        _ body: @escaping @Sendable (SignalPayload) async throws -> Void, _ signal: SignalPayload, timeout: Duration?
+        _ body: @escaping @Sendable (SignalPayload) async throws -> Void, _ signal: SignalPayload, timeout: Duration?,
+        stop: ProcessRunner.StopHandle
     ) async -> Result<Void, any Error> {
-        await withTaskGroup(of: Result<Void, any Error>.self) { group in
-            group.addTask {
-                do {
-                    try await body(signal)
-                    return .success(())
-                } catch {
-                    return .failure(error)
-                }
+        let outcome = FirstOutcome()
+        let work = Task {
+            do {
+                try await body(signal)
+                outcome.settle(.success(()))
+            } catch {
+                outcome.settle(.failure(error))
             }
-            if let timeout {
-                group.addTask {
-                    do {
-                        try await Task.sleep(for: timeout)
-                        return .failure(CallTimeout(timeout: timeout))
-                    } catch {
-                        return .success(())   // cancelled: the receiver finished first
+        }
+        let timer = timeout.map { timeout in
+            Task {
+                try? await Task.sleep(for: timeout)
+                if !Task.isCancelled { outcome.settle(.failure(CallTimeout(timeout: timeout))) }
+            }
+        }
+        stop.whenStopped { outcome.settle(.failure(CallStopped())) }
+        let result = await outcome.value
+        work.cancel()
+        timer?.cancel()
+        return result
+    }
+
+    /// The first of several outcomes, awaited once.
+    private final class FirstOutcome: Sendable {
+        private let state = Mutex<(result: Result<Void, any Error>?, waiter: CheckedContinuation<Result<Void, any Error>, Never>?)>((nil, nil))
+
+        func settle(_ result: Result<Void, any Error>) {
+            let waiter = state.withLock { state -> CheckedContinuation<Result<Void, any Error>, Never>? in
+                guard state.result == nil else { return nil }
+                state.result = result
+                defer { state.waiter = nil }
+                return state.waiter
+            }
+            waiter?.resume(returning: result)
+        }
+
+        var value: Result<Void, any Error> {
+            get async {
+                await withCheckedContinuation { continuation in
+                    let settled = state.withLock { state -> Result<Void, any Error>? in
+                        if state.result == nil { state.waiter = continuation }
+                        return state.result
                     }
+                    if let settled { continuation.resume(returning: settled) }
                 }
             }
-            let first = await group.next() ?? .success(())
-            group.cancelAll()
-            return first
         }
     }
 

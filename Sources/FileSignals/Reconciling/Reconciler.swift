@@ -184,6 +184,11 @@ public struct Reconciler: Sendable {
         case .skipped(let folder):
             scan?.skipped.append(folder)
             return []
+        case .warning(.topFolderGone(let root)), .warning(.topFolderBack(let root)):
+            // A top folder went or came back (removed, renamed, a file system unmounted or mounted over it):
+            // what the table knows below it is looked at again.
+            for path in table.paths(under: root) { markInstancePending(path, now: now) }
+            return []
         case .warning:
             return []
         }

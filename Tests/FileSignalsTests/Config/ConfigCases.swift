@@ -75,6 +75,7 @@ enum ConfigCases {
         ConfigCase("a custom signal with any sender", "[signal published]\n[receiver r]\nsignal = published\nsender = Newsletter\ncommand = true\n"),
         ConfigCase("state none and default_ignore off", "[filesignals]\nstate = none\ndefault_ignore = no\n"),
         ConfigCase("a model with several folders", "[model Media]\npath = static/img content\nmatch = *.png\n"),
+        ConfigCase("a file name passed to a shell as an argument", "[model A]\npath = content\n[receiver r]\nsignal = post_save\nexec = sh -c 'echo \"$1\" >> log' sh {path}\n"),
         ConfigCase("an exec with quotes and placeholders", "[model A]\npath = content\n[receiver r]\nsignal = post_save\nexec = printf '%s\\n' \"{instance} was saved\" {created}\n"),
     ]
 
@@ -126,6 +127,8 @@ enum ConfigCases {
         ConfigCase("a handler without its required option", "[model A]\npath = content\n[receiver r]\nsignal = post_save\nhandler = mirror\n", ["3:1: error: handler `mirror` of [receiver r] needs `to`"]),
         ConfigCase("an option the handler does not take", "[model A]\npath = content\n[receiver r]\nsignal = post_save\nhandler = log\nfile = x.jsonl\nfiles = y\n", ["7:1: error: unknown key `files` in [receiver r]; did you mean `file`?"]),
         ConfigCase("an exec with an unterminated quote", "[model A]\npath = content\n[receiver r]\nsignal = post_save\nexec = echo 'a b\n", ["5:13: error: unterminated single quote in `exec`"]),
+        ConfigCase("a placeholder in the code a shell runs", "[model A]\npath = content\n[receiver r]\nsignal = post_save\nexec = /bin/sh -c \"echo {path}\"\n", ["5:8: error: `-c` makes `echo {path}` code for sh: a placeholder in it would make a file name code; pass it as an argument instead (exec = sh -c 'echo \"$1\"' sh {path})"]),
+        ConfigCase("a placeholder in the code of an interpreter behind env", "[model A]\npath = content\n[receiver r]\nsignal = post_save\nexec = env LC_ALL=C python3 -Bc \"print('{instance}')\"\n", ["5:8: error: `-Bc` makes `print('{instance}')` code for env: a placeholder in it would make a file name code; pass it as an argument instead (exec = sh -c 'echo \"$1\"' sh {path})"]),
         ConfigCase("an exec with an unknown placeholder", "[model A]\npath = content\n[receiver r]\nsignal = post_save\nexec = cp {pth} /backup\n", ["5:11: error: unknown placeholder `{pth}`; did you mean `{path}`?; expected one of {signal} {sender} {instance} {path} {created} {moved_from} {moved_to} {source} {seq} {root}"]),
         ConfigCase("an exec whose program is a placeholder", "[model A]\npath = content\n[receiver r]\nsignal = post_save\nexec = {path} --run\n", ["5:8: error: the program of `exec` cannot come from a placeholder: a file name must never choose what runs"]),
         ConfigCase("env that is not KEY=VALUE", "[model A]\npath = content\n[receiver r]\nsignal = post_save\ncommand = true\nenv = LANG\n", ["6:7: error: `LANG` is not KEY=VALUE; quote an item that holds spaces: NAME=\"a b\""]),
@@ -143,7 +146,7 @@ enum ConfigCases {
     static let warnings: [ConfigCase] = [
         ConfigCase("a folder that does not exist yet", "[model A]\npath = missing\n", ["2:8: warning: folder `missing` of [model A] does not exist (ROOT/missing); `watch` stops with status 66 until it does"]),
         ConfigCase("a duplicate dispatch_uid", "[model A]\npath = content\n[receiver a]\nsignal = post_save\ncommand = true\ndispatch_uid = x\n[receiver b]\nsignal = post_save\ncommand = false\ndispatch_uid = x\n", ["7:1: warning: receiver `b` has the dispatch_uid `x` and senders of receiver `a` (line 3): it is the same receiver and is ignored"]),
-        ConfigCase("a dispatch_uid that is another receiver's name", "[model A]\npath = content\n[receiver a]\nsignal = post_save\ncommand = true\n[receiver b]\nsignal = post_save\ncommand = false\ndispatch_uid = a\n", ["6:1: warning: receiver `b` is known as `a`, as receiver `a` (line 3) is, for signals and senders they share: it is taken for the same receiver and is ignored; give one of them a dispatch_uid of its own"]),
+        ConfigCase("a dispatch_uid that is another receiver's name", "[model A]\npath = content\n[receiver a]\nsignal = post_save\ncommand = true\n[receiver b]\nsignal = post_save\ncommand = false\ndispatch_uid = a\n", ["6:1: warning: receiver `b` is known as `a`, as receiver `a` (line 3) is, for every signal it gets: it is taken for the same receiver and is ignored; give one of them a dispatch_uid of its own"]),
         ConfigCase("when on a receiver without post_save", "[model A]\npath = content\n[receiver r]\nsignal = post_delete\ncommand = true\nwhen = created\n", ["6:1: warning: `when = created` only applies to post_save, which [receiver r] does not receive"]),
     ]
 }

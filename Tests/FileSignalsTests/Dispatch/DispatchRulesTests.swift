@@ -183,6 +183,26 @@ struct DispatchRulesTests {
         #expect(harness.read("builds.log") == "built\n")
     }
 
+    @Test("a save held back by a loop_limit pause stays undelivered (a stop leaves it to the next start) until a newer one replaces it")
+    func heldBackStaysUndelivered() async throws {
+        var handlers = HandlerRegistry()
+        handlers.register("count") { _ in }
+        var count = receiver("count")
+        count.action = .handler(name: "count", options: [:])
+        let harness = try DispatcherHarness([count], loopLimit: 1, handlers: handlers)
+        try harness.folder.shell("touch -d '2020-01-01 00:00' a.md")
+        let delivered = Mutex<[Int64]>([])
+        for seq in Int64(1)...3 {
+            var signal = try harness.signal("a.md", seq: seq, create: false)
+            signal.sha256 = [UInt8(seq)]
+            await harness.dispatcher.dispatch(signal, delivered: { _ in delivered.withLock { $0.append(seq) } })
+            await harness.dispatcher.waitUntilIdle()
+        }
+        // 1 ran; 2 was held back, then replaced by 3, which is held back now.
+        #expect(harness.results.map(\.status) == [.exited, .skipped, .skipped])
+        #expect(delivered.withLock { $0 } == [1, 2])
+    }
+
     @Test("a Swift handler runs in process, and its error is reported without stopping the others")
     func swiftHandler() async throws {
         var handlers = HandlerRegistry.builtIn

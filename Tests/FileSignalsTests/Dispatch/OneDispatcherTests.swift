@@ -83,6 +83,23 @@ struct OneDispatcherTests {
         #expect(reports.all.map { $0.hasSuffix(" timeout") } == [true])
     }
 
+    @Test("a Swift handler that never returns, even when cancelled, is over at its timeout, and the receivers after it run")
+    func hungHandler() async {
+        let stuck = Mutex<UnsafeContinuation<Void, Never>?>(nil)
+        registry.signal(named: "post_save").connect(dispatchUID: "stuck", timeout: .milliseconds(100)) { _ in
+            // Ignores cancellation, as a handler blocked in a system call would.
+            await withUnsafeContinuation { continuation in stuck.withLock { $0 = continuation } }
+        }
+        registry.replaceDeclared(with: [declared("after", ["post_save"])])
+        let reports = Calls()
+        let dispatcher = dispatcher(reports)
+        await dispatcher.dispatch(payload(.postSave))
+        await dispatcher.waitUntilIdle()
+        #expect(reports.all == ["stuck timeout", "after exited"])
+        #expect(calls.all == ["ini post_save"])
+        stuck.withLock { $0?.resume() }
+    }
+
     @Test("robust by default; a closure connected with robust: false stops the receivers after it for that signal")
     func failFast() async {
         let postSave = registry.signal(named: "post_save")
@@ -109,15 +126,23 @@ struct OneDispatcherTests {
         #expect(calls.all == ["ini post_save"])
     }
 
-    @Test("a config's receiver known by the key of a Swift closure is the same receiver: it is ignored, and said so")
+    @Test("a config's receiver known by the key of a Swift closure: ignored when the closure gets all its signals, else it gets the others")
     func sameKeyAsClosure() async {
-        registry.signal(named: "post_delete").connect(sender: "Note", dispatchUID: "forget-note") { [calls] _ in calls.add("swift") }
-        let ignored = registry.replaceDeclared(with: [declared("forget-note", ["post_delete"]), declared("other", ["post_delete"])])
-        #expect(ignored.map(\.ignored.name) == ["forget-note"])
+        registry.signal(named: "post_delete").connect(sender: "Note", dispatchUID: "forget-note") { [calls] signal in calls.add("swift \(signal.sender)") }
+        var covered = declared("forget-note", ["post_delete"])
+        covered.senders = ["Note"]
+        #expect(registry.replaceDeclared(with: [covered, declared("other", ["post_delete"])]).map(\.isIgnored) == [true])
+
+        // For every sender: a post_delete from Note goes to the closure only, one from Image to it.
+        let clashes = registry.replaceDeclared(with: [declared("forget-note", ["post_delete"])])
+        #expect(clashes.map(\.isIgnored) == [false])
         let dispatcher = dispatcher()
-        await dispatcher.dispatch(payload(.postDelete))
+        await dispatcher.dispatch(payload(.postDelete, "a.md"))
+        var image = payload(.postDelete, "b.png")
+        image.sender = "Image"
+        await dispatcher.dispatch(image)
         await dispatcher.waitUntilIdle()
-        #expect(calls.all == ["swift", "ini post_delete"])
+        #expect(calls.all.sorted() == ["ini post_delete", "swift Note"])
     }
 
     @Test("closures connected from one line (a loop) are receivers of their own, each with a name of its own")

@@ -184,4 +184,16 @@ struct ReconcilerFakeDiskTests {
         run.settle()
         #expect(run.take() == ["post_save a.md created:false"])
     }
+
+    @Test("a top folder that comes back (a file system unmounted from it, say) is looked at again: what is gone is deleted, what is there compared")
+    func topFolderBack() {
+        for name in ["a.md", "b.md"] { disk.write(path(name), name) }
+        var run = started()
+        // What the unmount leaves: other files at the same place, events for none of them.
+        disk.remove(path("b.md"))
+        disk.write(path("a.md"), "another file")
+        run.apply([.warning(.topFolderGone(RawPath("/w"))), .warning(.topFolderBack(RawPath("/w")))] + disk.walk(.newFolder))
+        run.settle()
+        #expect(run.take().filter { $0.hasPrefix("post_") }.sorted() == ["post_delete b.md", "post_save a.md created:false"])
+    }
 }
