@@ -12,18 +12,46 @@ package struct LineOutput: Sendable {
     /// Standard error.
     package static let standardError = LineOutput(descriptor: 2)
 
-    package init(descriptor: Int32) { self.descriptor = descriptor }
+    /// Whether the descriptor is a pipe: writes of whole lines up to `PIPE_BUF` bytes are then atomic.
+    private let isPipe: Bool
+
+    package init(descriptor: Int32) {
+        self.descriptor = descriptor
+        var info = stat()
+        isPipe = fstat(descriptor, &info) == 0 && info.st_mode & S_IFMT == S_IFIFO
+    }
 
     /// The reader went away: `EPIPE` (SIGPIPE must be ignored for this to be seen).
     package struct Closed: Error, Sendable {}
 
-    /// Writes all of `bytes`, retrying after interruptions and partial writes.
+    /// Writes all of `bytes` (whole lines), retrying after interruptions and partial writes. To a pipe, lines go
+    /// in writes of at most `PIPE_BUF` bytes cut at line ends, each of which the kernel writes whole or not at
+    /// all: a `kill -9` while the reader is slow never leaves half a line in the pipe for the next run to finish.
     /// - Throws: ``Closed`` when the reader has closed its end; other write errors end the output the same way.
     package func write(_ bytes: [UInt8]) throws(Closed) {
-        var offset = 0
-        while offset < bytes.count {
+        guard isPipe, bytes.count > Int(PIPE_BUF) else { return try writeAll(bytes[...]) }
+        let newline = UInt8(ascii: "\n"), limit = Int(PIPE_BUF)
+        var start = bytes.startIndex
+        while start < bytes.endIndex {
+            let end: Int
+            if bytes.endIndex - start <= limit {
+                end = bytes.endIndex
+            } else if let lastLineEnd = bytes[start..<start + limit].lastIndex(of: newline) {
+                end = lastLineEnd + 1
+            } else {
+                // A line longer than PIPE_BUF cannot be written whole: it goes alone.
+                end = bytes[start...].firstIndex(of: newline).map { $0 + 1 } ?? bytes.endIndex
+            }
+            try writeAll(bytes[start..<end])
+            start = end
+        }
+    }
+
+    private func writeAll(_ bytes: ArraySlice<UInt8>) throws(Closed) {
+        var offset = bytes.startIndex
+        while offset < bytes.endIndex {
             let written = bytes.withUnsafeBytes { buffer in
-                Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                Glibc.write(descriptor, buffer.baseAddress! + (offset - bytes.startIndex), bytes.endIndex - offset)
             }
             if written < 0 {
                 if errno == EINTR || errno == EAGAIN { continue }
