@@ -144,7 +144,7 @@ public struct Bridge: Sendable {
         guard let dispatcher else { return }
         for case (let entry, var payload?, let receivers) in resent where !receivers.isEmpty {
             payload.source = .catchUp
-            await dispatcher.dispatch(payload, to: receivers) { [completion = journal.completion] in completion.delivered(entry.seq, to: $0) }
+            await dispatcher.dispatch(payload, to: receivers) { [completion = journal.completion] in completion.delivered(entry.seq, to: $0, $1) }
         }
     }
 
@@ -176,7 +176,7 @@ public struct Bridge: Sendable {
                     let receivers = Set(item.deliveries).subtracting([Delivery.standardOutput])
                     guard !receivers.isEmpty else { continue }
                     let seq = item.payload.seq
-                    await dispatcher.dispatch(item.payload, to: receivers) { [completion = journal.completion] in completion.delivered(seq, to: $0) }
+                    await dispatcher.dispatch(item.payload, to: receivers) { [completion = journal.completion] in completion.delivered(seq, to: $0, $1) }
                 }
                 await dispatcher.waitForRoom()
             }

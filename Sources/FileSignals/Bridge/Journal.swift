@@ -54,7 +54,7 @@ final class Journal: @unchecked Sendable {
     /// nothing left to deliver.
     func drop(_ deliveries: [Delivery], finishing seqs: [Int64] = []) {
         guard let store else { return }
-        try? store.markDone(deliveries, as: .dropped)
+        try? store.markDone(deliveries.map { Delivery(seq: $0.seq, receiver: $0.receiver, state: .dropped) })
         try? store.markDone(signals: seqs)
     }
 

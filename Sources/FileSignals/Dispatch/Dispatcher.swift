@@ -63,7 +63,7 @@ public actor Dispatcher {
     private var loopGuard: LoopGuard
     /// Per receiver and instance, the last save a `loop_limit` pause held back, run when the pause ends.
     /// Its delivery stays unfinished meanwhile: a stop or a crash leaves it to the next start.
-    private var heldBack: [LoopGuard.Key: (signal: SignalPayload, delivered: @Sendable (String) -> Void)] = [:]
+    private var heldBack: [LoopGuard.Key: (signal: SignalPayload, delivered: @Sendable (String, Delivery.State) -> Void)] = [:]
     /// The `restart` runs going, by instance, so that a newer signal of the instance stops them.
     private var restartRuns: [RawPath: [(receiver: ReceiverDeclaration, stop: ProcessRunner.StopHandle)]] = [:]
 
@@ -77,7 +77,7 @@ public actor Dispatcher {
         var signal: SignalPayload
         /// The deliveries to make (receivers' ``ReceiverDeclaration/deliveryKey``); nil for every receiver.
         var deliveries: Set<String>?
-        var delivered: @Sendable (String) -> Void
+        var delivered: @Sendable (String, Delivery.State) -> Void
         var done: @Sendable () -> Void
     }
 
@@ -140,7 +140,7 @@ public actor Dispatcher {
     ///     was closed before, which stay undelivered in the journal.
     ///   - done: called once every receiver has finished with it (not when closed before its turn came).
     public func dispatch(
-        _ signal: SignalPayload, to deliveries: Set<String>? = nil, delivered: @escaping @Sendable (String) -> Void = { _ in },
+        _ signal: SignalPayload, to deliveries: Set<String>? = nil, delivered: @escaping @Sendable (String, Delivery.State) -> Void = { _, _ in },
         done: @escaping @Sendable () -> Void = {}
     ) {
         guard !isClosed else { return }
@@ -256,12 +256,12 @@ public actor Dispatcher {
             picked.append(receiver)
         }
         // Deliveries to receivers that are gone (a reload removed them) are finished with: nobody is left to run.
-        left.forEach(queued.delivered)
+        for key in left { queued.delivered(key, .dropped) }
         // Encoded once for every receiver's stdin.
         let line = signal.jsonLine()
         for (index, receiver) in picked.enumerated() {
             guard receiver.applies(to: signal) else {
-                queued.delivered(receiver.deliveryKey)
+                queued.delivered(receiver.deliveryKey, .done)
                 continue
             }
             if isClosed { return false }
@@ -272,10 +272,10 @@ public actor Dispatcher {
                 holdBack(signal, for: LoopGuard.Key(receiver: receiver.deliveryKey, instance: signal.path), until: until, delivered: queued.delivered)
                 continue
             }
-            queued.delivered(receiver.deliveryKey)
+            queued.delivered(receiver.deliveryKey, .done)
             if result.isFailure && !receiver.robust {
                 // Django's `send`: the receivers after a failing one do not get the signal, now or later.
-                picked[(index + 1)...].forEach { queued.delivered($0.deliveryKey) }
+                for later in picked[(index + 1)...] { queued.delivered(later.deliveryKey, .dropped) }
                 return true
             }
         }
@@ -367,10 +367,10 @@ public actor Dispatcher {
     /// Keeps `signal` (the newest held back for `key`) to run the receiver when its pause ends, at `until`.
     /// The save it replaces is finished with: a newer one of the same file stands for it.
     private func holdBack(
-        _ signal: SignalPayload, for key: LoopGuard.Key, until: ContinuousClock.Instant, delivered: @escaping @Sendable (String) -> Void
+        _ signal: SignalPayload, for key: LoopGuard.Key, until: ContinuousClock.Instant, delivered: @escaping @Sendable (String, Delivery.State) -> Void
     ) {
         let replaced = heldBack.updateValue((signal, delivered), forKey: key)
-        replaced?.delivered(key.receiver)
+        replaced?.delivered(key.receiver, .done)
         guard replaced == nil else { return }
         Task {
             try? await Task.sleep(until: until + .milliseconds(10), clock: .continuous)

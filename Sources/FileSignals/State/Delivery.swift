@@ -16,10 +16,13 @@ public struct Delivery: Sendable, Hashable {
     /// The receiver's ``ReceiverDeclaration/deliveryKey`` (its `dispatch_uid`, or its name), or
     /// ``standardOutput``.
     public var receiver: String
+    /// Where it stands: `done` or `dropped` once it is finished with.
+    public var state: State
 
-    public init(seq: Int64, receiver: String) {
+    public init(seq: Int64, receiver: String, state: State = .done) {
         self.seq = seq
         self.receiver = receiver
+        self.state = state
     }
 
     /// The delivery of a signal's JSON line to the reader of `watch --json`: done once the line is written.

@@ -38,9 +38,9 @@ final class SignalCompletion: Sendable {
         }
     }
 
-    /// `receiver` has finished with `seq`.
-    func delivered(_ seq: Int64, to receiver: String) {
-        state.withLock { Self.finish(Delivery(seq: seq, receiver: receiver), in: &$0) }
+    /// `receiver` has finished with `seq`: made it (`done`), or will never make it (`dropped`).
+    func delivered(_ seq: Int64, to receiver: String, _ outcome: Delivery.State = .done) {
+        state.withLock { Self.finish(Delivery(seq: seq, receiver: receiver, state: outcome), in: &$0) }
         onFinished.withLock { $0 }?()
     }
 

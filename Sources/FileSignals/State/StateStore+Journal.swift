@@ -4,11 +4,11 @@ import GRDB
 
 /// The journal's reads, its done marks and its pruning.
 extension StateStore {
-    /// Marks deliveries done (their receivers finished with them), or `dropped`.
-    public func markDone(_ deliveries: [Delivery], as state: Delivery.State = .done) throws(StateError) {
+    /// Marks deliveries finished with, each in its ``Delivery/state`` (`done` or `dropped`).
+    public func markDone(_ deliveries: [Delivery]) throws(StateError) {
         guard !deliveries.isEmpty else { return }
         do {
-            try database.write { db in try Self.markDone(deliveries, as: state, db) }
+            try database.write { db in try Self.markDone(deliveries, db) }
         } catch {
             throw Self.stateError(error, path: path)
         }
@@ -58,15 +58,15 @@ extension StateStore {
         }
     }
 
-    /// Marks each delivery done (or `state`), and its signal done too once none of its deliveries is pending.
-    static func markDone(_ deliveries: [Delivery], as state: Delivery.State = .done, _ db: Database) throws {
+    /// Marks each delivery in its state, and its signal done once none of its deliveries is pending.
+    static func markDone(_ deliveries: [Delivery], _ db: Database) throws {
         let mark = try db.cachedStatement(sql: "UPDATE delivery SET state = ? WHERE seq = ? AND receiver = ?")
         let finish = try db.cachedStatement(sql: """
             UPDATE journal SET done = 1 WHERE seq = ? AND NOT EXISTS (SELECT 1 FROM delivery WHERE seq = ? AND state = 'pending')
             """)
         var signals: [Int64] = []
         for delivery in deliveries {
-            try mark.execute(arguments: [state.rawValue, delivery.seq, delivery.receiver])
+            try mark.execute(arguments: [delivery.state.rawValue, delivery.seq, delivery.receiver])
             if signals.last != delivery.seq { signals.append(delivery.seq) }
         }
         for seq in Set(signals) { try finish.execute(arguments: [seq, seq]) }

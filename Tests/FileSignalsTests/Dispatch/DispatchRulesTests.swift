@@ -195,7 +195,7 @@ struct DispatchRulesTests {
         for seq in Int64(1)...3 {
             var signal = try harness.signal("a.md", seq: seq, create: false)
             signal.sha256 = [UInt8(seq)]
-            await harness.dispatcher.dispatch(signal, delivered: { _ in delivered.withLock { $0.append(seq) } })
+            await harness.dispatcher.dispatch(signal, delivered: { _, _ in delivered.withLock { $0.append(seq) } })
             await harness.dispatcher.waitUntilIdle()
         }
         // 1 ran; 2 was held back, then replaced by 3, which is held back now.

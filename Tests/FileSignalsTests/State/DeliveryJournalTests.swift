@@ -42,7 +42,7 @@ struct DeliveryJournalTests {
     func dropped() throws {
         try store.record(batch([(1, ["fast", "gone"])]))
         try store.markDone([Delivery(seq: 1, receiver: "fast")])
-        try store.markDone([Delivery(seq: 1, receiver: "gone")], as: .dropped)
+        try store.markDone([Delivery(seq: 1, receiver: "gone", state: .dropped)])
         #expect(try store.load().unfinished.isEmpty)
         #expect(String(decoding: try store.journal(after: 0)[0].lineWithDeliveries, as: UTF8.self).hasSuffix(#""deliveries":{"fast":"done","gone":"dropped"}}"#))
     }
