@@ -28,7 +28,8 @@ struct ConfigOptions: ParsableArguments {
     /// - Throws: exit 78 after printing every diagnostic when the config has errors.
     static func load(path: String) throws -> ProjectConfig {
         do {
-            let config = try ProjectConfig.load(path: path, handlers: FileSignalsCLI.handlers.descriptions)
+            let config = try ProjectConfig.load(
+                path: path, handlers: FileSignalsCLI.handlers.descriptions, swiftSignals: SignalRegistry.shared.signalNames)
             Log.diagnostics(config.warnings)
             return config
         } catch {

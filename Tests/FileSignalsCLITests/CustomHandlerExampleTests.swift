@@ -24,6 +24,8 @@ struct CustomHandlerExampleTests {
 
         let folder = try TemporaryFolder()
         try folder.shell("cp -R '\(Self.example.path)/notes' '\(Self.example.path)/filesignals.ini' . && chmod -R go-w .")
+        // A config's receiver of the custom signal made in Swift: no [signal] section needed.
+        try folder.shell("printf '\\n[receiver announce]\\nsignal = published\\ncommand = echo \"$FILESIGNALS_INSTANCE\" >> announced.txt\\n' >> filesignals.ini")
         let check = try RunningCommand(["check"], executable: program, in: folder.url).waitForExit()
         #expect(check.exitStatus == 0, "\(check.stderr)")
         #expect(check.stdout.contains { $0.hasPrefix("receiver forget-note: post_delete from Note") }, "\(check.stdout)")
@@ -40,6 +42,7 @@ struct CustomHandlerExampleTests {
         let custom = try RunningCommand(["send", "published", "notes/hello.md", "--arg", "by=ann"], executable: program, in: folder.url).waitForExit()
         #expect(custom.exitStatus == 0, "\(custom.stderr)")
         #expect(custom.stdout.contains("published notes/hello.md by ann"), "\(custom.stdout) \(custom.stderr)")
+        #expect((try? String(contentsOfFile: folder.path + "/announced.txt", encoding: .utf8)) == "notes/hello.md\n")
 
         // `watch` calls the closures for a new file and its deletion.
         let watch = try RunningCommand(["watch"], executable: program, in: folder.url)

@@ -6,6 +6,8 @@ struct ConfigLoader {
     let document: IniDocument
     let root: RawPath
     let handlers: [HandlerDescription]
+    /// Custom signals made in Swift, which receivers may name as if declared.
+    let swiftSignals: [String]
     private(set) var diagnostics: [ConfigDiagnostic] = []
 
     /// The section kinds and the keys each one takes.
@@ -17,10 +19,11 @@ struct ConfigLoader {
     ]
     static let kinds = ["filesignals", "model", "signal", "receiver"]
 
-    init(document: IniDocument, root: RawPath, handlers: [HandlerDescription]) {
+    init(document: IniDocument, root: RawPath, handlers: [HandlerDescription], swiftSignals: [String] = []) {
         self.document = document
         self.root = root
         self.handlers = handlers
+        self.swiftSignals = swiftSignals
     }
 
     mutating func load() -> ProjectConfig {
@@ -35,7 +38,7 @@ struct ConfigLoader {
         let modelNames = sections.filter { $0.kind == "model" }.compactMap(\.name)
         var receivers: [ReceiverDeclaration] = []
         for section in sections where section.kind == "receiver" {
-            if let receiver = readReceiver(section, modelNames: modelNames, signalNames: ModelSignal.allCases.map(\.rawValue) + signals.map(\.name)) {
+            if let receiver = readReceiver(section, modelNames: modelNames, signalNames: ModelSignal.allCases.map(\.rawValue) + signals.map(\.name) + swiftSignals) {
                 receivers.append(receiver)
             }
         }

@@ -30,10 +30,12 @@ package struct ProjectConfig: Sendable {
     ///   - path: the file to read.
     ///   - file: how diagnostics name it; by default `path` as given.
     ///   - handlers: the Swift handlers a receiver may name.
+    ///   - swiftSignals: custom signals made in Swift (`Signal("published")`), which a receiver may name as if
+    ///     a `[signal]` section declared them.
     /// - Throws: ``ConfigError`` with every diagnostic (errors and warnings) when there is at least one error,
     ///   including a file owned by another user or writable by group or others.
     package static func load(
-        path: String, file: String? = nil, handlers: [HandlerDescription] = HandlerDescription.builtIn
+        path: String, file: String? = nil, handlers: [HandlerDescription] = HandlerDescription.builtIn, swiftSignals: [String] = []
     ) throws(ConfigError) -> ProjectConfig {
         let file = file ?? path
         // Opened once: the file checked is the file read (a path checked, then opened again, can be swapped).
@@ -50,16 +52,16 @@ package struct ProjectConfig: Sendable {
         }
         let (document, syntaxErrors) = IniReader.read(descriptor: descriptor, file: file)
         guard let document else { throw ConfigError(diagnostics: syntaxErrors) }
-        return try load(document, syntaxErrors: syntaxErrors, root: rootFolder(of: opened), handlers: handlers)
+        return try load(document, syntaxErrors: syntaxErrors, root: rootFolder(of: opened), handlers: handlers, swiftSignals: swiftSignals)
     }
 
     /// Checks an already read document whose root is `root`.
     /// - Throws: ``ConfigError`` when `syntaxErrors` or the checks find at least one error.
     package static func load(
         _ document: IniDocument, syntaxErrors: [ConfigDiagnostic] = [], root: RawPath,
-        handlers: [HandlerDescription] = HandlerDescription.builtIn
+        handlers: [HandlerDescription] = HandlerDescription.builtIn, swiftSignals: [String] = []
     ) throws(ConfigError) -> ProjectConfig {
-        var loader = ConfigLoader(document: document, root: root, handlers: handlers)
+        var loader = ConfigLoader(document: document, root: root, handlers: handlers, swiftSignals: swiftSignals)
         var config = loader.load()
         let all = (syntaxErrors + loader.diagnostics).sorted { $0.position < $1.position }
         if all.contains(where: { $0.severity == .error }) { throw ConfigError(diagnostics: all) }
