@@ -4,15 +4,17 @@ import Synchronization
 /// Wires models to a running watcher: watches their folders, folds the events into signals with a
 /// ``Reconciler``, records them in the state database, and hands each signal, in order, to the caller.
 ///
-/// With a state database, the bridge first hands back the signals a previous run recorded but never
+/// With a state database, the bridge first makes again the deliveries a previous run recorded but never
 /// finished (after a crash), then compares the disk with the saved instance table (catch-up), then
-/// reports live changes. Each batch of signals is recorded, with the table changes it reports, before the
-/// caller sees it, and marked done once the caller's handler has returned.
+/// reports live changes. Each batch of signals is recorded, with the table changes it reports and one
+/// delivery per receiver (and for a confirmed reader of the lines), before the caller sees it; each
+/// delivery is marked done when its receiver has finished with it.
 public struct Bridge: Sendable {
     /// What the bridge tells its caller while it runs.
     public enum Event: Sendable {
-        /// Signals a previous run recorded but did not finish dispatching: their JSON lines, marked
-        /// `source: "catch-up"`. Sent once, first.
+        /// Signals a previous run recorded with deliveries it did not finish; each entry's ``JournalEntry/deliveries``
+        /// are those made again now (``Delivery/standardOutput`` when its line is to be printed again, with
+        /// ``JournalEntry/lineForRedispatch``). Sent once, first.
         case replay([JournalEntry])
         /// Every folder is watched and every existing file is known; changes from now on are reported.
         case ready(folders: Int, files: Int)
@@ -57,8 +59,8 @@ public struct Bridge: Sendable {
     public let keepsGoingAtWatchLimit: Bool
     /// Do not descend into folders on another file system than their model's folder (`find -xdev`).
     public let staysOnOneFileSystem: Bool
-    /// When given, a signal is done only once the caller says its JSON line was written (see
-    /// ``OutputProgress``); without it, once the caller's handler has returned.
+    /// When given, each signal has a ``Delivery/standardOutput`` delivery, done once the caller says its JSON
+    /// line was written (see ``OutputProgress``).
     public let outputProgress: OutputProgress?
 
     public init(

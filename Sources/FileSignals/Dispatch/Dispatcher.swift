@@ -14,7 +14,8 @@ import Foundation
 ///   waits for it, `restart` stops it, `skip` drops the new signal, `parallel` runs anyway.
 /// - Loops: a `post_save` that a receiver's own run made (the instance is as the run left it, modified while
 ///   the run went on) does not run that receiver again; a receiver run for one instance more than
-///   `loop_limit` times in 10 seconds is paused for that instance until the 10 seconds have passed.
+///   `loop_limit` times in 10 seconds is paused for that instance until the 10 seconds have passed, and then
+///   runs for the last save held back meanwhile that it did not make itself (see ``LoopGuard``).
 public actor Dispatcher {
     /// What the dispatcher reports: each run's result, and the receiver's output for the log.
     public typealias Report = ReceiverReport
@@ -135,9 +136,10 @@ public actor Dispatcher {
     ///
     /// - Parameters:
     ///   - deliveries: the receivers (by ``ReceiverDeclaration/deliveryKey``) to run; nil for every one.
-    ///   - delivered: called for each of `deliveries` once it is finished with (run, skipped by a rule, or
-    ///     left out because a receiver before it failed with `robust = no`); not for those the dispatcher
-    ///     was closed before, which stay undelivered in the journal.
+    ///   - delivered: called for each of `deliveries` once it is finished with: `done` (run, or skipped by a
+    ///     rule) or `dropped` (a receiver before it failed with `robust = no`, or its receiver no longer takes
+    ///     the signal); not for those the dispatcher was closed before, nor one a `loop_limit` pause holds
+    ///     back, which stay undelivered in the journal.
     ///   - done: called once every receiver has finished with it (not when closed before its turn came).
     public func dispatch(
         _ signal: SignalPayload, to deliveries: Set<String>? = nil, delivered: @escaping @Sendable (String, Delivery.State) -> Void = { _, _ in },
