@@ -62,8 +62,11 @@ final class BridgeEngine: WatcherClient, @unchecked Sendable {
         hasher = BackgroundHasher(wakeUp: backlog.wakeUp)
         // A finished delivery is marked done soon (see ``tick()``), not only with the next batch: a `kill -9`
         // of an idle bridge must not make receivers run again for what they had finished. And `scan` ends once
-        // its receivers have run, and what they wrote has settled.
-        journal.completion.whenFinished { [wakeUp = backlog.wakeUp] in wakeUp.wake() }
+        // its receivers have run, and what they wrote has settled. Without a state database neither needs a
+        // wake-up (the marks are only taken, with the next batch).
+        if journal.store != nil || stopsWhenCaughtUp {
+            journal.completion.whenFinished { [wakeUp = backlog.wakeUp] in wakeUp.wake() }
+        }
     }
 
     var attention: WakeUpDescriptor { backlog.wakeUp }

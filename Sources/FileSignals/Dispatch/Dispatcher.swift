@@ -376,7 +376,7 @@ public actor Dispatcher {
         guard replaced == nil else { return }
         Task {
             try? await Task.sleep(until: until + .milliseconds(10), clock: .continuous)
-            await self.releaseHeldBack(key)
+            self.releaseHeldBack(key)
         }
     }
 

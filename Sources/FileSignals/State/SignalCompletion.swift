@@ -26,7 +26,8 @@ final class SignalCompletion: Sendable {
     /// Whether deliveries finished since the last ``take()``.
     var hasFinished: Bool { state.withLock { !$0.finished.isEmpty } }
 
-    /// Calls `body` (from any thread) each time a delivery finishes.
+    /// Calls `body` (from any thread) when a delivery finishes and none finished since the last ``take()``:
+    /// once per batch of done marks, which is all a thread that writes them needs to be woken for.
     func whenFinished(_ body: @escaping @Sendable () -> Void) { onFinished.withLock { $0 = body } }
 
     /// Registers the deliveries of `seq` still to make.
@@ -40,13 +41,18 @@ final class SignalCompletion: Sendable {
 
     /// `receiver` has finished with `seq`: made it (`done`), or will never make it (`dropped`).
     func delivered(_ seq: Int64, to receiver: String, _ outcome: Delivery.State = .done) {
-        state.withLock { Self.finish(Delivery(seq: seq, receiver: receiver, state: outcome), in: &$0) }
-        onFinished.withLock { $0 }?()
+        let isFirst = state.withLock { state in
+            let wasEmpty = state.finished.isEmpty
+            Self.finish(Delivery(seq: seq, receiver: receiver, state: outcome), in: &state)
+            return wasEmpty && !state.finished.isEmpty
+        }
+        if isFirst { onFinished.withLock { $0 }?() }
     }
 
     /// Every line up to `seq` has been written.
     func outputWritten(through seq: Int64) {
-        state.withLock { state in
+        let isFirst = state.withLock { state in
+            let wasEmpty = state.finished.isEmpty
             while state.awaitingOutputHead < state.awaitingOutput.count, state.awaitingOutput[state.awaitingOutputHead] <= seq {
                 Self.finish(Delivery(seq: state.awaitingOutput[state.awaitingOutputHead], receiver: Delivery.standardOutput), in: &state)
                 state.awaitingOutputHead += 1
@@ -56,8 +62,9 @@ final class SignalCompletion: Sendable {
                 state.awaitingOutput.removeFirst(state.awaitingOutputHead)
                 state.awaitingOutputHead = 0
             }
+            return wasEmpty && !state.finished.isEmpty
         }
-        onFinished.withLock { $0 }?()
+        if isFirst { onFinished.withLock { $0 }?() }
     }
 
     /// Puts back deliveries taken by ``take()`` whose done marks could not be saved.
