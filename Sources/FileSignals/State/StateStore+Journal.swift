@@ -20,10 +20,8 @@ extension StateStore {
         guard !seqs.isEmpty else { return }
         do {
             try database.write { db in
-                let finish = try db.cachedStatement(sql: """
-                    UPDATE journal SET done = 1 WHERE seq = ? AND NOT EXISTS (SELECT 1 FROM delivery WHERE seq = ? AND state = 'pending')
-                    """)
-                for seq in seqs { try finish.execute(arguments: [seq, seq]) }
+                let finish = try db.cachedStatement(sql: "UPDATE journal SET done = \(Self.isFinished) WHERE seq = ?1")
+                for seq in seqs { try finish.execute(arguments: [seq]) }
             }
         } catch {
             throw Self.stateError(error, path: path)
@@ -46,7 +44,7 @@ extension StateStore {
     /// The journaled signals after `seq`, in order, optionally only one signal name or sender, each with its
     /// deliveries.
     public func journal(after seq: Int64, signal: String? = nil, sender: String? = nil) throws(StateError) -> [JournalEntry] {
-        var sql = "SELECT seq, signal, sender, line, done FROM journal WHERE seq > ?"
+        var sql = "SELECT seq, signal, sender, line, done, stdout FROM journal WHERE seq > ?"
         var arguments: [any DatabaseValueConvertible] = [seq]
         if let signal { sql += " AND signal = ?"; arguments.append(signal) }
         if let sender { sql += " AND sender = ?"; arguments.append(sender) }
@@ -58,24 +56,35 @@ extension StateStore {
         }
     }
 
-    /// Marks each delivery in its state, and its signal done once none of its deliveries is pending.
+    /// Whether the journal row `?1` has no delivery pending: its `done`, as SQL.
+    private static let isFinished = "(stdout != 1 AND NOT EXISTS (SELECT 1 FROM delivery WHERE seq = ?1 AND state = 'pending'))"
+
+    /// Marks each delivery in its state, and its signal done once none of its deliveries is pending. A line
+    /// printed (the commonest mark) is one statement on the signal's own row.
     static func markDone(_ deliveries: [Delivery], _ db: Database) throws {
         let mark = try db.cachedStatement(sql: "UPDATE delivery SET state = ? WHERE seq = ? AND receiver = ?")
-        let finish = try db.cachedStatement(sql: """
-            UPDATE journal SET done = 1 WHERE seq = ? AND NOT EXISTS (SELECT 1 FROM delivery WHERE seq = ? AND state = 'pending')
-            """)
-        var signals: [Int64] = []
+        let printed = try db.cachedStatement(sql: "UPDATE journal SET stdout = 2, done = \(isFinished.replacingOccurrences(of: "stdout != 1 AND ", with: "")) WHERE seq = ?1")
+        let finish = try db.cachedStatement(sql: "UPDATE journal SET done = \(isFinished) WHERE seq = ?1")
+        var receiversDone = Set<Int64>()
         for delivery in deliveries {
-            try mark.execute(arguments: [delivery.state.rawValue, delivery.seq, delivery.receiver])
-            if signals.last != delivery.seq { signals.append(delivery.seq) }
+            if delivery.receiver == Delivery.standardOutput {
+                try printed.execute(arguments: [delivery.seq])
+            } else {
+                try mark.execute(arguments: [delivery.state.rawValue, delivery.seq, delivery.receiver])
+                receiversDone.insert(delivery.seq)
+            }
         }
-        for seq in Set(signals) { try finish.execute(arguments: [seq, seq]) }
+        for seq in receiversDone { try finish.execute(arguments: [seq]) }
     }
 
-    /// The entries `sql` selects (seq, signal, sender, line, done), each with its deliveries in the order recorded.
+    /// The entries `sql` selects (seq, signal, sender, line, done, stdout), each with its deliveries in the order
+    /// recorded (the printed line's first).
     static func entries(_ db: Database, sql: String, arguments: StatementArguments) throws -> [JournalEntry] {
         var entries = try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
-            JournalEntry(seq: row[0], signal: row[1], sender: row[2], line: [UInt8](row[3] as Data), isDone: (row[4] as Int64) != 0)
+            var entry = JournalEntry(seq: row[0], signal: row[1], sender: row[2], line: [UInt8](row[3] as Data), isDone: (row[4] as Int64) != 0)
+            let printed: Int64 = row[5]
+            if printed != 0 { entry.deliveries = [(Delivery.standardOutput, printed == 1 ? .pending : .done)] }
+            return entry
         }
         guard let first = entries.first?.seq, let last = entries.last?.seq else { return entries }
         var bySeq: [Int64: [(receiver: String, state: Delivery.State)]] = [:]
@@ -83,7 +92,7 @@ extension StateStore {
         while let row = try rows.next() {
             bySeq[row[0], default: []].append((row[1], Delivery.State(rawValue: row[2]) ?? .pending))
         }
-        for index in entries.indices { entries[index].deliveries = bySeq[entries[index].seq] ?? [] }
+        for index in entries.indices { entries[index].deliveries += bySeq[entries[index].seq] ?? [] }
         return entries
     }
 }

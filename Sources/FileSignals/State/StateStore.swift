@@ -134,7 +134,9 @@ public final class StateStore: Sendable {
                 """)
         }
         migrator.registerMigration("v3: deliveries") { db in
-            // One row per (signal, receiver); a journal row is done once none of its deliveries is pending.
+            // One row per (signal, receiver); the delivery of the line to a `--json` reader, which nearly every
+            // signal has, is a column of the signal's own row (0 none, 1 pending, 2 done), so that it costs no
+            // row of its own. A journal row is done once none of its deliveries is pending.
             try db.execute(sql: """
                 CREATE TABLE delivery (
                     seq INTEGER NOT NULL,
@@ -142,6 +144,7 @@ public final class StateStore: Sendable {
                     state TEXT NOT NULL,
                     PRIMARY KEY (seq, receiver)
                 );
+                ALTER TABLE journal ADD COLUMN stdout INTEGER NOT NULL DEFAULT 0;
                 """)
         }
         return migrator
@@ -166,7 +169,7 @@ public final class StateStore: Sendable {
                 guard (1...Int64.max / 2).contains(nextSeq) else {
                     throw StateError.corrupt(path: path, reason: "its seq counter, \(nextSeq), is out of range")
                 }
-                let unfinished = try Self.entries(db, sql: "SELECT seq, signal, sender, line, done FROM journal WHERE done = 0 ORDER BY seq", arguments: [])
+                let unfinished = try Self.entries(db, sql: "SELECT seq, signal, sender, line, done, stdout FROM journal WHERE done = 0 ORDER BY seq", arguments: [])
                 let walked = try Int64.fetchOne(db, sql: "SELECT value FROM counter WHERE name = 'first_walk_done'") != nil
                 return Contents(table: table, nextSeq: nextSeq, unfinished: unfinished, hasState: walked)
             }
@@ -184,14 +187,16 @@ public final class StateStore: Sendable {
         do {
             try database.write { db in
                 let now = Timestamp.now().nanosecondsSinceEpoch
+                let insertSignal = try db.cachedStatement(
+                    sql: "INSERT OR REPLACE INTO journal (seq, signal, sender, line, done, recorded_ns, stdout) VALUES (?, ?, ?, ?, ?, ?, ?)")
+                let insertDelivery = try db.cachedStatement(sql: "INSERT OR REPLACE INTO delivery (seq, receiver, state) VALUES (?, ?, 'pending')")
                 for signal in batch.signals {
-                    try db.execute(
-                        sql: "INSERT OR REPLACE INTO journal (seq, signal, sender, line, done, recorded_ns) VALUES (?, ?, ?, ?, ?, ?)",
-                        arguments: [signal.seq, signal.signal, signal.sender, Data(signal.line), signal.deliveries.isEmpty, now])
-                    for receiver in signal.deliveries {
-                        try db.execute(
-                            sql: "INSERT OR REPLACE INTO delivery (seq, receiver, state) VALUES (?, ?, 'pending')",
-                            arguments: [signal.seq, receiver])
+                    let printed = signal.deliveries.contains(Delivery.standardOutput)
+                    try insertSignal.execute(arguments: [
+                        signal.seq, signal.signal, signal.sender, Data(signal.line), signal.deliveries.isEmpty, now, printed ? 1 : 0,
+                    ])
+                    for receiver in signal.deliveries where receiver != Delivery.standardOutput {
+                        try insertDelivery.execute(arguments: [signal.seq, receiver])
                     }
                 }
                 for change in batch.tableChanges {

@@ -47,6 +47,17 @@ struct DeliveryJournalTests {
         #expect(String(decoding: try store.journal(after: 0)[0].lineWithDeliveries, as: UTF8.self).hasSuffix(#""deliveries":{"fast":"done","gone":"dropped"}}"#))
     }
 
+    @Test("the printed line is a delivery too: pending until it is written, done on its own")
+    func standardOutput() throws {
+        try store.record(batch([(1, [Delivery.standardOutput, "fast"]), (2, [Delivery.standardOutput])]))
+        try store.markDone([Delivery(seq: 1, receiver: Delivery.standardOutput), Delivery(seq: 2, receiver: Delivery.standardOutput)])
+        #expect(try store.load().unfinished.map(\.pendingDeliveries) == [["fast"]])
+        #expect(String(decoding: try store.journal(after: 0)[0].lineWithDeliveries, as: UTF8.self).hasSuffix(#""deliveries":{"(stdout)":"done","fast":"pending"}}"#))
+        try store.markDone([Delivery(seq: 1, receiver: "fast")])
+        #expect(try store.load().unfinished.isEmpty)
+        #expect(try store.journal(after: 0).map(\.isDone) == [true, true])
+    }
+
     @Test("a signal that reaches no receiver is done as it is recorded")
     func noDelivery() throws {
         try store.record(batch([(1, [])]))
