@@ -119,9 +119,10 @@ enum BridgeSession {
         if let config = target.config { ConfigReceivers.connect(config) } else { SignalRegistry.shared.replaceDeclared(with: []) }
         let log = ReceiverLog.reporter(results: results)
         let general = target.config?.general ?? GeneralSettings()
+        var settings = Dispatcher.Settings(root: target.root, jobs: general.jobs, loopLimit: general.loopLimit)
+        settings.statePath = target.statePath
         return Dispatcher(
-            registry: registry, handlers: FileSignalsCLI.handlers,
-            settings: .init(root: target.root, jobs: general.jobs, loopLimit: general.loopLimit),
+            registry: registry, handlers: FileSignalsCLI.handlers, settings: settings,
             report: { report in
                 if report.result.isFailure { failures?.add() }
                 log(report)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 import Foundation
+import Glibc
 import Testing
 import TestSupport
 
@@ -31,6 +32,13 @@ struct DeliveryTests {
             states[line.instance ?? "?"] = line.object["deliveries"] as? [String: String] ?? [:]
         }
         return states
+    }
+
+    /// Whether `pid` is alive: not gone, and not a zombie (the test process may be a subreaper that has not
+    /// reaped it).
+    private func isRunning(_ pid: pid_t) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return false }
+        return stat[stat.index(after: close)...].split(separator: " ").first != "Z"
     }
 
     private func lines(_ file: String, in folder: TemporaryFolder) -> [String] {
@@ -109,5 +117,36 @@ struct DeliveryTests {
         #expect(deliveries(in: folder)["notes/a.md"] == ["fast": "done", "slow": "dropped"])
         #expect(!output.stderr.contains { $0.contains("sending them again") }, "\(output.stderr)")
         #expect(lines("slow-started.log", in: folder).count == 1, "the renamed receiver did not get the old signal")
+    }
+
+    @Test("a receiver left running by a bridge killed with kill -9 is stopped by the next bridge on the same state before it runs again")
+    func leftoverRunIsStopped() async throws {
+        let folder = try TemporaryFolder.project(config: """
+            [model Note]
+            path = notes
+            [receiver long]
+            signal = post_save
+            command = echo $$ >> started.log; sleep 31.37
+            """)
+        defer { try? folder.shell("pkill -f 'sleep 31.37' || true") }
+        let first = try RunningCommand(["watch"], in: folder.url)
+        defer { first.send(SIGKILL) }
+        #expect(first.waitUntilReady(), "\(first.snapshot.stderr)")
+        try folder.shell("echo x > notes/a.md")
+        _ = await first.waitAsync(upTo: .seconds(30)) { _ in !self.lines("started.log", in: folder).isEmpty }
+        let leftover = try #require(lines("started.log", in: folder).first.flatMap { pid_t($0) })
+        first.send(SIGKILL)
+        _ = first.waitForExit()
+        #expect(isRunning(leftover), "the run goes on after its bridge was killed")
+
+        let second = try RunningCommand(["watch"], in: folder.url)
+        defer { second.send(SIGKILL) }
+        #expect(second.waitUntilReady(), "\(second.snapshot.stderr)")
+        let deadline = ContinuousClock.now + .seconds(20)
+        while isRunning(leftover) && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(!isRunning(leftover), "the run the killed bridge left was stopped")
+        // Its delivery is made again, once.
+        _ = await second.waitAsync(upTo: .seconds(30)) { _ in self.lines("started.log", in: folder).count == 2 }
+        #expect(lines("started.log", in: folder).count == 2)
     }
 }

@@ -102,6 +102,9 @@ public struct Bridge: Sendable {
     public func run(_ handle: @escaping @Sendable (Event) async throws -> Void) async throws {
         let journal = Journal(store: state)
         let contents = try journal.open(retention: journalRetention)
+        // A bridge killed on this database may have left receivers running: they go before their deliveries
+        // are made again.
+        if let state { LeftoverRuns.stop(forState: state.path) }
         outputProgress?.report(to: journal.completion)
         defer { outputProgress?.report(to: nil) }
         try await replay(contents.unfinished, journal, handle)

@@ -31,6 +31,9 @@ public actor Dispatcher {
         public var grace: Duration
         /// The window `loopLimit` counts runs in.
         public var loopWindow: Duration = .seconds(10)
+        /// The state database's path, which runs carry as `FILESIGNALS_STATE` so that the next bridge on it
+        /// can stop what a killed one left running (see ``LeftoverRuns``); nil without one.
+        public var statePath: String?
 
         public init(root: RawPath, jobs: Int = 4, loopLimit: Int = 10, baseEnvironment: [[UInt8]]? = nil, grace: Duration = .seconds(2)) {
             self.root = root
@@ -101,7 +104,8 @@ public actor Dispatcher {
         report: @escaping @Sendable (Report) -> Void, warn: @escaping @Sendable (DispatchWarning) -> Void = { _ in }
     ) {
         self.registry = registry
-        self.runner = ReceiverRunner(root: settings.root, handlers: handlers, baseEnvironment: settings.baseEnvironment, grace: settings.grace)
+        let environment = settings.baseEnvironment + (settings.statePath.map { [LeftoverRuns.marker(forState: $0)] } ?? [])
+        self.runner = ReceiverRunner(root: settings.root, handlers: handlers, baseEnvironment: environment, grace: settings.grace)
         registry.runner = runner
         self.report = report
         self.warn = warn
