@@ -10,24 +10,26 @@ enum LeftoverRuns {
     /// The variable that marks a run with its bridge's state database.
     static let variable = "FILESIGNALS_STATE"
 
-    /// `FILESIGNALS_STATE=/abs/path/state.db` for the database at `path` (made absolute against the current
-    /// folder, so that the same relative path used elsewhere never names it).
-    static func marker(forState path: String) -> [UInt8] {
+    /// `FILESIGNALS_STATE=/abs/path/state.db` for the database at `path`.
+    static func marker(forState path: String) -> [UInt8] { Array("\(variable)=".utf8) + absolute(path) }
+
+    /// `path` made absolute against the current folder, so that the same relative path used elsewhere never
+    /// names this database.
+    private static func absolute(_ path: String) -> [UInt8] {
         let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
-        return Array("\(variable)=\((absolute as NSString).standardizingPath)".utf8)
+        return Array((absolute as NSString).standardizingPath.utf8)
     }
 
     /// Kills the process group of every process of this user marked with the database at `path`.
     /// - Returns: how many processes were found.
     @discardableResult
     static func stop(forState path: String) -> Int {
-        let marker = marker(forState: path)
+        let database = absolute(path)
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return 0 }
         var found = 0
         for entry in entries {
             guard let pid = pid_t(entry), pid != getpid(),
-                  let environment = FileManager.default.contents(atPath: "/proc/\(pid)/environ"),
-                  environment.split(separator: 0).contains(where: { $0.elementsEqual(marker) }) else { continue }
+                  StrayProcesses.value(of: variable, inEnvironmentOf: pid) == database else { continue }
             found += 1
             let group = getpgid(pid)
             // Receivers run in groups of their own: the group is the run. Never this process's own group.

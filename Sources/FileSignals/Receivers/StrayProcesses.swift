@@ -107,11 +107,13 @@ enum StrayProcesses {
 
     /// The `FILESIGNALS_RUN_ID` a process was started with, if any.
     private static func runID(of pid: pid_t) -> Int? {
+        value(of: variable, inEnvironmentOf: pid).flatMap { Int(String(decoding: $0, as: UTF8.self)) }
+    }
+
+    /// The value of `name` in the environment process `pid` was started with (`/proc/PID/environ`), if any.
+    static func value(of name: String, inEnvironmentOf pid: pid_t) -> [UInt8]? {
         guard let environment = FileManager.default.contents(atPath: "/proc/\(pid)/environ") else { return nil }
-        let prefix = Array((variable + "=").utf8)
-        for entry in environment.split(separator: 0) where entry.starts(with: prefix) {
-            return Int(String(decoding: entry.dropFirst(prefix.count), as: UTF8.self))
-        }
-        return nil
+        let prefix = Array((name + "=").utf8)
+        return environment.split(separator: 0).first { $0.starts(with: prefix) }.map { Array($0.dropFirst(prefix.count)) }
     }
 }

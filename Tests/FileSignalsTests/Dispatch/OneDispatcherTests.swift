@@ -7,12 +7,7 @@ import Testing
 /// dispatcher runs them all under the same rules. Each test has a registry of its own.
 @Suite("One dispatcher for Swift closures and a config's receivers")
 struct OneDispatcherTests {
-    /// What ran, in order, across tasks.
-    final class Calls: Sendable {
-        private let names = Mutex<[String]>([])
-        func add(_ name: String) { names.withLock { $0.append(name) } }
-        var all: [String] { names.withLock { $0 } }
-    }
+    typealias Calls = SignalAPITests.Calls
 
     struct Failure: Error {}
 
