@@ -61,8 +61,8 @@ let package = Package(
             name: "FileSignalsCLITests",
             // Depending on the executable makes `swift test` build it; the tests run it from the build folder.
             dependencies: ["filesignals", "FileSignals", "TestSupport"],
-            // Expected outputs, read from the source tree by path.
-            exclude: ["Golden"]
+            // Expected outputs and the save styles, read from the source tree by path.
+            exclude: ["Golden", "SaveStyles"]
         ),
     ],
     swiftLanguageModes: [.v6]

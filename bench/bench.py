@@ -3,8 +3,10 @@
 """FileSignals benchmark: `filesignals watch --json` next to `inotifywait -m -r` on the same workloads, in the
 same run, printing each figure for both and their ratio.
 
-  latency   200 single-file writes 20 ms apart: close() returning -> the matching line (p50/p95/p99),
-            at --settle 0 and at the default settle
+  latency   200 single-file writes 20 ms apart: close() returning -> the matching line (p50/p95/p99), in the
+            default configuration (state on, settle 20 ms), at the old default (--settle 50ms) and at --settle 0
+  deletes   50 unlinks 100 ms apart: unlink() returning -> the post_delete line (p50/p99), at the default
+            delete window (1 s) and at --delete-settle 0
   burst     1,000 / 10,000 / 50,000 files created as fast as possible in one folder, watched by both at
             once: how many were reported, time from the last write to the last line, each one's CPU seconds
             from the first write on
@@ -13,11 +15,12 @@ same run, printing each figure for both and their ratio.
             then; then CPU used while idle for 10 s
   dispatch  signals per second through a shell receiver running `true`, with jobs = 1 and 4
 
-Usage: python3 bench/bench.py [--only latency,burst,startup,dispatch] [--binary PATH]
+Usage: python3 bench/bench.py [--only latency,deletes,burst,startup,dispatch] [--binary PATH]
 Builds the release binary unless --binary is given. Needs Debian's inotify-tools. Everything happens in a
 temporary folder that is removed at the end; every wait has a deadline.
 """
 import argparse
+import atexit
 import os
 import shutil
 import subprocess
@@ -146,7 +149,23 @@ def inotifywait(folder):
     return Watcher(["inotifywait", "-m", "-r", "--format", "%e %w%f", folder], b"Watches established")
 
 
-def filesignals(binary, folder, *extra, keep=True):
+_state_homes = []
+
+
+def state_homes():
+    """One temporary folder for the state databases of the run, removed when it ends."""
+    if not _state_homes:
+        _state_homes.append(tempfile.mkdtemp(prefix="fs-bench-state-"))
+        atexit.register(shutil.rmtree, _state_homes[0], True)
+    return _state_homes[0]
+
+
+def filesignals(binary, folder, *extra, keep=True, state=False):
+    """`filesignals watch FOLDER --json`; with `state`, in the default configuration (its state database in a
+    temporary XDG_STATE_HOME), else with --no-state."""
+    if state:
+        os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(dir=state_homes())  # inherited by the watcher
+        return Watcher([binary, "watch", folder, "--json", *extra], b"; ready", keep)
     return Watcher([binary, "watch", folder, "--json", "--no-state", *extra], b"; ready", keep)
 
 
@@ -164,8 +183,9 @@ def bench_latency(binary, writes=200, gap=0.020):
     results = {}
     for name, make, matcher in [
         ("inotifywait", lambda d: inotifywait(d), is_close_write),
-        ("filesignals --settle 0", lambda d: filesignals(binary, d, "--settle", "0"), is_post_save),
-        ("filesignals (50ms)", lambda d: filesignals(binary, d), is_post_save),
+        ("filesignals (default: state on, settle 20ms)", lambda d: filesignals(binary, d, state=True), is_post_save),
+        ("filesignals --settle 50ms (the old default)", lambda d: filesignals(binary, d, "--settle", "50ms", state=True), is_post_save),
+        ("filesignals --settle 0", lambda d: filesignals(binary, d, "--settle", "0", state=True), is_post_save),
     ]:
         with tempfile.TemporaryDirectory(prefix="fs-bench-") as folder:
             watcher = make(folder)
@@ -192,6 +212,42 @@ def bench_latency(binary, writes=200, gap=0.020):
         row.append(f"{percentile(results[name], 0.5) - base:+.2f}")
     table(f"latency: close() -> line, {writes} writes {gap * 1000:g} ms apart (ms)",
           ["tool", "p50", "p95", "p99", "missed", "p50 - inotifywait"], rows)
+
+
+def bench_deletes(binary, deletes=50, gap=0.1):
+    """unlink() returning -> the post_delete line, at the default delete window (1 s) and at --delete-settle 0,
+    next to inotifywait's DELETE line."""
+    rows = []
+    for name, make, matcher, window in [
+        ("inotifywait", lambda d: inotifywait(d), lambda n: lambda line: line.startswith(b"DELETE") and line.endswith(b"/" + n), 0),
+        ("filesignals (default: delete_settle 1s)", lambda d: filesignals(binary, d, state=True),
+         lambda n: lambda line: b'"signal":"post_delete"' in line and b'"instance":"' + n + b'"' in line, 1000),
+        ("filesignals --delete-settle 0", lambda d: filesignals(binary, d, "--delete-settle", "0", state=True),
+         lambda n: lambda line: b'"signal":"post_delete"' in line and b'"instance":"' + n + b'"' in line, 0),
+    ]:
+        with tempfile.TemporaryDirectory(prefix="fs-bench-") as folder:
+            for index in range(deletes):
+                with open(os.path.join(folder, f"d{index}.md"), "w") as handle:
+                    handle.write("bye\n")
+            watcher = make(folder)
+            watcher.wait_ready()
+            unlinked = {}
+            for index in range(deletes):
+                os.unlink(os.path.join(folder, f"d{index}.md"))
+                unlinked[index] = time.monotonic_ns()
+                time.sleep(gap)  # the workload's pacing, not a wait for a result
+            latencies, missed = [], 0
+            for index in range(deletes):
+                found = watcher.out.wait_for(matcher(f"d{index}.md".encode()), 10)
+                if found is None:
+                    missed += 1
+                else:
+                    latencies.append((found[0] - unlinked[index]) / 1e6)
+            watcher.stop()
+            p = [percentile(latencies, f) for f in (0.50, 0.99)] if latencies else [float("nan")] * 2
+            rows.append([name, f"{p[0]:.2f}", f"{p[1]:.2f}", f"{p[1] - window:+.2f}", missed])
+    table(f"deletes: unlink() -> line, {deletes} files {gap * 1000:g} ms apart (ms)",
+          ["tool", "p50", "p99", "p99 - window", "missed"], rows)
 
 
 def bench_burst(binary, sizes=(1000, 10000, 50000)):
@@ -330,7 +386,7 @@ def bench_dispatch(binary, signals=600):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", default="latency,burst,startup,dispatch")
+    parser.add_argument("--only", default="latency,deletes,burst,startup,dispatch")
     parser.add_argument("--binary")
     args = parser.parse_args()
     binary = args.binary
@@ -342,7 +398,7 @@ def main():
         sys.exit("inotifywait is missing: sudo apt-get install inotify-tools")
     print(f"filesignals: {binary}; inotifywait: {subprocess.run(['inotifywait', '--help'], capture_output=True, text=True).stdout.splitlines()[0]}")
     print(f"machine: {os.cpu_count()} cores; max_queued_events {open('/proc/sys/fs/inotify/max_queued_events').read().strip()}")
-    benches = {"latency": bench_latency, "burst": bench_burst, "startup": bench_startup, "dispatch": bench_dispatch}
+    benches = {"latency": bench_latency, "deletes": bench_deletes, "burst": bench_burst, "startup": bench_startup, "dispatch": bench_dispatch}
     for name in args.only.split(","):
         benches[name](binary)
 

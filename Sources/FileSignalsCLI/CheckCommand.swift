@@ -30,7 +30,7 @@ struct ConfigSummary {
         lines.append("\(config.file): ok: \(plural(config.models.count, "model")), \(plural(config.signals.count, "custom signal")), \(plural(config.receivers.count, "receiver"))" + (SignalRegistry.shared.connectedInSwift.isEmpty ? "" : "; \(plural(SignalRegistry.shared.connectedInSwift.count, "Swift receiver")) connected"))
         let general = config.general
         let state = general.state.path ?? "none"
-        lines.append("settings: settle \(DurationText.format(general.settle)), jobs \(general.jobs), state \(state), journal \(DurationText.format(general.journal)), loop_limit \(general.loopLimit)")
+        lines.append("settings: settle \(DurationText.format(general.settle)), delete_settle \(DurationText.format(general.deleteSettle)), jobs \(general.jobs), state \(state), journal \(DurationText.format(general.journal)), loop_limit \(general.loopLimit)")
         var ignore = general.defaultIgnore ? ["the default list"] : []
         if !general.ignore.isEmpty { ignore.append(general.ignore.joined(separator: " ")) }
         lines.append("ignore: " + (ignore.isEmpty ? "nothing" : ignore.joined(separator: " + ")))

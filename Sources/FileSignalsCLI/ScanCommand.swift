@@ -41,7 +41,7 @@ struct ScanCommand: AsyncParsableCommand {
         do {
             let target = try WatchTarget.resolve(config: config, folders: model, state: state)
             bridge = Bridge(
-                models: target.models, options: .init(settle: .zero, reportInitialFiles: initial),
+                models: target.models, options: .init(settle: .zero, deleteSettle: target.deleteSettle, reportInitialFiles: initial),
                 state: try target.openState(), journalRetention: target.journalRetention, stopsWhenCaughtUp: true,
                 dispatcher: BridgeSession.dispatcher(for: target, enabled: true, results: json, failures: failures),
                 staysOnOneFileSystem: target.staysOnOneFileSystem,

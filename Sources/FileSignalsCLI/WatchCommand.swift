@@ -20,9 +20,14 @@ struct WatchCommand: AsyncParsableCommand {
     @OptionGroup(title: "Model (without a config)")
     var model: FolderModelOptions
 
-    @Option(help: ArgumentHelp("How long a file must stay quiet before its save is reported: 250ms, 2s, 0 (default: the config's, or 50ms).", valueName: "duration"),
-            transform: WatchCommand.parseDuration)
+    @Option(help: ArgumentHelp("How long a file must stay quiet before its save is reported: 250ms, 2s, 0 (default: the config's, or 20ms).", valueName: "duration"),
+            transform: { try WatchCommand.parseDuration($0, option: "--settle") })
     var settle: Duration?
+
+    @Option(name: .customLong("delete-settle"),
+            help: ArgumentHelp("How long a file must stay gone before its delete is reported (default: the config's, or 1s).", valueName: "duration"),
+            transform: { try WatchCommand.parseDuration($0, option: "--delete-settle") })
+    var deleteSettle: Duration?
 
     @Flag(help: "Print every signal as a JSON line on standard output.")
     var json = false
@@ -62,7 +67,7 @@ struct WatchCommand: AsyncParsableCommand {
             target = try WatchTarget.resolve(config: config, folders: model, state: state)
             dispatcher = BridgeSession.dispatcher(for: target, enabled: !noReceivers, results: results)
             bridge = Bridge(
-                models: target.models, options: .init(settle: settle ?? target.settle, reportInitialFiles: initial),
+                models: target.models, options: .init(settle: settle ?? target.settle, deleteSettle: deleteSettle ?? target.deleteSettle, reportInitialFiles: initial),
                 state: try target.openState(), journalRetention: target.journalRetention, dispatcher: dispatcher,
                 forwardsRawEvents: log.verbose, keepsGoingAtWatchLimit: keepGoing, staysOnOneFileSystem: target.staysOnOneFileSystem,
                 outputProgress: json ? BridgeSession.outputProgress : nil)
@@ -73,10 +78,10 @@ struct WatchCommand: AsyncParsableCommand {
         try await BridgeSession.run(bridge, json: json, reload: BridgeSession.reloader(path: target.configPath, dispatcher: dispatcher))
     }
 
-    static func parseDuration(_ text: String) throws -> Duration {
+    static func parseDuration(_ text: String, option: String) throws -> Duration {
         guard let duration = DurationText.parse(text), duration <= GeneralSettings.longestSettle else {
             if DurationText.parse(text) != nil || DurationText.isTooLong(text) {
-                throw ValidationError("--settle \(text) is out of range; at most \(DurationText.format(GeneralSettings.longestSettle))")
+                throw ValidationError("\(option) \(text) is out of range; at most \(DurationText.format(GeneralSettings.longestSettle))")
             }
             throw ValidationError("`\(text)` is not a duration; write it like 50ms, 2s or 1m")
         }

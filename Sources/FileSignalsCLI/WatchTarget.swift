@@ -9,6 +9,7 @@ import Foundation
 struct WatchTarget {
     var models: [Model]
     var settle: Duration
+    var deleteSettle: Duration
     /// `one_file_system` in the config, or `--one-file-system`.
     var staysOnOneFileSystem = false
     var journalRetention: Duration
@@ -40,7 +41,7 @@ struct WatchTarget {
             let root = loaded.root.description
             let statePath = loaded.general.state.path.map { $0.hasPrefix("/") ? $0 : root + "/" + $0 }
             target = WatchTarget(
-                models: loaded.runtimeModels, settle: loaded.general.settle, journalRetention: loaded.general.journal,
+                models: loaded.runtimeModels, settle: loaded.general.settle, deleteSettle: loaded.general.deleteSettle, journalRetention: loaded.general.journal,
                 statePath: statePath, config: loaded, configPath: configPath)
         } else {
             if config.path != nil {
@@ -48,7 +49,7 @@ struct WatchTarget {
             }
             let model = try folders.model()
             target = WatchTarget(
-                models: [model], settle: .milliseconds(50), journalRetention: .seconds(7 * 86_400),
+                models: [model], settle: Reconciler.Options.defaultSettle, deleteSettle: Reconciler.Options.defaultDeleteSettle, journalRetention: .seconds(7 * 86_400),
                 statePath: Self.defaultStatePath(for: model), config: nil, configPath: nil)
         }
         if let configured = target.config?.general.oneFileSystem { target.staysOnOneFileSystem = configured }

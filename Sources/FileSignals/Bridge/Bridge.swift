@@ -202,10 +202,3 @@ public struct Bridge: Sendable {
         _ = journal.record([], tableChanges: [], nextSeq: engine.reconciler.nextSeq)
     }
 }
-
-extension Duration {
-    /// The duration in whole nanoseconds.
-    var nanoseconds: Int64 {
-        components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
-    }
-}

@@ -80,6 +80,10 @@ final class BridgeEngine: WatcherClient, @unchecked Sendable {
         return marks.map { min($0, sending) } ?? sending
     }
 
+    func wokeUp(late: Duration) {
+        reconciler.noteLateWakeUp(by: late, now: .now)
+    }
+
     func receive(_ batch: [WatcherEvent]) {
         if forwardsRawEvents { send(.raw(batch)) }
         if !isReady {
@@ -150,8 +154,9 @@ final class BridgeEngine: WatcherClient, @unchecked Sendable {
     func end(error: WatcherError?) {
         hasher.finish()
         if error == nil {
-            // Stopped: decide what is still settling rather than lose it.
-            unsent += reconciler.flushDue(now: .now + .seconds(86_400))
+            // Stopped: decide what is still settling rather than lose it; with a state database, a deletion not
+            // yet sure is left to the next start.
+            unsent += reconciler.flushAtStop(now: .now, leavesRecentDeletions: journal.store != nil)
             emit(now: .now)
         }
         endedWith.withLock { $0 = error }

@@ -12,7 +12,7 @@ struct ConfigLoader {
 
     /// The section kinds and the keys each one takes.
     static let keys: [String: [String]] = [
-        "filesignals": ["settle", "jobs", "state", "journal", "ignore", "default_ignore", "loop_limit", "one_file_system"],
+        "filesignals": ["settle", "delete_settle", "jobs", "state", "journal", "ignore", "default_ignore", "loop_limit", "one_file_system"],
         "model": ["path", "match", "exclude", "recursive"],
         "signal": ["description"],
         "receiver": ["signal", "sender", "command", "exec", "handler", "timeout", "on_busy", "when", "robust", "dispatch_uid", "cwd", "env"],
@@ -132,6 +132,7 @@ struct ConfigLoader {
     private mutating func readGeneral(_ section: IniSection) -> GeneralSettings {
         var general = GeneralSettings()
         if let entry = section.entry("settle"), let value = duration(entry, allowZero: true, atMost: GeneralSettings.longestSettle) { general.settle = value }
+        if let entry = section.entry("delete_settle"), let value = duration(entry, allowZero: true, atMost: GeneralSettings.longestSettle) { general.deleteSettle = value }
         if let entry = section.entry("jobs"), let value = integer(entry, in: 1...256) { general.jobs = value }
         if let entry = section.entry("journal"), let value = duration(entry, allowZero: true) { general.journal = value }
         if let entry = section.entry("loop_limit"), let value = integer(entry, in: 1...10_000) { general.loopLimit = value }

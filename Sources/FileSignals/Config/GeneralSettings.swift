@@ -21,9 +21,12 @@ package struct GeneralSettings: Sendable, Hashable {
         }
     }
 
-    /// How long a file must stay quiet before its save is reported. Default 50 ms.
-    package var settle: Duration = .milliseconds(50)
-    /// The longest `settle` (and `--settle`) accepted: a save reported an hour late is no longer a signal.
+    /// How long a file must stay quiet before its save is reported. Default 20 ms.
+    package var settle = Reconciler.Options.defaultSettle
+    /// How long an instance must stay gone before its delete is reported. Default 1 s.
+    package var deleteSettle = Reconciler.Options.defaultDeleteSettle
+    /// The longest `settle` and `delete_settle` (and `--settle`, `--delete-settle`) accepted: a save reported
+    /// an hour late is no longer a signal.
     package static let longestSettle = Duration.seconds(3600)
     /// Receiver runs at once, across all instances. Default 4.
     package var jobs = 4

@@ -5,9 +5,14 @@
 extension Reconciler {
     /// Decides every pending path whose settle window has passed.
     ///
+    /// - Parameter deletionsAsOf: the moment against which an instance found gone is checked for having
+    ///   stayed gone for `deleteSettle`; `now` unless a stop decides everything early (see
+    ///   ``flushAtStop(now:leavesRecentDeletions:)``).
     /// - Returns: the signals, in the order the paths became quiet; for a rename, the old instance's delete
     ///   before the new one's save.
-    public mutating func flushDue(now: Instant) -> [SignalPayload] {
+    public mutating func flushDue(now: Instant, deletionsAsOf: Instant? = nil) -> [SignalPayload] {
+        // How busy the machine is matters only when something is due; read at most every 50 ms.
+        if let earliest = due.earliest, earliest <= now { busy.refresh(now: now) }
         var ready: [(path: RawPath, change: PendingChange)] = []
         while let path = due.popDue(at: now) {
             // Decided already (a second entry of a path taken in this flush, say): stale.
@@ -32,7 +37,7 @@ extension Reconciler {
             ready.append((path, change))
         }
         guard !ready.isEmpty else {
-            if pending.isEmpty { moveSources.removeAll() }
+            if pending.isEmpty { moveSources.removeAll(); goneByInode.removeAll() }
             return []
         }
         // In the order the paths became quiet; paths quiet since the same moment, by name. Indices are
@@ -42,7 +47,7 @@ extension Reconciler {
             quietSince[a] != quietSince[b] ? quietSince[a] < quietSince[b] : paths[a] < paths[b]
         }
         // A MOVED_FROM whose MOVED_TO never came (moved out of the tree) is forgotten once all is settled.
-        defer { if pending.isEmpty { moveSources.removeAll() } }
+        defer { if pending.isEmpty { moveSources.removeAll(); goneByInode.removeAll() } }
         var decisions: [(path: RawPath, change: PendingChange, decision: Decision)] = []
         decisions.reserveCapacity(order.count)
         for index in order {
@@ -57,6 +62,16 @@ extension Reconciler {
             decisions.append((path, change, decision))
         }
         pairRenamesByInode(&decisions)
+        decisions.removeAll { path, change, decision in
+            guard case .deleted(let record) = decision, !isRename(change, of: record) else { return false }
+            let deadline = deletionDeadline(of: change)
+            guard (deletionsAsOf ?? now) < deadline else { return false }
+            // Gone, but not for long enough to be sure: a save may be between its unlink and its create.
+            pending[path] = change
+            due.push(deadline, path)
+            goneByInode[record.state.inode] = path
+            return true
+        }
         // A rename's delete goes out before its save, wherever the two paths fell in the order.
         let deletesFirst = decisions.filter { if case .deleted = $0.decision { $0.change.movedTo != nil } else { false } }
         let others = decisions.filter { if case .deleted = $0.decision { $0.change.movedTo == nil } else { true } }
@@ -65,6 +80,15 @@ extension Reconciler {
             emit(decision, path: path, change: change, into: &signals)
         }
         return signals
+    }
+
+    /// Decides everything pending, as watching stops: saves at once, whatever their window. An instance gone
+    /// for less than its delete window is decided too when nothing would look at it again; with a state
+    /// database (`leavesRecentDeletions`) it stays in the table instead, for the next start's catch-up, so
+    /// that a stop in the middle of a save by unlink and create does not report it deleted.
+    public mutating func flushAtStop(now: Instant, leavesRecentDeletions: Bool) -> [SignalPayload] {
+        let everything = now + .seconds(86_400)
+        return flushDue(now: everything, deletionsAsOf: leavesRecentDeletions ? now : everything)
     }
 
     /// Compares the disk with the table for one path.
@@ -92,25 +116,47 @@ extension Reconciler {
         return .updated(before: before, after: after)
     }
 
-    /// Pairs a delete and a create of the same inode in one batch that inotify did not pair (a rename seen
-    /// only by a scan, at catch-up or after an overflow).
-    func pairRenamesByInode(_ decisions: inout [(path: RawPath, change: PendingChange, decision: Decision)]) {
+    /// Whether the instance that was at `change`'s path (`record`) is now at the path it was renamed to: a
+    /// move within the models, reported at once, not a disappearance that must wait for `deleteSettle`.
+    func isRename(_ change: PendingChange, of record: InstanceRecord) -> Bool {
+        guard let target = change.movedTo, let state = probe.read(at: target) else { return false }
+        return state.inode == record.state.inode && owner(of: target) != nil
+    }
+
+    /// Pairs a delete and a create of one file that inotify did not pair by cookie: a rename seen only by a
+    /// scan (catch-up, after an overflow), or one whose `MOVED_TO` came before its folder was watched (a folder
+    /// made a moment before). The delete is in this batch, or is an instance found gone earlier and still
+    /// waiting for its delete window. The same file: the same inode and size, and for a change seen live (where
+    /// a new file may get a deleted one's inode at once) the same mtime, which a rename keeps.
+    mutating func pairRenamesByInode(_ decisions: inout [(path: RawPath, change: PendingChange, decision: Decision)]) {
         var deletedByInode: [UInt64: Int] = [:]
         for (index, item) in decisions.enumerated() {
-            if case .deleted(let record) = item.decision, item.change.movedTo == nil, item.change.source != .live {
+            if case .deleted(let record) = item.decision, item.change.movedTo == nil {
                 deletedByInode[record.state.inode] = index
             }
         }
-        guard !deletedByInode.isEmpty else { return }
+        guard !deletedByInode.isEmpty || !goneByInode.isEmpty else { return }
         for index in decisions.indices {
-            guard case .created(let record) = decisions[index].decision, decisions[index].change.movedFrom == nil,
-                  decisions[index].change.source != .live,
-                  let deletedIndex = deletedByInode.removeValue(forKey: record.state.inode),
-                  case .deleted(let old) = decisions[deletedIndex].decision,
-                  old.state.size == record.state.size else { continue }
-            decisions[deletedIndex].change.movedTo = decisions[index].path
-            decisions[index].change.movedFrom = (decisions[deletedIndex].path, old)
+            guard case .created(let record) = decisions[index].decision, decisions[index].change.movedFrom == nil else { continue }
+            let inode = record.state.inode, isLive = decisions[index].change.source == .live
+            if let deletedIndex = deletedByInode[inode], case .deleted(let old) = decisions[deletedIndex].decision,
+               Self.isSameFile(old, record, seenLive: isLive || decisions[deletedIndex].change.source == .live) {
+                deletedByInode[inode] = nil
+                decisions[deletedIndex].change.movedTo = decisions[index].path
+                decisions[index].change.movedFrom = (decisions[deletedIndex].path, old)
+            } else if let oldPath = goneByInode[inode], var oldChange = pending[oldPath], let old = table[oldPath],
+                      old.state.inode == inode, Self.isSameFile(old, record, seenLive: true), probe.read(at: oldPath) == nil {
+                goneByInode[inode] = nil
+                pending[oldPath] = nil
+                oldChange.movedTo = decisions[index].path
+                decisions[index].change.movedFrom = (oldPath, old)
+                decisions.append((oldPath, oldChange, .deleted(old)))
+            }
         }
+    }
+
+    static func isSameFile(_ old: InstanceRecord, _ new: InstanceRecord, seenLive: Bool) -> Bool {
+        old.state.size == new.state.size && (!seenLive || old.state.mtimeNanoseconds == new.state.mtimeNanoseconds)
     }
 
     mutating func emit(_ decision: Decision, path: RawPath, change: PendingChange, into signals: inout [SignalPayload]) {
@@ -146,10 +192,7 @@ extension Reconciler {
             signals.append(save)
             setRecord(after, at: path)
         case .deleted(let record):
-            let movedTo = change.movedTo.flatMap { target -> RawPath? in
-                guard let state = probe.read(at: target), state.inode == record.state.inode else { return nil }
-                return owner(of: target)?.1.instanceName
-            }
+            let movedTo = isRename(change, of: record) ? change.movedTo.flatMap { owner(of: $0)?.1.instanceName } : nil
             var change = change
             change.sender = record.sender
             change.instance = record.instance

@@ -37,15 +37,18 @@ extension Reconciler {
         return [signal]
     }
 
-    /// Notes whether the file is being written after an event with `mask`. Returns the change when it has just
-    /// been closed (its deadline is nearer now), and whether its `pre_save` was sent.
+    /// Notes whether the file is being written after an event with `mask`, and whether its save ended cleanly.
+    /// Returns the change when it has just been closed or ended cleanly (its deadline is nearer now), and
+    /// whether its `pre_save` was sent.
     static func noteWriting(_ mask: InotifyMask, of change: inout PendingChange) -> (closed: PendingChange?, preSaveSent: Bool) {
         let wasBeingWritten = change.isBeingWritten
         if mask.contains(.create) || mask.contains(.modify) { change.isBeingWritten = true }
         if mask.contains(.closeWrite) || mask.contains(.delete) || mask.contains(.movedFrom) || mask.contains(.movedTo) {
             change.isBeingWritten = false
         }
-        return (wasBeingWritten && !change.isBeingWritten ? change : nil, change.preSaveSent)
+        // A write closed, or a whole file renamed onto the path: what a save ends with.
+        change.endedCleanly = !change.isBeingWritten && (mask.contains(.closeWrite) || mask.contains(.movedTo))
+        return (wasBeingWritten && !change.isBeingWritten || change.endedCleanly ? change : nil, change.preSaveSent)
     }
 
     /// A folder was created, removed or renamed. Its instances are looked at again; a rename within the

@@ -24,8 +24,19 @@ public struct Reconciler: Sendable {
 
     /// How to fold events into signals.
     public struct Options: Sendable, Hashable {
-        /// How long a path must stay quiet before its change is decided.
+        /// The default ``settle``: 20 ms, as watchman waits.
+        public static let defaultSettle = Duration.milliseconds(20)
+        /// The default ``deleteSettle``.
+        public static let defaultDeleteSettle = Duration.seconds(1)
+
+        /// How long a path must stay quiet before its save is decided. A save that ended cleanly (its last
+        /// event closed a write, or renamed a whole file onto it) waits half as long.
         public var settle: Duration
+        /// How long an instance must stay gone before it is reported deleted: much longer than ``settle``,
+        /// because a save by unlink and create, or by renaming the old file aside, leaves it missing for as
+        /// long as the writer is kept from running between its two steps. A rename to another instance is
+        /// not a disappearance, and waits only ``settle``.
+        public var deleteSettle: Duration
         /// How long a file that was created or written but not yet closed must stay quiet before it is
         /// treated as saved anyway (a hard link, a writer that keeps its file open). Never below `settle`.
         public var unclosedWriteTimeout: Duration
@@ -33,8 +44,12 @@ public struct Reconciler: Sendable {
         /// the table.
         public var reportInitialFiles: Bool
 
-        public init(settle: Duration = .milliseconds(50), unclosedWriteTimeout: Duration = .seconds(1), reportInitialFiles: Bool = false) {
+        public init(
+            settle: Duration = defaultSettle, deleteSettle: Duration = defaultDeleteSettle,
+            unclosedWriteTimeout: Duration = .seconds(1), reportInitialFiles: Bool = false
+        ) {
             self.settle = settle
+            self.deleteSettle = deleteSettle
             self.unclosedWriteTimeout = unclosedWriteTimeout
             self.reportInitialFiles = reportInitialFiles
         }
@@ -51,6 +66,9 @@ public struct Reconciler: Sendable {
         var lastEvent: Instant
         /// Created or written, and not yet closed.
         var isBeingWritten = false
+        /// Its last event closed a write or renamed a whole file onto it: the save is likely over, and is
+        /// decided after half the settle window.
+        var endedCleanly = false
         /// `pre_save` already sent for this change (at the first write to an existing instance).
         var preSaveSent = false
         /// Report a save even when nothing changed against the table (`--initial`): `created` is still true
@@ -91,6 +109,8 @@ public struct Reconciler: Sendable {
     public let options: Options
     /// Where the disk is read: the real one, or a fake in a test.
     let probe: any DiskProbe
+    /// How much longer the windows are while the machine is busy.
+    var busy: BusyMachine
     public internal(set) var table: InstanceTable
     var pending: [RawPath: PendingChange] = [:]
     /// When each pending path is due; see ``DeadlineQueue``.
@@ -98,6 +118,9 @@ public struct Reconciler: Sendable {
     /// Pending paths that came due during a scan but must wait for its end.
     var waitingForScan: [RawPath] = []
     var moveSources: [UInt32: MoveSource] = [:]
+    /// Instances found gone and waiting for their delete window, by inode: a file that turns up elsewhere with
+    /// the same inode was renamed there (``pairRenamesByInode(_:)``).
+    var goneByInode: [UInt64: RawPath] = [:]
     var scan: ScanPass?
     var tableChanges: [TableChange] = []
     /// Whether ``takeTableChanges()`` is wanted (there is a state database to write them to).
@@ -116,11 +139,14 @@ public struct Reconciler: Sendable {
     ///   - keepsTableChanges: whether to collect the table changes for ``takeTableChanges()``; without a
     ///     state database nobody takes them, and a large first walk would hold one per file.
     ///   - probe: how the disk is read.
+    ///   - pressure: where the machine's starvation is read (``BusyMachine``); nil to go by late wake-ups only.
     public init(
         models: [Model], options: Options = Options(), table: InstanceTable = InstanceTable(), hasState: Bool = false,
-        firstSeq: Int64 = 1, keepsTableChanges: Bool = true, probe: any DiskProbe = RealDisk()
+        firstSeq: Int64 = 1, keepsTableChanges: Bool = true, probe: any DiskProbe = RealDisk(),
+        pressure: (any PressureSource)? = KernelPressure()
     ) {
         self.probe = probe
+        self.busy = BusyMachine(source: pressure)
         self.models = models
         self.keepsTableChanges = keepsTableChanges
         self.options = options
@@ -194,11 +220,26 @@ public struct Reconciler: Sendable {
         }
     }
 
-    /// When a change is looked at: once it has been quiet for `settle`. One still being written (created or
-    /// modified, never closed) is decided then only if it arrived whole (``InstanceState/arrivedWhole(at:)``);
-    /// otherwise it waits for `unclosedWriteTimeout` in ``flushDue(now:)``.
+    /// When a change is looked at: once it has been quiet for `settle` (half of it when it ended cleanly),
+    /// stretched while the machine is busy. One still being written (created or modified, never closed) is
+    /// decided then only if it arrived whole (``InstanceState/arrivedWhole(at:)``); otherwise it waits for
+    /// `unclosedWriteTimeout` in ``flushDue(now:)``. One found gone waits for ``deletionDeadline(of:)``.
     func deadline(of change: PendingChange) -> Instant {
-        change.lastEvent + options.settle
+        // Not a rename's end: its two paths are decided together, the old one's delete first.
+        let isCleanAndAlone = change.endedCleanly && change.movedTo == nil && change.movedFrom == nil
+        let window = isCleanAndAlone ? options.settle / 2 : options.settle
+        return change.lastEvent + busy.stretch.apply(to: window)
+    }
+
+    /// When an instance found gone is reported deleted: once it has stayed gone for `deleteSettle`,
+    /// stretched while the machine is busy.
+    func deletionDeadline(of change: PendingChange) -> Instant {
+        change.lastEvent + busy.stretch.apply(to: options.deleteSettle)
+    }
+
+    /// Notes that the caller's thread woke `late` after ``nextDeadline``: the machine is busy (``BusyMachine``).
+    public mutating func noteLateWakeUp(by late: Duration, now: Instant) {
+        busy.noteLateWakeUp(by: late, now: now)
     }
 
     mutating func setRecord(_ record: InstanceRecord, at path: RawPath) {
@@ -223,6 +264,7 @@ public struct Reconciler: Sendable {
         guard let index = pending.index(forKey: path) else { return false }
         // A later deadline needs no new entry: the old one, when it comes out, is pushed back to it.
         pending.values[index].lastEvent = now
+        pending.values[index].endedCleanly = false
         return true
     }
 

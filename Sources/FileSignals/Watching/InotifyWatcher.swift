@@ -82,6 +82,7 @@ private final class StreamClient: WatcherClient {
     }
 
     func tick() {}
+    func wokeUp(late: Duration) {}
 
     func end(error: WatcherError?) {
         walk.finish(with: error)

@@ -26,6 +26,9 @@ protocol WatcherClient: AnyObject, Sendable {
     /// read as soon as there are events). Asked after every read; events read later are decided later by
     /// as much.
     var readPause: Duration { get }
+    /// Called when the thread woke for ``wakeUpTime`` (no event) and did so `late` after it: the measure of how
+    /// long the machine kept it from running.
+    func wokeUp(late: Duration)
     /// When true after a ``tick()``, the thread ends as if stopped.
     var isFinished: Bool { get }
     /// Woken by other threads when the client has something to do on the watcher's thread (a consumer
@@ -182,6 +185,7 @@ final class WatcherThread: Sendable {
                 session.handOver()
                 return
             }
+            if ready == 0, let wakeUp { client.wokeUp(late: wakeUp.duration(to: .now)) }
             if descriptors[0].revents != 0 {
                 // What the kernel has queued already happened: the client gets it before it ends.
                 readEvents(upTo: 16, untilStopped: false)

@@ -30,7 +30,7 @@ struct BridgeEngineTests {
         let journal = Journal(store: store)
         let contents = try journal.open(retention: .seconds(3600))
         let reconciler = Reconciler(
-            models: [model], options: bridge.options, table: contents.table, hasState: contents.hasState, firstSeq: contents.nextSeq, probe: disk)
+            models: [model], options: bridge.options, table: contents.table, hasState: contents.hasState, firstSeq: contents.nextSeq, probe: disk, pressure: nil)
         return (BridgeEngine(reconciler: reconciler, journal: journal, bridge: bridge), journal)
     }
 

@@ -28,6 +28,16 @@ struct ReconcilerFakeDiskTests {
             }
         }
 
+        /// Feeds `events` `gap` apart, deciding what came due before each, as the bridge does while a writer
+        /// is held up between its steps on a busy machine.
+        mutating func applySlowly(_ events: [WatcherEvent], gap: Duration) {
+            for event in events {
+                now += gap
+                signals += reconciler.flushDue(now: now)
+                signals += reconciler.handle(event, now: now)
+            }
+        }
+
         /// Lets every window pass, and keeps what is decided.
         mutating func settle() {
             now += .seconds(5)
@@ -51,7 +61,7 @@ struct ReconcilerFakeDiskTests {
 
     /// A run whose table holds what is on the fake disk now (a first walk without state).
     private func started(hasState table: InstanceTable? = nil, walk: [WatcherEvent]? = nil) -> Run {
-        var run = Run(reconciler: Reconciler(models: [model], table: table ?? InstanceTable(), hasState: table != nil, probe: disk))
+        var run = Run(reconciler: Reconciler(models: [model], table: table ?? InstanceTable(), hasState: table != nil, probe: disk, pressure: nil))
         run.apply((walk ?? disk.walk(.initialWalk)) + [.ready(folders: 1, files: 0)])
         run.settle()
         return run
@@ -90,6 +100,77 @@ struct ReconcilerFakeDiskTests {
         #expect(run.take() == ["pre_save f.md", "post_save f.md created:false"], "\(Self.styles[index].name)")
         #expect(last?.changes?.contains(.content) == true, "\(Self.styles[index].name)")
         #expect(last?.previous?.size == 3)
+    }
+
+    @Test("every save style stays one save when the writer is held up between its steps for less than the delete window",
+          arguments: 0..<Self.styles.count)
+    func saveStyleOnBusyMachine(_ index: Int) {
+        let file = path("f.md")
+        disk.write(file, "old")
+        var run = started()
+        // 900 ms between steps: far beyond the save window (20 ms), within the delete window (1 s).
+        run.applySlowly(Self.styles[index].save(disk, file), gap: .milliseconds(900))
+        run.settle()
+        #expect(run.take() == ["pre_save f.md", "post_save f.md created:false"], "\(Self.styles[index].name)")
+    }
+
+    @Test("an instance gone is deleted only once it has stayed gone for the delete window; back before, it was saved")
+    func deleteWindow() {
+        disk.write(path("a.md"), "a")
+        disk.write(path("b.md"), "b")
+        var run = started()
+        let removedAt = run.now
+        run.apply(disk.remove(path("a.md")) + disk.remove(path("b.md")))
+        run.now = removedAt + .milliseconds(500)
+        run.signals += run.reconciler.flushDue(now: run.now)
+        #expect(run.take().isEmpty, "gone for 500 ms: not yet a delete")
+        run.apply(disk.write(path("b.md"), "b again"))
+        run.now = removedAt + .milliseconds(1002)
+        run.signals += run.reconciler.flushDue(now: run.now)
+        #expect(run.take() == ["pre_save b.md", "pre_delete a.md", "post_delete a.md", "post_save b.md created:false"])
+    }
+
+    @Test("a stop decides pending saves at once; a deletion not yet sure is left to the next start's catch-up when there is state",
+          arguments: [true, false])
+    func stopWithAPendingDeletion(hasState: Bool) {
+        disk.write(path("a.md"), "a")
+        disk.write(path("b.md"), "b")
+        var run = started()
+        run.apply(disk.remove(path("a.md")) + disk.write(path("b.md"), "b again"))
+        run.signals += run.reconciler.flushAtStop(now: run.now, leavesRecentDeletions: hasState)
+        if hasState {
+            #expect(run.take() == ["pre_save b.md", "post_save b.md created:false"])
+            #expect(run.reconciler.table[path("a.md")] != nil, "still known: the next start looks at it again")
+        } else {
+            #expect(run.take() == ["pre_save b.md", "pre_delete a.md", "post_delete a.md", "post_save b.md created:false"])
+        }
+    }
+
+    @Test("a folder renamed into a folder made a moment before, its MOVED_TO missed: each file is paired with the instance gone by inode, size and mtime",
+          arguments: [0, 900])
+    func renameIntoANewFolder(listedAfterMilliseconds: Int) {
+        disk.write(path("d/x.md"), "x")
+        var run = started()
+        // inotify reports the MOVED_FROM; the MOVED_TO fell before the new folder was watched, whose listing
+        // finds the file instead (at once, or once the old path was found gone).
+        let events = disk.renameFolder(path("d"), to: path("sub/d2"))
+        run.apply(events.filter { if case .changed(_, let mask, _) = $0 { !mask.contains(.movedTo) } else { true } })
+        run.now += .milliseconds(listedAfterMilliseconds)
+        run.signals += run.reconciler.flushDue(now: run.now)
+        run.apply(disk.walk(.newFolder).filter { if case .found(let found, _, _) = $0 { found == path("sub/d2/x.md") } else { false } })
+        run.now += .milliseconds(21)
+        run.signals += run.reconciler.flushDue(now: run.now)
+        #expect(run.take() == ["pre_delete d/x.md", "post_delete d/x.md moved_to:sub/d2/x.md", "pre_save sub/d2/x.md", "post_save sub/d2/x.md created:true moved_from:d/x.md"])
+    }
+
+    @Test("a rename within the models is reported after the save window, not the delete window")
+    func renameIsNotADisappearance() {
+        disk.write(path("a.md"), "a")
+        var run = started()
+        run.apply(disk.rename(path("a.md"), to: path("b.md")))
+        run.now += .milliseconds(21)
+        run.signals += run.reconciler.flushDue(now: run.now)
+        #expect(run.take() == ["pre_delete a.md", "post_delete a.md moved_to:b.md", "pre_save b.md", "post_save b.md created:true moved_from:a.md"])
     }
 
     @Test("a new file is created; its removal is a delete")

@@ -11,6 +11,7 @@ struct ReconcilerTests {
     let folder: TemporaryFolder
     let model: Model
     let start = ContinuousClock.now
+    /// The windows these tests count in: 50 ms for a save (25 ms when it ended cleanly), 1 s for a delete.
     let settle = Duration.milliseconds(50)
 
     init() throws {
@@ -26,20 +27,21 @@ struct ReconcilerTests {
     private func names(_ signals: [SignalPayload]) -> [String] {
         signals.map { "\($0.signal) \($0.instance)" + ($0.created.map { " created:\($0)" } ?? "") }
     }
-    private func reconciler(_ options: Reconciler.Options = .init()) -> Reconciler {
-        Reconciler(models: [model], options: options)
+    /// A reconciler with these tests' windows, blind to the machine's load (no pressure source).
+    private func reconciler(reportInitialFiles: Bool = false) -> Reconciler {
+        Reconciler(models: [model], options: .init(settle: settle, deleteSettle: .seconds(1), reportInitialFiles: reportInitialFiles), pressure: nil)
     }
 
-    @Test("a new file gives pre_save and post_save created:true once the settle window has passed")
+    @Test("a new file gives pre_save and post_save created:true once half the settle window has passed after its close")
     func newFile() throws {
         var reconciler = reconciler()
         try folder.shell("echo hi > a.md")
         #expect(reconciler.handle(changed("a.md", .create), now: at(0)).isEmpty)
         #expect(reconciler.handle(changed("a.md", .modify), now: at(1)).isEmpty)
         #expect(reconciler.handle(changed("a.md", .closeWrite), now: at(2)).isEmpty)
-        #expect(reconciler.flushDue(now: at(51)).isEmpty, "still inside the settle window")
-        #expect(reconciler.nextDeadline == at(52))
-        let signals = reconciler.flushDue(now: at(52))
+        #expect(reconciler.flushDue(now: at(26)).isEmpty, "still inside the window of a save that ended cleanly")
+        #expect(reconciler.nextDeadline == at(27))
+        let signals = reconciler.flushDue(now: at(27))
         #expect(names(signals) == ["pre_save a.md", "post_save a.md created:true"])
         #expect(signals.map(\.seq) == [1, 2])
         #expect(signals.last?.state?.size == 3)
@@ -93,7 +95,10 @@ struct ReconcilerTests {
         _ = reconciler.handle(.found(path: path("a.md"), reason: .initialWalk), now: at(0))
         try folder.shell("rm a.md")
         _ = reconciler.handle(changed("a.md", .delete), now: at(10))
-        let signals = reconciler.flushDue(now: at(60))
+        #expect(reconciler.flushDue(now: at(60)).isEmpty, "gone, but not for the delete window yet")
+        #expect(reconciler.nextDeadline == at(1010))
+        #expect(reconciler.flushDue(now: at(1009)).isEmpty)
+        let signals = reconciler.flushDue(now: at(1010))
         #expect(names(signals) == ["pre_delete a.md", "post_delete a.md"])
         #expect(signals.allSatisfy { $0.state?.size == 3 })
     }
@@ -107,7 +112,8 @@ struct ReconcilerTests {
         }
         try folder.shell("rm -r d")
         _ = reconciler.handle(changed("d", [.delete, .isDirectory]), now: at(10))
-        let signals = reconciler.flushDue(now: at(60))
+        #expect(reconciler.flushDue(now: at(60)).isEmpty)
+        let signals = reconciler.flushDue(now: at(1010))
         #expect(Set(names(signals)) == ["pre_delete d/one.md", "post_delete d/one.md", "pre_delete d/e/two.md", "post_delete d/e/two.md"])
     }
 
@@ -124,7 +130,7 @@ struct ReconcilerTests {
     @Test("with reportInitialFiles, existing files are saved with source initial")
     func initialFiles() throws {
         try folder.shell("echo hi > a.md")
-        var reconciler = reconciler(.init(reportInitialFiles: true))
+        var reconciler = reconciler(reportInitialFiles: true)
         _ = reconciler.handle(.found(path: path("a.md"), reason: .initialWalk), now: at(0))
         #expect(reconciler.flushDue(now: at(50)).isEmpty, "nothing is decided before the first walk is done")
         _ = reconciler.handle(.ready(folders: 1, files: 1), now: at(0))
