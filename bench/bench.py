@@ -15,7 +15,7 @@ same run, printing each figure for both and their ratio.
             then; then CPU used while idle for 10 s
   dispatch  signals per second through a shell receiver running `true`, with jobs = 1 and 4
 
-Usage: python3 bench/bench.py [--only latency,deletes,burst,startup,dispatch] [--binary PATH]
+Usage: python3 bench/bench.py [--only latency,deletes,burst,startup,dispatch] [--binary PATH] [--compare PATH]
 Builds the release binary unless --binary is given. Needs Debian's inotify-tools. Everything happens in a
 temporary folder that is removed at the end; every wait has a deadline.
 """
@@ -178,13 +178,14 @@ def is_close_write(name):
     return lambda line: line.startswith(b"CLOSE_WRITE") and line.endswith(b"/" + name)
 
 
-def bench_latency(binary, writes=200, gap=0.020):
+def bench_latency(binary, writes=200, gap=0.020, earlier=None):
     rows = []
     results = {}
-    for name, make, matcher in [
+    compared = [("filesignals --compare (its default)", lambda d: filesignals(earlier, d, state=True), is_post_save)] if earlier else []
+    for name, make, matcher in compared + [
         ("inotifywait", lambda d: inotifywait(d), is_close_write),
         ("filesignals (default: state on, settle 20ms)", lambda d: filesignals(binary, d, state=True), is_post_save),
-        ("filesignals --settle 50ms (the old default)", lambda d: filesignals(binary, d, "--settle", "50ms", state=True), is_post_save),
+        ("filesignals --settle 50ms", lambda d: filesignals(binary, d, "--settle", "50ms", state=True), is_post_save),
         ("filesignals --settle 0", lambda d: filesignals(binary, d, "--settle", "0", state=True), is_post_save),
     ]:
         with tempfile.TemporaryDirectory(prefix="fs-bench-") as folder:
@@ -388,6 +389,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", default="latency,deletes,burst,startup,dispatch")
     parser.add_argument("--binary")
+    parser.add_argument("--compare", help="another filesignals binary (a build of an earlier commit, say) for a row of the latency table")
     args = parser.parse_args()
     binary = args.binary
     if binary is None:
@@ -398,7 +400,7 @@ def main():
         sys.exit("inotifywait is missing: sudo apt-get install inotify-tools")
     print(f"filesignals: {binary}; inotifywait: {subprocess.run(['inotifywait', '--help'], capture_output=True, text=True).stdout.splitlines()[0]}")
     print(f"machine: {os.cpu_count()} cores; max_queued_events {open('/proc/sys/fs/inotify/max_queued_events').read().strip()}")
-    benches = {"latency": bench_latency, "deletes": bench_deletes, "burst": bench_burst, "startup": bench_startup, "dispatch": bench_dispatch}
+    benches = {"latency": lambda b: bench_latency(b, earlier=args.compare), "deletes": bench_deletes, "burst": bench_burst, "startup": bench_startup, "dispatch": bench_dispatch}
     for name in args.only.split(","):
         benches[name](binary)
 

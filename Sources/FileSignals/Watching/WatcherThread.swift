@@ -177,7 +177,8 @@ final class WatcherThread: Sendable {
             ]
             if readsInotify { descriptors.append(pollfd(fd: session.descriptor, events: Int16(POLLIN), revents: 0)) }
             let wakeUp = [client.wakeUpTime, pausedUntil].compactMap { $0 }.min()
-            let timeout = wakeUp.map { max(.zero, ContinuousClock.now.duration(to: $0)).nanoseconds } ?? -1
+            let sleeps = ContinuousClock.now
+            let timeout = wakeUp.map { max(.zero, sleeps.duration(to: $0)).nanoseconds } ?? -1
             let ready = filesignals_poll_nanoseconds(&descriptors, nfds_t(descriptors.count), timeout)
             if ready < 0 {
                 if errno == EINTR { continue }
@@ -185,7 +186,9 @@ final class WatcherThread: Sendable {
                 session.handOver()
                 return
             }
-            if ready == 0, let wakeUp { client.wokeUp(late: wakeUp.duration(to: .now)) }
+            // Late after the moment it was to wake, or after the sleep began when that moment had passed
+            // already (the work before took long: that is not the machine keeping the thread waiting).
+            if ready == 0, let wakeUp { client.wokeUp(late: max(wakeUp, sleeps).duration(to: .now)) }
             if descriptors[0].revents != 0 {
                 // What the kernel has queued already happened: the client gets it before it ends.
                 readEvents(upTo: 16, untilStopped: false)
