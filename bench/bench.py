@@ -7,12 +7,14 @@ same run, printing each figure for both and their ratio.
             default configuration (state on, settle 20 ms), at the old default (--settle 50ms) and at --settle 0
   deletes   50 unlinks 100 ms apart: unlink() returning -> the post_delete line (p50/p99), at the default
             delete window (1 s) and at --delete-settle 0
-  burst     1,000 / 10,000 / 50,000 files created as fast as possible in one folder, watched by both at
-            once: how many were reported, time from the last write to the last line, each one's CPU seconds
-            from the first write on
+  burst     1,000 / 10,000 / 50,000 files created as fast as possible in one folder, watched by inotifywait
+            and filesignals at once: how many were reported, time from the last write to the last line, each
+            one's CPU seconds from the first write on; filesignals in the default configuration (state on),
+            then --no-state and --settle 0 as extra rows
   startup   a tree of 10,000 folders and 100,000 files: time from process start until a change in it is
-            reported (filesignals at the default settle and at --settle 0), and resident memory (VmHWM)
-            then; then CPU used while idle for 10 s
+            reported, and resident memory (VmHWM) then: filesignals in the default configuration with an empty
+            state, started again on that state (nothing changed; 1,000 files changed while stopped), then
+            --no-state and --settle 0; the state database's size; CPU used while idle for 10 s
   dispatch  signals per second through a shell receiver running `true`, with jobs = 1 and 4
 
 Usage: python3 bench/bench.py [--only latency,deletes,burst,startup,dispatch] [--binary PATH] [--compare PATH]
@@ -160,13 +162,12 @@ def state_homes():
     return _state_homes[0]
 
 
-def filesignals(binary, folder, *extra, keep=True, state=False):
-    """`filesignals watch FOLDER --json`; with `state`, in the default configuration (its state database in a
-    temporary XDG_STATE_HOME), else with --no-state."""
-    if state:
-        os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(dir=state_homes())  # inherited by the watcher
-        return Watcher([binary, "watch", folder, "--json", *extra], b"; ready", keep)
-    return Watcher([binary, "watch", folder, "--json", "--no-state", *extra], b"; ready", keep)
+def filesignals(binary, folder, *extra, keep=True, state_home=None):
+    """`filesignals watch FOLDER --json EXTRA...`: in the default configuration unless EXTRA says otherwise, its
+    state database in `state_home` (a new temporary folder when not given; a second start passes the first's)."""
+    if "--no-state" not in extra:
+        os.environ["XDG_STATE_HOME"] = state_home or tempfile.mkdtemp(dir=state_homes())  # inherited by the watcher
+    return Watcher([binary, "watch", folder, "--json", *extra], b"; ready", keep)
 
 
 def is_post_save(name):
@@ -181,12 +182,12 @@ def is_close_write(name):
 def bench_latency(binary, writes=200, gap=0.020, earlier=None):
     rows = []
     results = {}
-    compared = [("filesignals --compare (its default)", lambda d: filesignals(earlier, d, state=True), is_post_save)] if earlier else []
+    compared = [("filesignals --compare (its default)", lambda d: filesignals(earlier, d), is_post_save)] if earlier else []
     for name, make, matcher in compared + [
         ("inotifywait", lambda d: inotifywait(d), is_close_write),
-        ("filesignals (default: state on, settle 20ms)", lambda d: filesignals(binary, d, state=True), is_post_save),
-        ("filesignals --settle 50ms", lambda d: filesignals(binary, d, "--settle", "50ms", state=True), is_post_save),
-        ("filesignals --settle 0", lambda d: filesignals(binary, d, "--settle", "0", state=True), is_post_save),
+        ("filesignals (default: state on, settle 20ms)", lambda d: filesignals(binary, d), is_post_save),
+        ("filesignals --settle 50ms", lambda d: filesignals(binary, d, "--settle", "50ms"), is_post_save),
+        ("filesignals --settle 0", lambda d: filesignals(binary, d, "--settle", "0"), is_post_save),
     ]:
         with tempfile.TemporaryDirectory(prefix="fs-bench-") as folder:
             watcher = make(folder)
@@ -221,9 +222,9 @@ def bench_deletes(binary, deletes=50, gap=0.1):
     rows = []
     for name, make, matcher, window in [
         ("inotifywait", lambda d: inotifywait(d), lambda n: lambda line: line.startswith(b"DELETE") and line.endswith(b"/" + n), 0),
-        ("filesignals (default: delete_settle 1s)", lambda d: filesignals(binary, d, state=True),
+        ("filesignals (default: delete_settle 1s)", lambda d: filesignals(binary, d),
          lambda n: lambda line: b'"signal":"post_delete"' in line and b'"instance":"' + n + b'"' in line, 1000),
-        ("filesignals --delete-settle 0", lambda d: filesignals(binary, d, "--delete-settle", "0", state=True),
+        ("filesignals --delete-settle 0", lambda d: filesignals(binary, d, "--delete-settle", "0"),
          lambda n: lambda line: b'"signal":"post_delete"' in line and b'"instance":"' + n + b'"' in line, 0),
     ]:
         with tempfile.TemporaryDirectory(prefix="fs-bench-") as folder:
@@ -251,49 +252,54 @@ def bench_deletes(binary, deletes=50, gap=0.1):
           ["tool", "p50", "p99", "p99 - window", "missed"], rows)
 
 
+BURST_CONFIGURATIONS = [("default (state on)", []), ("--no-state", ["--no-state"]), ("--settle 0", ["--settle", "0"])]
+
+
 def bench_burst(binary, sizes=(1000, 10000, 50000)):
-    """Both watchers watch the same folder at the same time, so that they see the very same burst: on a
-    machine whose speed varies from run to run, that is the only fair comparison of their CPU seconds."""
+    """inotifywait and filesignals watch the same folder at the same time, so that they see the very same burst:
+    on a machine whose speed varies from run to run, that is the only fair comparison of their CPU seconds. The
+    default configuration first; --no-state and --settle 0 are extra rows, each a burst of its own."""
     rows = []
     for size in sizes:
-        with tempfile.TemporaryDirectory(prefix="fs-bench-") as folder:
-            watchers = {"inotifywait": inotifywait(folder), "filesignals": filesignals(binary, folder, keep=False)}
-            # A file is reported by inotifywait's CLOSE_WRITE line, and by filesignals' post_save line.
-            watchers["inotifywait"].out.keep = False
-            watchers["inotifywait"].out.counted = b"CLOSE_WRITE"
-            watchers["filesignals"].out.counted = b'{"type":"signal","seq":'
-            for watcher in watchers.values():
-                watcher.wait_ready()
-            # The burst's CPU, not the start-up's: counted from here.
-            before = {name: watcher.run_seconds() for name, watcher in watchers.items()}
-            for index in range(size):
-                with open(os.path.join(folder, f"b{index}.md"), "w") as handle:
-                    handle.write("x")
-            written = time.monotonic_ns()
-            # filesignals prints pre_save and post_save: two counted lines per file.
-            expected = {"inotifywait": size, "filesignals": 2 * size}
-            deadline = time.monotonic() + 60
-            quiet_since = time.monotonic()
-            last_counts = None
-            while time.monotonic() < deadline:
-                counts = {name: watcher.out.count for name, watcher in watchers.items()}
-                if all(counts[name] >= expected[name] for name in watchers):
-                    break
-                if counts != last_counts:
-                    last_counts, quiet_since = counts, time.monotonic()
-                elif time.monotonic() - quiet_since > 3:
-                    break  # nothing more is coming
-                time.sleep(0.01)  # polling counters, with a deadline
-            figures = {}
-            for name, watcher in watchers.items():
-                reported = watcher.out.count // (expected[name] // size)
-                delay = max(0, (watcher.out.last - written) / 1e6)
-                figures[name] = (reported, delay, watcher.run_seconds() - before[name])
-                watcher.stop()
-        (ir, idelay, icpu), (fr, fdelay, fcpu) = figures["inotifywait"], figures["filesignals"]
-        rows.append([f"{size:,}", f"{ir:,}", f"{fr:,}", f"{idelay:.0f}", f"{fdelay:.0f}", f"{icpu:.2f}", f"{fcpu:.2f}", ratio(fcpu, icpu)])
-    table("burst: files created as fast as possible in one folder, both watchers watching it at once",
-          ["files", "reported (iw)", "reported (fs)", "last line after last write ms (iw)", "(fs)", "CPU s (iw)", "CPU s (fs)", "CPU fs/iw"], rows)
+        for configuration, extra in BURST_CONFIGURATIONS:
+            with tempfile.TemporaryDirectory(prefix="fs-bench-") as folder:
+                watchers = {"inotifywait": inotifywait(folder), "filesignals": filesignals(binary, folder, *extra, keep=False)}
+                # A file is reported by inotifywait's CLOSE_WRITE line, and by filesignals' post_save line.
+                watchers["inotifywait"].out.keep = False
+                watchers["inotifywait"].out.counted = b"CLOSE_WRITE"
+                watchers["filesignals"].out.counted = b'{"type":"signal","seq":'
+                for watcher in watchers.values():
+                    watcher.wait_ready()
+                # The burst's CPU, not the start-up's: counted from here.
+                before = {name: watcher.run_seconds() for name, watcher in watchers.items()}
+                for index in range(size):
+                    with open(os.path.join(folder, f"b{index}.md"), "w") as handle:
+                        handle.write("x")
+                written = time.monotonic_ns()
+                # filesignals prints pre_save and post_save: two counted lines per file.
+                expected = {"inotifywait": size, "filesignals": 2 * size}
+                deadline = time.monotonic() + 60
+                quiet_since = time.monotonic()
+                last_counts = None
+                while time.monotonic() < deadline:
+                    counts = {name: watcher.out.count for name, watcher in watchers.items()}
+                    if all(counts[name] >= expected[name] for name in watchers):
+                        break
+                    if counts != last_counts:
+                        last_counts, quiet_since = counts, time.monotonic()
+                    elif time.monotonic() - quiet_since > 3:
+                        break  # nothing more is coming
+                    time.sleep(0.01)  # polling counters, with a deadline
+                figures = {}
+                for name, watcher in watchers.items():
+                    reported = watcher.out.count // (expected[name] // size)
+                    delay = max(0, (watcher.out.last - written) / 1e6)
+                    figures[name] = (reported, delay, watcher.run_seconds() - before[name])
+                    watcher.stop()
+            (ir, idelay, icpu), (fr, fdelay, fcpu) = figures["inotifywait"], figures["filesignals"]
+            rows.append([f"{size:,}", configuration, f"{ir:,}", f"{fr:,}", f"{idelay:.0f}", f"{fdelay:.0f}", f"{icpu:.2f}", f"{fcpu:.2f}", ratio(fcpu, icpu)])
+    table("burst: files created as fast as possible in one folder, inotifywait and filesignals watching it at once",
+          ["files", "filesignals", "reported (iw)", "reported (fs)", "last line after last write ms (iw)", "(fs)", "CPU s (iw)", "CPU s (fs)", "CPU fs/iw"], rows)
     print("  (a file counts as reported by inotifywait's CLOSE_WRITE line; inotifywait has no rescan after an overflow)")
 
 
@@ -307,36 +313,58 @@ def make_tree(folder, folders=10000, files=100000):
                 handle.write("t")
 
 
+def time_until_seen(watcher, started, probe_folder, name, prefix):
+    """Writes a new probe file every 10 ms until the watcher reports one: the seconds from `started` until
+    changes are seen. A new name each time, so that filesignals' settle window is not kept open by rewrites."""
+    if name == "inotifywait":
+        matcher = lambda line: line.startswith(b"CLOSE_WRITE") and b"/" + prefix in line
+    else:
+        matcher = lambda line: b'"signal":"post_save"' in line and b'"instance":"d99/e99/' + prefix in line
+    deadline = time.monotonic() + 120
+    attempt = 0
+    while time.monotonic() < deadline:
+        with open(os.path.join(probe_folder, f"{prefix.decode()}{attempt}.md"), "w") as handle:
+            handle.write("p")
+        attempt += 1
+        seen = watcher.out.wait_for(matcher, 0.01)
+        if seen is not None:
+            return seen[0] / 1e9 - started
+    return float("nan")
+
+
 def bench_startup(binary):
+    """Start-up on a large tree: inotifywait; filesignals in the default configuration with an empty state, then
+    started again on the state it left (nothing changed, then 1,000 files changed while it was stopped); and the
+    extra rows --no-state and --settle 0."""
     rows = []
     idle_rows = []
     with tempfile.TemporaryDirectory(prefix="fs-bench-tree-") as folder:
         make_tree(folder)
         os.system("sync")
         probe_folder = os.path.join(folder, "d99", "e99")
-        for name in ["inotifywait", "filesignals", "filesignals --settle 0"]:
+        state_home = tempfile.mkdtemp(dir=state_homes())
+        runs = [
+            ("inotifywait", None, "p0-"),
+            ("filesignals (default, empty state)", [], "p1-"),
+            ("filesignals (default, second start, nothing changed)", [], "p2-"),
+            ("filesignals (default, second start, 1,000 files changed)", [], "p3-"),
+            ("filesignals --no-state", ["--no-state"], "p4-"),
+            ("filesignals --settle 0 --no-state", ["--settle", "0", "--no-state"], "p5-"),
+        ]
+        for name, extra, prefix in runs:
+            if "1,000 files changed" in name:
+                for index in range(1000):
+                    with open(os.path.join(folder, f"d{index % 100}", f"e{index // 100}", "f0.md"), "w") as handle:
+                        handle.write(f"changed {index}")
             started = time.monotonic()
-            if name == "inotifywait":
+            if extra is None:
                 watcher = inotifywait(folder)
             else:
-                watcher = filesignals(binary, folder, *name.split()[1:])
-            # Write a new probe file every 10 ms until the watcher reports one: the time until changes are
-            # seen. A new name each time, so that filesignals' settle window is not kept open by rewrites.
-            marker = b"/probe-" if name == "inotifywait" else b'"instance":"d99/e99/probe-'
-            kind = b"CLOSE_WRITE" if name == "inotifywait" else b'"signal":"post_save"'
-            matcher = lambda line: line.startswith(kind) if name == "inotifywait" and marker in line else (kind in line and marker in line)
-            seen = None
-            deadline = time.monotonic() + 120
-            attempt = 0
-            while seen is None and time.monotonic() < deadline:
-                with open(os.path.join(probe_folder, f"probe-{attempt}.md"), "w") as handle:
-                    handle.write("p")
-                attempt += 1
-                seen = watcher.out.wait_for(matcher, 0.01)
-            elapsed = (seen[0] / 1e9 - started) if seen else float("nan")
+                watcher = filesignals(binary, folder, *extra, keep=True, state_home=state_home if "--no-state" not in extra else None)
+            elapsed = time_until_seen(watcher, started, probe_folder, name, prefix.encode())
             memory = watcher.memory_high_water_mb()
-            if name != "filesignals --settle 0":
-                if name == "filesignals":
+            if name in ("inotifywait", "filesignals (default, empty state)"):
+                if extra is not None:
                     # Idle means after the background hashing of the tree has finished.
                     watcher.err.wait_for(lambda line: b"hashed in the background" in line, 120)
                 before = watcher.cpu_seconds()
@@ -344,11 +372,15 @@ def bench_startup(binary):
                 idle_rows.append([name, f"{watcher.cpu_seconds() - before:.2f}"])
             watcher.stop()
             rows.append([name, f"{elapsed:.2f}", f"{memory:.1f}"])
+            if name == "filesignals (default, empty state)":
+                database = [os.path.join(root, entry) for root, _, entries in os.walk(state_home) for entry in entries]
+                size = sum(os.path.getsize(path) for path in database)
     rows[0].append("")
     for row in rows[1:]:
         row.append(ratio(float(row[1]), float(rows[0][1])))
-    table("startup: 10,000 folders and 100,000 files (no state)", ["tool", "s until a change is seen", "VmHWM MB", "time fs/iw"], rows)
-    print("  (at the default settle a change is reported once it has been quiet for 50 ms: that much later by design)")
+    table("startup: 10,000 folders and 100,000 files", ["tool", "s until a change is seen", "VmHWM MB", "time fs/iw"], rows)
+    print("  (filesignals reports a change once it has been quiet for its settle window: 10 to 20 ms later by design)")
+    print(f"  state database for 100,000 instances after the first run: {size / 1e6:.1f} MB on disk (with its -wal file)")
     table("idle: CPU seconds used in 10 s on that tree", ["tool", "CPU s"], idle_rows)
 
 

@@ -59,22 +59,42 @@ extension StateStore {
     /// Whether the journal row `?1` has no delivery pending: its `done`, as SQL.
     private static let isFinished = "(stdout != 1 AND NOT EXISTS (SELECT 1 FROM delivery WHERE seq = ?1 AND state = 'pending'))"
 
-    /// Marks each delivery in its state, and its signal done once none of its deliveries is pending. A line
-    /// printed (the commonest mark) is one statement on the signal's own row.
+    /// Marks each delivery in its state, and its signal done once none of its deliveries is pending. Lines
+    /// printed (the commonest mark, one per signal, in `seq` order) are marked a run of consecutive `seq`s at a
+    /// time: one statement for a whole burst instead of one per signal.
     static func markDone(_ deliveries: [Delivery], _ db: Database) throws {
         let mark = try db.cachedStatement(sql: "UPDATE delivery SET state = ? WHERE seq = ? AND receiver = ?")
-        let printed = try db.cachedStatement(sql: "UPDATE journal SET stdout = 2, done = \(isFinished.replacingOccurrences(of: "stdout != 1 AND ", with: "")) WHERE seq = ?1")
+        let printed = try db.cachedStatement(sql: """
+            UPDATE journal SET stdout = 2,
+                done = NOT EXISTS (SELECT 1 FROM delivery WHERE delivery.seq = journal.seq AND state = 'pending')
+            WHERE seq BETWEEN ?1 AND ?2 AND stdout = 1
+            """)
         let finish = try db.cachedStatement(sql: "UPDATE journal SET done = \(isFinished) WHERE seq = ?1")
         var receiversDone = Set<Int64>()
+        var printedSeqs: [Int64] = []
         for delivery in deliveries {
             if delivery.receiver == Delivery.standardOutput {
-                try printed.execute(arguments: [delivery.seq])
+                printedSeqs.append(delivery.seq)
             } else {
                 try mark.execute(arguments: [delivery.state.rawValue, delivery.seq, delivery.receiver])
                 receiversDone.insert(delivery.seq)
             }
         }
+        for run in consecutiveRuns(printedSeqs) { try printed.execute(arguments: [run.lowerBound, run.upperBound]) }
         for seq in receiversDone { try finish.execute(arguments: [seq]) }
+    }
+
+    /// `seqs` as runs of consecutive numbers: [1, 2, 3, 7, 8] is 1...3 and 7...8.
+    static func consecutiveRuns(_ seqs: [Int64]) -> [ClosedRange<Int64>] {
+        var runs: [ClosedRange<Int64>] = []
+        for seq in seqs.sorted() {
+            if let last = runs.last, seq <= last.upperBound + 1 {
+                runs[runs.count - 1] = last.lowerBound...max(last.upperBound, seq)
+            } else {
+                runs.append(seq...seq)
+            }
+        }
+        return runs
     }
 
     /// The entries `sql` selects (seq, signal, sender, line, done, stdout), each with its deliveries in the order

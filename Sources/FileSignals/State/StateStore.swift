@@ -199,18 +199,20 @@ public final class StateStore: Sendable {
                         try insertDelivery.execute(arguments: [signal.seq, receiver])
                     }
                 }
+                // Prepared once per connection: parsing the SQL again for each row cost more than the row.
+                let upsertInstance = try db.cachedStatement(sql: "INSERT OR REPLACE INTO instance VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                let removeInstance = try db.cachedStatement(sql: "DELETE FROM instance WHERE path = ?")
                 for change in batch.tableChanges {
                     switch change {
                     case .upsert(let path, let record):
-                        try db.execute(
-                            sql: "INSERT OR REPLACE INTO instance VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        try upsertInstance.execute(
                             arguments: [
                                 Data(path.bytes), record.sender, Data(record.instance.bytes),
                                 Int64(bitPattern: record.state.inode), record.state.size, Int64(record.state.mode),
                                 Int64(record.state.owner), record.state.mtimeNanoseconds, record.sha256.map { Data($0) },
                             ])
                     case .remove(let path):
-                        try db.execute(sql: "DELETE FROM instance WHERE path = ?", arguments: [Data(path.bytes)])
+                        try removeInstance.execute(arguments: [Data(path.bytes)])
                     }
                 }
                 try Self.markDone(batch.done, db)

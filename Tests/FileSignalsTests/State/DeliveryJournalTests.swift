@@ -58,6 +58,17 @@ struct DeliveryJournalTests {
         #expect(try store.journal(after: 0).map(\.isDone) == [true, true])
     }
 
+    @Test("printed lines are marked a run of consecutive seqs at a time: lines not yet printed, in gaps or beside, stay pending")
+    func printedRuns() throws {
+        try store.record(batch((1...10).map { (Int64($0), [Delivery.standardOutput]) } + [(11, [Delivery.standardOutput, "slow"])]))
+        let printed: [Int64] = [9, 1, 2, 3, 5, 6, 11]
+        try store.markDone(printed.map { Delivery(seq: $0, receiver: Delivery.standardOutput) })
+        #expect(try store.load().unfinished.map(\.seq) == [4, 7, 8, 10, 11])
+        #expect(try store.load().unfinished.last?.pendingDeliveries == ["slow"])
+        #expect(StateStore.consecutiveRuns([9, 1, 2, 3, 5, 6, 11]) == [1...3, 5...6, 9...9, 11...11])
+        #expect(StateStore.consecutiveRuns([]) == [])
+    }
+
     @Test("a signal that reaches no receiver is done as it is recorded")
     func noDelivery() throws {
         try store.record(batch([(1, [])]))
