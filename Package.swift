@@ -32,6 +32,8 @@ let package = Package(
                 "CInotifyTools",
                 "CProcessSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // SQLite's C API, for the statements a burst runs once per row (`StatementBinding.swift`).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

@@ -11,8 +11,11 @@
 /// - **Pressure**: the share `p` (0 to 1) of recent time in which some task was ready to run and waited for a
 ///   CPU, or waited for the disk, whichever is larger, from the kernel's pressure stall information: over
 ///   the time since the previous reading (taken at most every ``readingInterval``), or the kernel's own
-///   ten-second average when that is higher (it remembers a load that comes in bursts). Each window is
-///   multiplied by `1 + 9p`: on a machine where something waits all the time, ten times as long.
+///   ten-second average when that is higher (it remembers a load that comes in bursts). The delete window is
+///   multiplied by `1 + 9p`: on a machine where something waits all the time, ten times as long. The save
+///   window by `1 + 2p` only: a save decided early is at worst reported in two parts, never as a delete, and
+///   a burst of new files on a small machine raises the pressure by itself (its writer and the watcher
+///   contend for the cores), so a larger factor would mostly delay the burst's own signals.
 /// - **Late wake-ups**: when the bridge's own thread wakes later than it asked to, by `L`, it was kept from a
 ///   CPU for `L` itself; a writer may be kept as long, and more than once in one save. Each window is
 ///   lengthened by `4 L`, `L` the latest of the last ``latenessMemory`` (the largest, when several).
@@ -31,7 +34,10 @@ struct BusyMachine: Sendable {
         func apply(to window: Duration) -> Duration { window.scaled(by: factor) + extra }
     }
 
-    static let pressureWeight = 9.0
+    /// Which window a stretch is for.
+    enum Window { case save, delete }
+
+    static func pressureWeight(_ window: Window) -> Double { window == .delete ? 9 : 2 }
     static let latenessWeight = 4
     static let readingInterval = Duration.milliseconds(50)
     /// A previous reading older than this says nothing about now: the kernel's average stands alone.
@@ -44,8 +50,10 @@ struct BusyMachine: Sendable {
     private var lateness: (at: Instant, by: Duration)?
     /// The share of time something waited, as of the last reading.
     private(set) var pressure = 0.0
-    /// The stretch as of the last ``refresh(now:)``.
-    private(set) var stretch = Stretch.none
+    /// The stretch of the save window and of the delete window as of the last ``refresh(now:)``.
+    private(set) var saveStretch = Stretch.none, deleteStretch = Stretch.none
+
+    func stretch(_ window: Window) -> Stretch { window == .save ? saveStretch : deleteStretch }
 
     init(source: (any PressureSource)?) {
         self.source = source
@@ -83,6 +91,7 @@ struct BusyMachine: Sendable {
     private mutating func updateStretch(now: Instant) {
         var extra = Duration.zero
         if let lateness, now - lateness.at < Self.latenessMemory { extra = lateness.by * Self.latenessWeight }
-        stretch = Stretch(factor: 1 + Self.pressureWeight * pressure, extra: extra)
+        saveStretch = Stretch(factor: 1 + Self.pressureWeight(.save) * pressure, extra: extra)
+        deleteStretch = Stretch(factor: 1 + Self.pressureWeight(.delete) * pressure, extra: extra)
     }
 }

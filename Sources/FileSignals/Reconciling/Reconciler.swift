@@ -228,13 +228,13 @@ public struct Reconciler: Sendable {
         // Not a rename's end: its two paths are decided together, the old one's delete first.
         let isCleanAndAlone = change.endedCleanly && change.movedTo == nil && change.movedFrom == nil
         let window = isCleanAndAlone ? options.settle / 2 : options.settle
-        return change.lastEvent + busy.stretch.apply(to: window)
+        return change.lastEvent + busy.stretch(.save).apply(to: window)
     }
 
     /// When an instance found gone is reported deleted: once it has stayed gone for `deleteSettle`,
     /// stretched while the machine is busy.
     func deletionDeadline(of change: PendingChange) -> Instant {
-        change.lastEvent + busy.stretch.apply(to: options.deleteSettle)
+        change.lastEvent + busy.stretch(.delete).apply(to: options.deleteSettle)
     }
 
     /// Notes that the caller's thread woke `late` after ``nextDeadline``: the machine is busy (``BusyMachine``).

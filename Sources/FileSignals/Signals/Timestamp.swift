@@ -28,14 +28,16 @@ public struct Timestamp: Hashable, Sendable, Comparable, CustomStringConvertible
         let micros = Int((nanosecondsSinceEpoch - Int64(seconds) * 1_000_000_000) / 1000)
         var parts = tm()
         gmtime_r(&seconds, &parts)
+        // Digits written from the right into room made for them: no slice, no reversal.
         func put(_ value: Int, width: Int) {
-            let start = bytes.count
             var value = value
+            bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: width))
+            var index = bytes.count - 1
             for _ in 0..<width {
-                bytes.append(UInt8(ascii: "0") + UInt8(value % 10))
+                bytes[index] = UInt8(ascii: "0") + UInt8(value % 10)
                 value /= 10
+                index -= 1
             }
-            bytes[start...].reverse()
         }
         put(Int(parts.tm_year) + 1900, width: 4)
         bytes.append(UInt8(ascii: "-"))

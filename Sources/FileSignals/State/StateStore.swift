@@ -192,11 +192,11 @@ public final class StateStore: Sendable {
                 let insertDelivery = try db.cachedStatement(sql: "INSERT OR REPLACE INTO delivery (seq, receiver, state) VALUES (?, ?, 'pending')")
                 for signal in batch.signals {
                     let printed = signal.deliveries.contains(Delivery.standardOutput)
-                    try insertSignal.execute(arguments: [
-                        signal.seq, signal.signal, signal.sender, Data(signal.line), signal.deliveries.isEmpty, now, printed ? 1 : 0,
-                    ])
+                    try insertSignal.run(
+                        .integer(signal.seq), .text(signal.signal), .text(signal.sender), .blob(signal.line),
+                        .integer(signal.deliveries.isEmpty ? 1 : 0), .integer(now), .integer(printed ? 1 : 0))
                     for receiver in signal.deliveries where receiver != Delivery.standardOutput {
-                        try insertDelivery.execute(arguments: [signal.seq, receiver])
+                        try insertDelivery.run(.integer(signal.seq), .text(receiver))
                     }
                 }
                 // Prepared once per connection: parsing the SQL again for each row cost more than the row.
@@ -205,14 +205,12 @@ public final class StateStore: Sendable {
                 for change in batch.tableChanges {
                     switch change {
                     case .upsert(let path, let record):
-                        try upsertInstance.execute(
-                            arguments: [
-                                Data(path.bytes), record.sender, Data(record.instance.bytes),
-                                Int64(bitPattern: record.state.inode), record.state.size, Int64(record.state.mode),
-                                Int64(record.state.owner), record.state.mtimeNanoseconds, record.sha256.map { Data($0) },
-                            ])
+                        try upsertInstance.run(
+                            .blob(path.bytes), .text(record.sender), .blob(record.instance.bytes),
+                            .integer(Int64(bitPattern: record.state.inode)), .integer(record.state.size), .integer(Int64(record.state.mode)),
+                            .integer(Int64(record.state.owner)), .integer(record.state.mtimeNanoseconds), record.sha256.map { .blob($0) } ?? .null)
                     case .remove(let path):
-                        try removeInstance.execute(arguments: [Data(path.bytes)])
+                        try removeInstance.run(.blob(path.bytes))
                     }
                 }
                 try Self.markDone(batch.done, db)

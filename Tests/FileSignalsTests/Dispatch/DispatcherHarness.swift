@@ -62,7 +62,7 @@ final class DispatcherHarness: Sendable {
 
     /// Waits until `condition` holds, looking every 5 ms at what another process writes, with a deadline.
     /// It sleeps as a task, so that the dispatcher's own tasks keep running on the shared threads.
-    func waitFor(_ condition: () -> Bool, seconds: Double = 10) async -> Bool {
+    func waitFor(_ condition: () -> Bool, seconds: Double = 30) async -> Bool {
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
         while !condition() {
             if ContinuousClock.now > deadline { return false }

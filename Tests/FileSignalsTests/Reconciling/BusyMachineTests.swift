@@ -49,13 +49,14 @@ struct BusyMachineTests {
         #expect(names(reconciler.flushDue(now: at(1050))) == ["pre_delete a.md", "post_delete a.md"])
     }
 
-    @Test("pressure read since the last reading stretches the window: tasks waited half the time, the window is 5.5 times as long")
+    @Test("pressure read since the last reading stretches the windows: tasks waited half the time, the delete window is 5.5 times as long")
     func pressureSinceLastReading() {
         var reconciler = removedAtTen()
         #expect(reconciler.flushDue(now: at(30)).isEmpty)   // first reading: nothing waited so far
         pressure.set(PressureReading(cpuStalled: 0, ioStalled: 490_000))   // 490 ms of 980 waiting for the disk
         #expect(reconciler.flushDue(now: at(1010)).isEmpty, "the machine is starved: not a delete yet")
-        #expect(reconciler.busy.stretch.factor == 5.5)
+        #expect(reconciler.busy.stretch(.delete).factor == 5.5)
+        #expect(reconciler.busy.stretch(.save).factor == 2, "the save window grows less: 1 + 2p")
         #expect(reconciler.nextDeadline == at(10 + 5_500))
         pressure.set(PressureReading(cpuStalled: 0, ioStalled: 490_000))   // idle since, but the window stands
         #expect(reconciler.flushDue(now: at(5_000)).isEmpty)
@@ -67,7 +68,7 @@ struct BusyMachineTests {
         pressure.set(PressureReading(cpuStalled: 0, ioStalled: 0, cpuAverage: 0.2))
         var reconciler = removedAtTen()
         #expect(reconciler.flushDue(now: at(1_010)).isEmpty)
-        #expect(reconciler.busy.stretch.factor == 1 + 9 * 0.2)
+        #expect(reconciler.busy.stretch(.delete).factor == 1 + 9 * 0.2)
         #expect(names(reconciler.flushDue(now: at(10 + 2_800))) == ["pre_delete a.md", "post_delete a.md"])
     }
 
@@ -80,9 +81,9 @@ struct BusyMachineTests {
         #expect(reconciler.flushDue(now: at(2_009)).isEmpty)
         #expect(names(reconciler.flushDue(now: at(2_010))) == ["pre_delete a.md", "post_delete a.md"])
         reconciler.noteLateWakeUp(by: .milliseconds(1), now: at(2_020))
-        #expect(reconciler.busy.stretch.extra == .milliseconds(1_000), "the largest lateness of the last ten seconds stands")
+        #expect(reconciler.busy.stretch(.save).extra == .milliseconds(1_000), "the largest lateness of the last ten seconds stands")
         reconciler.noteLateWakeUp(by: .milliseconds(1), now: at(12_100))
-        #expect(reconciler.busy.stretch.extra == .milliseconds(4))
+        #expect(reconciler.busy.stretch(.save).extra == .milliseconds(4))
     }
 
     @Test("the pressure files as the kernel writes them")
