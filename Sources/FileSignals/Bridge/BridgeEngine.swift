@@ -28,10 +28,6 @@ final class BridgeEngine: WatcherClient, @unchecked Sendable {
     /// Paths pending at once from which changes count as a burst. Below it (someone saving a few files)
     /// every event is read at once, so that the settle window is timed exactly.
     static let burstSize = 8
-    /// The send interval while signals come in bursts (the last batch held ``burstSize`` or more), whatever
-    /// the settle window: each batch is one transaction of the state database, whose cost is mostly per
-    /// transaction (the pages it writes again), so a burst is recorded in fewer, larger ones.
-    static let burstSendInterval = Duration.milliseconds(10)
 
     private let continuation: AsyncStream<Bridge.Event>.Continuation
     private let journal: Journal
@@ -46,11 +42,7 @@ final class BridgeEngine: WatcherClient, @unchecked Sendable {
     /// Decided signals not yet handed over (waiting for the send interval).
     private var unsent: [SignalPayload] = []
     private var lastSend: ContinuousClock.Instant?
-    /// How many signals the last batch held.
-    private var lastBatchSize = 0
-    /// The interval before the next send: ``burstSendInterval`` after a large batch, else ``sendInterval``.
-    private var nextSendInterval: Duration { lastBatchSize >= Self.burstSize ? max(sendInterval, Self.burstSendInterval) : sendInterval }
-    /// When done marks were last written: at most once per ``nextSendInterval`` between batches.
+    /// When done marks were last written: at most once per ``sendInterval`` between batches.
     private var lastRecord: ContinuousClock.Instant?
     private var isReady = false
     private var filesFound = 0
@@ -82,9 +74,9 @@ final class BridgeEngine: WatcherClient, @unchecked Sendable {
     var readPause: Duration { reconciler.pendingCount >= Self.burstSize ? burstReadPause : .zero }
 
     var wakeUpTime: ContinuousClock.Instant? {
-        let marks = journal.completion.hasFinished ? (lastRecord.map { $0 + nextSendInterval } ?? .now) : nil
+        let marks = journal.completion.hasFinished ? (lastRecord.map { $0 + sendInterval } ?? .now) : nil
         guard let work = unsent.isEmpty ? reconciler.nextDeadline : .now else { return marks }
-        let sending = lastSend.map { max(work, $0 + nextSendInterval) } ?? work
+        let sending = lastSend.map { max(work, $0 + sendInterval) } ?? work
         return marks.map { min($0, sending) } ?? sending
     }
 
@@ -134,13 +126,13 @@ final class BridgeEngine: WatcherClient, @unchecked Sendable {
         }
         // Deciding and sending wait for the interval since the last send: under a steady stream of changes,
         // one wake-up decides all that came due meanwhile.
-        if lastSend.map({ now >= $0 + nextSendInterval }) ?? true {
+        if lastSend.map({ now >= $0 + sendInterval }) ?? true {
             unsent += reconciler.flushDue(now: now)
             if !unsent.isEmpty { emit(now: now) }
         }
         // Digests found in the background are table changes too: recorded now, not held until the next signal;
         // so are finished deliveries, once the interval has passed.
-        if hashed || (journal.completion.hasFinished && lastRecord.map({ now >= $0 + nextSendInterval }) ?? true) { record([]) }
+        if hashed || (journal.completion.hasFinished && lastRecord.map({ now >= $0 + sendInterval }) ?? true) { record([]) }
         if hashesOutstanding == 0 {
             // The next few paths only: a large tree's paths are not all copied out of the table at once.
             let unhashed = reconciler.takeUnhashed(limit: 1024)
@@ -180,7 +172,6 @@ final class BridgeEngine: WatcherClient, @unchecked Sendable {
         for item in emitted { journal.completion.expect(item.payload.seq, deliveries: item.deliveries) }
         send(.signals(emitted))
         lastSend = now
-        lastBatchSize = emitted.count
     }
 
     /// Records `emitted` with the table changes made since the last record, warning when the database
