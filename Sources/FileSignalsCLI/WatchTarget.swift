@@ -3,6 +3,7 @@ import ArgumentParser
 import Crypto
 import FileSignals
 import Foundation
+import Glibc
 
 /// What `watch`, `scan` and `log` work on: the models of the config file, or the one model made of folders
 /// given on the command line, with the settings and the state database that go with them.
@@ -56,7 +57,7 @@ struct WatchTarget {
         if folders.oneFileSystem { target.staysOnOneFileSystem = true }
         if state.noState { target.statePath = nil }
         if let path = state.state { target.statePath = path }
-        target.keepStateOutOfModels()
+        target.keepOwnFilesOutOfModels()
         return target
     }
 
@@ -74,19 +75,48 @@ struct WatchTarget {
         return base + "/filesignals/\(key).db"
     }
 
-    /// The state database must never become an instance: its writes would be reported, and each report
-    /// would write it again. Its files are excluded from any model whose folders hold them.
-    private mutating func keepStateOutOfModels() {
-        guard let statePath else { return }
-        let database = RawPath(statePath)
+    /// The bridge must never report its own files: its state database (its writes would be reported, and each
+    /// report would write it again), and the files its standard output and error go to (`watch . 2> log.txt`:
+    /// each log line would be a save, and each save a log line). They are excluded from any model whose
+    /// folders hold them.
+    private mutating func keepOwnFilesOutOfModels() {
+        var own: [RawPath] = []
+        if let statePath {
+            let database = Self.absolute(statePath)
+            own += ["", "-wal", "-shm", "-journal", ".lock"].map { RawPath(database + $0) }
+        }
+        own += [STDOUT_FILENO, STDERR_FILENO].compactMap(Self.regularFile(behind:))
         models = models.map { model in
-            guard let folder = model.folders.first(where: { database.relative(to: $0.path) != nil }),
-                  let relative = database.relative(to: folder.path) else { return model }
-            let escaped = Self.escapedForGlob(relative.description)
-            let names = ["", "-wal", "-shm", "-journal", ".lock"].map { "/" + escaped + $0 }
-            guard let extra = try? ExclusionList(patterns: names) else { return model }
+            let names = own.compactMap { file -> String? in
+                guard let folder = model.folders.first(where: { file.relative(to: $0.path) != nil }),
+                      let relative = file.relative(to: folder.path) else { return nil }
+                return "/" + Self.escapedForGlob(relative.description)
+            }
+            guard !names.isEmpty, let extra = try? ExclusionList(patterns: names) else { return model }
             return Model(name: model.name, folders: model.folders, match: model.match, exclusions: model.exclusions.adding(extra), recursive: model.recursive)
         }
+    }
+
+    /// The regular file `descriptor` writes to (through `/proc/self/fd`), or nil for a terminal, a pipe, or a
+    /// file that has no name any more.
+    static func regularFile(behind descriptor: Int32) -> RawPath? {
+        var info = stat()
+        guard fstat(descriptor, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return nil }
+        var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX) + 1)
+        let count = buffer.withUnsafeMutableBufferPointer { pointer in
+            pointer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: pointer.count) { readlink("/proc/self/fd/\(descriptor)", $0, pointer.count - 1) }
+        }
+        guard count > 0, buffer[0] == UInt8(ascii: "/") else { return nil }
+        let path = RawPath(bytes: Array(buffer[..<count]))
+        // The file itself, not what now has its name: a file removed since shows as "PATH (deleted)".
+        var named = stat()
+        guard path.withCString({ stat($0, &named) }) == 0, named.st_dev == info.st_dev, named.st_ino == info.st_ino else { return nil }
+        return path
+    }
+
+    /// `path` from the current folder when it is relative.
+    private static func absolute(_ path: String) -> String {
+        path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
     }
 
     private static func escapedForGlob(_ text: String) -> String {

@@ -30,6 +30,24 @@ struct SmallHolesTests {
         #expect((try? String(contentsOfFile: folder.path + "/ran.txt", encoding: .utf8)) == "notes/a\n")
     }
 
+    @Test("stdout and stderr redirected into the watched folder are not instances: no signal about them, no loop")
+    func ownOutputInTheTree() throws {
+        let folder = try TemporaryFolder()
+        let command = try RunningCommand(
+            ["-c", "exec \"$0\" watch . --json --no-state > out.json 2> log.txt", BuiltBinary.url.path],
+            executable: URL(fileURLWithPath: "/bin/sh"), in: folder.url)
+        #expect(poll(upTo: 30) { (try? String(contentsOfFile: folder.path + "/log.txt", encoding: .utf8))?.contains("ready") == true })
+        try folder.shell("echo a > a.md")
+        let lines = { ((try? String(contentsOfFile: folder.path + "/out.json", encoding: .utf8)) ?? "").split(separator: "\n").compactMap { SignalLine(String($0)) } }
+        #expect(poll(upTo: 30) { lines().contains { $0.signal == "post_save" && $0.instance == "a.md" } })
+        // A save of each would have come within its settle window of the first lines written into them.
+        try folder.shell("echo b > b.md")
+        #expect(poll(upTo: 30) { lines().contains { $0.signal == "post_save" && $0.instance == "b.md" } })
+        command.send(SIGTERM)
+        #expect(command.waitForExit().exitStatus == 0)
+        #expect(lines().map { "\($0.signal ?? "") \($0.instance ?? "")" } == ["pre_save a.md", "post_save a.md", "pre_save b.md", "post_save b.md"])
+    }
+
     @Test("a rename from or to a name that is not UTF-8 carries the exact bytes in moved_from_b64 and moved_to_b64")
     func renameOfANameThatIsNotUTF8() throws {
         let folder = try TemporaryFolder()
