@@ -40,7 +40,11 @@ struct FolderModelOptions: ParsableArguments {
         do {
             let match = try matches.map { text throws(GlobPatternError) in try GlobPattern(text) }
             let exclusions = try ExclusionList.defaultIgnores.adding(ExclusionList(patterns: excludes))
-            return Model(name: sender ?? "File", folders: resolved, match: match, exclusions: exclusions)
+            // Several folders: each instance is named from their deepest common folder (`watch a b` gives
+            // `a/x.md` and `b/x.md`), so that two files never share a name.
+            let ancestor = RawPath.commonAncestor(of: resolved.map(\.path))
+            let folders = resolved.count < 2 ? resolved : resolved.map { Model.Folder(path: $0.path, instancePrefix: $0.path.relative(to: ancestor) ?? $0.path) }
+            return Model(name: sender ?? "File", folders: folders, match: match, exclusions: exclusions)
         } catch {
             throw ValidationError(error.description)
         }

@@ -21,9 +21,9 @@ struct WatchTarget {
     /// The config file as named, for reloading.
     var configPath: String?
 
-    /// The folder receivers run in and name as `FILESIGNALS_ROOT`: the config's folder, or the first folder
-    /// given on the command line.
-    var root: RawPath { config?.root ?? models.first?.folders.first?.path ?? RawPath("/") }
+    /// The folder receivers run in and name as `FILESIGNALS_ROOT`: the config's folder, or the folder given on
+    /// the command line (the common folder of several, which instance names are relative to).
+    var root: RawPath { config?.root ?? models.first?.folders.first?.root ?? RawPath("/") }
 
     /// Resolves the command line into models, settings and a state path.
     /// - Throws: `ValidationError` (64) for contradictory options, exit 78 for a bad config, and
@@ -68,7 +68,11 @@ struct WatchTarget {
         let base = environment["XDG_STATE_HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil }
             ?? (environment["HOME"] ?? NSHomeDirectory()) + "/.local/state"
         var identity = "sender=\(model.name)\n"
-        for folder in model.folders { identity += "folder=\(folder.path)\n" }
+        for folder in model.folders {
+            identity += "folder=\(folder.path)\n"
+            // Instances named from the folders' common folder (several folders) keep a database of their own.
+            if !folder.instancePrefix.isEmpty { identity += "prefix=\(folder.instancePrefix)\n" }
+        }
         for pattern in model.match { identity += "match=\(pattern.text)\n" }
         for entry in model.exclusions.entries { identity += "exclude=\(entry.text)\n" }
         let key = ContentHash.hex(Array(SHA256.hash(data: Array(identity.utf8)))).prefix(16)

@@ -96,6 +96,18 @@ struct WatchCommandTests {
         #expect(output.summary == Array(Array(repeating: cycle, count: repetitions).joined()))
     }
 
+    @Test("several folders: instances are named from their common folder, so a/x.md and b/x.md stay apart")
+    func severalFolders() throws {
+        let parent = try TemporaryFolder()
+        try parent.shell("mkdir -p a b/c")
+        let command = try RunningCommand(["watch", "a", "b/c", "--json", "--no-state"], in: parent.url)
+        try #require(command.waitUntilReady(), "\(command.snapshot.stderr)")
+        try parent.shell("echo 1 > a/x.md && echo 2 > b/c/x.md")
+        command.wait { $0.signals.filter { $0.signal == "post_save" }.count >= 2 }
+        let output = stop(command)
+        #expect(Set(output.signals.filter { $0.signal == "post_save" }.compactMap(\.instance)) == ["a/x.md", "b/c/x.md"])
+    }
+
     @Test("--match keeps other files out, in the top folder and in subfolders")
     func matchFilter() throws {
         let folder = try TemporaryFolder()

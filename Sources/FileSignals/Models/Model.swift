@@ -15,6 +15,13 @@ public struct Model: Sendable, Hashable {
             self.path = path
             self.instancePrefix = instancePrefix
         }
+
+        /// The folder instance names are relative to: ``path`` without ``instancePrefix`` at its end.
+        public var root: RawPath {
+            guard !instancePrefix.isEmpty else { return path }
+            let root = Array(path.bytes.dropLast(instancePrefix.bytes.count + 1))
+            return RawPath(bytes: root.isEmpty ? [UInt8(ascii: "/")] : root)
+        }
     }
 
     /// Where an instance is: its model folder, its path relative to that folder, and its instance name.

@@ -63,6 +63,19 @@ public struct RawPath: Hashable, Sendable, Comparable, CustomStringConvertible {
 
     /// The path relative to `ancestor`, or nil when `ancestor` is not this path or one of its parents.
     /// The path equal to `ancestor` is relative to it as the empty path.
+    /// The deepest folder that holds every one of `paths` (absolute, without a trailing `/`), or `/`.
+    public static func commonAncestor(of paths: [RawPath]) -> RawPath {
+        guard var common = paths.first?.bytes.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true) else { return RawPath("/") }
+        for path in paths.dropFirst() {
+            let components = path.bytes.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true)
+            let shared = zip(common, components).prefix { $0.elementsEqual($1) }.count
+            common = Array(common.prefix(shared))
+        }
+        return RawPath(bytes: common.reduce(into: [UInt8]()) { bytes, component in bytes += [UInt8(ascii: "/")] + component }).nonEmptyOrRoot
+    }
+
+    private var nonEmptyOrRoot: RawPath { bytes.isEmpty ? RawPath("/") : self }
+
     public func relative(to ancestor: RawPath) -> RawPath? {
         let base = ancestor.bytes.last == UInt8(ascii: "/") ? Array(ancestor.bytes.dropLast()) : ancestor.bytes
         guard bytes.count >= base.count, bytes.starts(with: base) else { return nil }

@@ -78,6 +78,17 @@ struct InstanceTableTests {
         #expect(table.paths(under: RawPath("/nowhere")).isEmpty)
     }
 
+    @Test("the common folder of several folders, and a folder's root without its instance prefix")
+    func commonFolder() {
+        #expect(RawPath.commonAncestor(of: [RawPath("/w/a"), RawPath("/w/b/c")]) == RawPath("/w"))
+        #expect(RawPath.commonAncestor(of: [RawPath("/w/ab"), RawPath("/w/a")]) == RawPath("/w"), "by component, not by byte")
+        #expect(RawPath.commonAncestor(of: [RawPath("/x"), RawPath("/y")]) == RawPath("/"))
+        #expect(RawPath.commonAncestor(of: [RawPath("/w/a"), RawPath("/w/a/b")]) == RawPath("/w/a"))
+        #expect(Model.Folder(path: RawPath("/w/b/c"), instancePrefix: RawPath("b/c")).root == RawPath("/w"))
+        #expect(Model.Folder(path: RawPath("/x"), instancePrefix: RawPath("x")).root == RawPath("/"))
+        #expect(Model.Folder(path: RawPath("/w")).root == RawPath("/w"))
+    }
+
     @Test("digests computed later: each path given out once, recorded only for the state it was read in")
     func undigested() {
         var table = InstanceTable()
