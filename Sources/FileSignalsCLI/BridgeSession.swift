@@ -16,7 +16,9 @@ enum BridgeSession {
     static let outputProgress: OutputProgress = OutputProgress(flush: { standardOutput.drain() })
 
     /// - Parameter reload: reads the config again; nil when there is none to reload.
-    static func run(_ bridge: Bridge, json: Bool, reload: (@Sendable () async -> Void)? = nil) async throws {
+    /// - Parameter config: the config file watched, named in the ready line (it may be one found above the
+    ///   current folder).
+    static func run(_ bridge: Bridge, json: Bool, config: String? = nil, reload: (@Sendable () async -> Void)? = nil) async throws {
         // Signals are caught before anything starts: a SIGTERM right after "ready" must stop, not kill.
         let stop = StopRequest()
         var onReload: (@Sendable () -> Void)?
@@ -55,7 +57,8 @@ enum BridgeSession {
                         }
                     }
                 case .ready(let folders, let files):
-                    let counts = "\(folders) folder\(folders == 1 ? "" : "s"), \(files) file\(files == 1 ? "" : "s")"
+                    var counts = "\(folders) folder\(folders == 1 ? "" : "s"), \(files) file\(files == 1 ? "" : "s")"
+                    if let config { counts += " of \(WatchTarget.absolute(config))" }
                     if bridge.stopsWhenCaughtUp {
                         Log.info("scanned \(counts)")
                     } else {

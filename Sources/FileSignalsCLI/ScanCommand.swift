@@ -37,9 +37,10 @@ struct ScanCommand: AsyncParsableCommand {
     func run() async throws {
         log.apply()
         let bridge: Bridge
+        let target: WatchTarget
         let failures = FailureCount()
         do {
-            let target = try WatchTarget.resolve(config: config, folders: model, state: state)
+            target = try WatchTarget.resolve(config: config, folders: model, state: state)
             bridge = Bridge(
                 models: target.models, options: .init(settle: .zero, deleteSettle: target.deleteSettle, reportInitialFiles: initial),
                 state: try target.openState(), journalRetention: target.journalRetention, stopsWhenCaughtUp: true,
@@ -50,7 +51,7 @@ struct ScanCommand: AsyncParsableCommand {
             Log.error(error.description)
             throw ExitCodes.status(for: error)
         }
-        try await BridgeSession.run(bridge, json: json)
+        try await BridgeSession.run(bridge, json: json, config: target.configPath)
         if failures.count > 0 { throw ExitCode(1) }
     }
 }

@@ -8,7 +8,7 @@ struct WatchCommand: AsyncParsableCommand {
         commandName: "watch",
         abstract: "Watch folders and report each save and delete as a signal.",
         discussion: """
-            Reads ./filesignals.ini, or the file named by -c, and watches every model it declares. Folders \
+            Reads the nearest filesignals.ini (in this folder or one above it), or the file named by -c, and watches every model it declares. Folders \
             given instead form one model of their own (default sender `File`), with no config. Signals are \
             printed as a short line on standard error, or with --json as JSON lines on standard output. \
             SIGINT and SIGTERM stop watching and exit 0.
@@ -75,7 +75,7 @@ struct WatchCommand: AsyncParsableCommand {
             Log.error(error.description)
             throw ExitCodes.status(for: error)
         }
-        try await BridgeSession.run(bridge, json: json, reload: BridgeSession.reloader(path: target.configPath, dispatcher: dispatcher))
+        try await BridgeSession.run(bridge, json: json, config: target.configPath, reload: BridgeSession.reloader(path: target.configPath, dispatcher: dispatcher))
     }
 
     static func parseDuration(_ text: String, option: String) throws -> Duration {

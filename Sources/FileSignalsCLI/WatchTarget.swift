@@ -119,7 +119,7 @@ struct WatchTarget {
     }
 
     /// `path` from the current folder when it is relative.
-    private static func absolute(_ path: String) -> String {
+    static func absolute(_ path: String) -> String {
         path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
     }
 

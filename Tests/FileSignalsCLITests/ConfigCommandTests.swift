@@ -85,7 +85,32 @@ struct ConfigCommandTests {
         let folder = try TemporaryFolder()
         let output = try RunningCommand(["check"], in: folder.url).waitForExit()
         #expect(output.exitStatus == 78)
-        #expect(output.stderr == ["filesignals: error: no filesignals.ini in this folder; name one with -c PATH"])
+        #expect(output.stderr == ["filesignals: error: no filesignals.ini in this folder or above it; name one with -c PATH"])
+    }
+
+    @Test("the nearest filesignals.ini above the current folder is found, as git finds .git, and the ready line names it")
+    func configFoundAbove() throws {
+        let folder = try TemporaryFolder.copy(ofExample: "static-site")
+        let command = try RunningCommand(["watch", "--json"], in: folder.url.appendingPathComponent("content/articles"))
+        try #require(command.waitUntilReady(), "\(command.snapshot.stderr)")
+        #expect(command.snapshot.stderr.contains { $0.hasSuffix("of \(folder.path)/filesignals.ini; ready") }, "\(command.snapshot.stderr)")
+        try folder.shell("echo y > content/pages/new.md")
+        command.wait { $0.signals.contains { $0.signal == "post_save" } }
+        let output = command.stopCleanly()
+        #expect(output.signals.filter { $0.signal == "post_save" }.map { "\($0.object["sender"] as? String ?? "?") \($0.instance ?? "?")" } == ["Page content/pages/new.md"])
+    }
+
+    @Test("a filesignals.ini above the current folder that belongs to another user is not read: it would choose the commands run")
+    func configOfAnotherUserAbove() throws {
+        guard geteuid() == 0 else {
+            withKnownIssue("skipped: giving a file to another user needs root") { Issue.record("not run") }
+            return
+        }
+        let folder = try TemporaryFolder()
+        try folder.shell("printf '[model Note]\\npath = .\\n[receiver r]\\nsignal = post_save\\ncommand = touch pwned\\n' > filesignals.ini && chown 65534 filesignals.ini && mkdir sub")
+        let output = try RunningCommand(["check"], in: folder.url.appendingPathComponent("sub")).waitForExit()
+        #expect(output.exitStatus == 78)
+        #expect(output.stderr.contains { $0.contains("\(folder.path)/filesignals.ini belongs to another user (uid 65534); not read") }, "\(output.stderr)")
     }
 
     @Test("-c names a config in another folder; its paths are relative to that folder")
