@@ -115,11 +115,14 @@ enum BridgeSession {
     /// The dispatcher of the config's receivers and of the closures connected in Swift (the config's are
     /// connected to the shared ``SignalRegistry`` here), or nil with `--no-receivers` or no receiver at all.
     /// - Parameter failures: counts the runs that failed, when the command's exit status tells of them.
-    static func dispatcher(for target: WatchTarget, enabled: Bool, results: Bool, failures: FailureCount? = nil) -> Dispatcher? {
+    /// - Parameter adding: a receiver given on the command line (``CommandLineReceiver``), after the config's.
+    static func dispatcher(
+        for target: WatchTarget, enabled: Bool, results: Bool, failures: FailureCount? = nil, adding commandLine: ReceiverDeclaration? = nil
+    ) -> Dispatcher? {
         let registry = SignalRegistry.shared
-        let declared = target.config?.receivers ?? []
+        let declared = (target.config?.receivers ?? []) + [commandLine].compactMap { $0 }
         guard enabled, !declared.isEmpty || !registry.connectedInSwift.isEmpty else { return nil }
-        if let config = target.config { ConfigReceivers.connect(config) } else { SignalRegistry.shared.replaceDeclared(with: []) }
+        ConfigReceivers.warn(registry.replaceDeclared(with: declared), file: target.config?.file ?? "the command line")
         let log = ReceiverLog.reporter(results: results)
         let general = target.config?.general ?? GeneralSettings()
         var settings = Dispatcher.Settings(root: target.root, jobs: general.jobs, loopLimit: general.loopLimit)

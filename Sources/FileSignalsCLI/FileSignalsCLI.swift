@@ -27,8 +27,14 @@ public enum FileSignalsCLI {
             Log.error(message)
             FileSignalsCommand.exit(withError: ExitCodes.usage)
         }
+        // `watch [DIR...] -- PROGRAM ARGS`: the words after `--` are the program (see ``CommandLineReceiver``).
+        var parsed = arguments
+        if given.first == WatchCommand.configuration.commandName, let terminator = given.firstIndex(of: "--") {
+            CommandLineReceiver.program.withLock { $0 = Array(given[(terminator + 1)...]) }
+            parsed = Array(given[..<terminator])
+        }
         do {
-            var command = try FileSignalsCommand.parseAsRoot(arguments)
+            var command = try FileSignalsCommand.parseAsRoot(parsed)
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

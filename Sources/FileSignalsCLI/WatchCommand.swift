@@ -7,11 +7,14 @@ struct WatchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "watch",
         abstract: "Watch folders and report each save and delete as a signal.",
+        usage: "filesignals watch [<options>] [<folders> ...] [-- <program> [<arguments> ...]]",
         discussion: """
             Reads the nearest filesignals.ini (in this folder or one above it), or the file named by -c, and watches every model it declares. Folders \
             given instead form one model of their own (default sender `File`), with no config. Signals are \
             printed as a short line on standard error, or with --json as JSON lines on standard output. \
-            SIGINT and SIGTERM stop watching and exit 0.
+            SIGINT and SIGTERM stop watching and exit 0. \
+            After --, a program and its arguments run for each post_save and post_delete (--on to choose), \
+            with no shell: `filesignals watch src -- make`, `filesignals watch . -- ./convert {path}`.
             """
     )
 
@@ -44,6 +47,9 @@ struct WatchCommand: AsyncParsableCommand {
     @Flag(name: .customLong("keep-going"), help: "When the inotify watch limit is reached, go on watching the folders already watched (with a warning) instead of exiting 69.")
     var keepGoing = false
 
+    @OptionGroup(title: "A receiver on the command line")
+    var receiver: CommandLineReceiver
+
     @OptionGroup(title: "State")
     var state: StateOptions
 
@@ -53,6 +59,9 @@ struct WatchCommand: AsyncParsableCommand {
     init() {}
 
     func validate() throws {
+        if noReceivers && receiver.declaration != nil {
+            throw ValidationError("--no-receivers runs nothing; leave it out to run the program given")
+        }
         if results && !json {
             throw ValidationError("--results prints JSON lines, so it needs --json (without it, each run is a line on stderr already)")
         }
@@ -65,7 +74,7 @@ struct WatchCommand: AsyncParsableCommand {
         let target: WatchTarget
         do {
             target = try WatchTarget.resolve(config: config, folders: model, state: state)
-            dispatcher = BridgeSession.dispatcher(for: target, enabled: !noReceivers, results: results)
+            dispatcher = BridgeSession.dispatcher(for: target, enabled: !noReceivers, results: results, adding: receiver.declaration)
             bridge = Bridge(
                 models: target.models, options: .init(settle: settle ?? target.settle, deleteSettle: deleteSettle ?? target.deleteSettle, reportInitialFiles: initial),
                 state: try target.openState(), journalRetention: target.journalRetention, dispatcher: dispatcher,

@@ -109,29 +109,15 @@ extension ConfigLoader {
             error(entry.value.position, "`exec` is empty; expected a program and its arguments")
             return nil
         }
-        var valid = true
-        for word in words {
-            for name in ExecWords.placeholderNames(in: word) where !ExecWords.placeholders.contains(name) {
-                let offset = entry.value.raw.distance(
-                    from: entry.value.raw.startIndex,
-                    to: entry.value.raw.range(of: "{" + name + "}")?.lowerBound ?? entry.value.raw.startIndex)
-                let known = ExecWords.placeholders.map { "{\($0)}" }.joined(separator: " ")
-                error(entry.value.position(atOffset: offset), "unknown placeholder `{\(name)}`\(NearestWord.suggestion(for: name, among: ExecWords.placeholders).map { "; did you mean `{\($0)}`?" } ?? ""); expected one of \(known)")
-                valid = false
+        let refusals = ExecWords.refusals(of: words)
+        for refusal in refusals {
+            var position = entry.value.position
+            if case .unknownPlaceholder(let name) = refusal, let range = entry.value.raw.range(of: "{" + name + "}") {
+                position = entry.value.position(atOffset: entry.value.raw.distance(from: entry.value.raw.startIndex, to: range.lowerBound))
             }
+            error(position, refusal.message(for: words))
         }
-        if ExecWords.placeholderNames(in: words[0]).count > 0 {
-            error(entry.value.position, "the program of `exec` cannot come from a placeholder: a file name must never choose what runs")
-            valid = false
-        }
-        if let code = ExecWords.codeWordWithPlaceholder(words) {
-            error(entry.value.position, """
-                `\(words[code - 1])` makes `\(words[code])` code for \((words[0] as NSString).lastPathComponent): a placeholder in it would make a \
-                file name code; pass it as an argument instead (exec = sh -c 'echo "$1"' sh {path})
-                """)
-            valid = false
-        }
-        return valid ? .exec(words) : nil
+        return refusals.isEmpty ? .exec(words) : nil
     }
 
     private mutating func readHandler(_ entry: IniEntry, _ section: IniSection) -> ReceiverDeclaration.Action? {

@@ -8,6 +8,41 @@ package enum ExecWords {
     /// The placeholders a word may hold.
     package static var placeholders: [String] { SignalFields.names }
 
+    /// What is wrong with a program and its arguments as an `exec` receiver (or `watch -- PROGRAM ARGS`)
+    /// runs them, each with its message: the rules in one place for the config and the command line.
+    package enum Refusal: Hashable, Sendable {
+        /// `{name}` is no placeholder.
+        case unknownPlaceholder(String)
+        /// The program itself is a placeholder: a file name would choose what runs.
+        case programFromPlaceholder
+        /// The word at `index` is code for a shell or interpreter, and holds a placeholder.
+        case placeholderInCode(index: Int)
+
+        package func message(for words: [String]) -> String {
+            switch self {
+            case .unknownPlaceholder(let name):
+                let known = ExecWords.placeholders.map { "{\($0)}" }.joined(separator: " ")
+                let hint = NearestWord.suggestion(for: name, among: ExecWords.placeholders).map { "; did you mean `{\($0)}`?" } ?? ""
+                return "unknown placeholder `{\(name)}`\(hint); expected one of \(known)"
+            case .programFromPlaceholder:
+                return "the program of `exec` cannot come from a placeholder: a file name must never choose what runs"
+            case .placeholderInCode(let code):
+                return """
+                    `\(words[code - 1])` makes `\(words[code])` code for \((words[0] as NSString).lastPathComponent): a placeholder in it would make a \
+                    file name code; pass it as an argument instead (exec = sh -c 'echo "$1"' sh {path})
+                    """
+            }
+        }
+    }
+
+    /// Everything wrong with `words` (not empty) as a program and its arguments.
+    package static func refusals(of words: [String]) -> [Refusal] {
+        var refusals = words.flatMap { word in placeholderNames(in: word).filter { !placeholders.contains($0) }.map(Refusal.unknownPlaceholder) }
+        if let program = words.first, !placeholderNames(in: program).isEmpty { refusals.append(.programFromPlaceholder) }
+        if let code = codeWordWithPlaceholder(words) { refusals.append(.placeholderInCode(index: code)) }
+        return refusals
+    }
+
     /// The index of a word that a shell or an interpreter in `words` runs as code (the word after `sh -c`,
     /// `bash -ec`, `python3 -c`, `perl -e`, `node -e`...) and that holds a placeholder; nil when there is none.
     /// A file name in such a word would be code, which is what `exec` exists to prevent.

@@ -45,6 +45,15 @@ public struct ReceiverDeclaration: Sendable, Hashable {
     /// Extra environment, in the order written.
     public var environment: [EnvironmentEntry] = []
 
+    /// A receiver with the defaults of every other setting (the command line's `watch -- PROGRAM`).
+    package init(name: String, position: SourcePosition, signals: [String], senders: [String] = [], action: Action) {
+        self.name = name
+        self.position = position
+        self.signals = signals
+        self.senders = senders
+        self.action = action
+    }
+
     /// One `KEY=VALUE` of `env`.
     public struct EnvironmentEntry: Sendable, Hashable {
         public var name: String
