@@ -6,7 +6,7 @@ import Glibc
 
 /// The options that make a model out of folders given on the command line, when there is no config file.
 struct FolderModelOptions: ParsableArguments {
-    @Argument(help: "Folders to watch, each the root its instance names are relative to.")
+    @Argument(help: "Folders to watch (or single files: `watch notes.md` watches that file through its folder). Instance names are relative to the folder, or to the common folder of several.")
     var folders: [String] = []
 
     @Option(name: .customLong("match"), help: ArgumentHelp("Only files matching this glob (repeatable). A pattern without `/` matches the file name at any depth.", valueName: "glob"))
@@ -34,6 +34,16 @@ struct FolderModelOptions: ParsableArguments {
             guard let real = folder.withCString({ realpath($0, nil) }) else { throw .missingFolder(folder) }
             defer { free(real) }
             var info = stat()
+            if stat(real, &info) == 0, info.st_mode & S_IFMT == S_IFREG {
+                // A single file: its folder is watched for it (an editor's rename dance happens there), with
+                // the file's own name as given, even when it is a symbolic link.
+                let slash = folder.bytes.lastIndex(of: UInt8(ascii: "/"))
+                let name = RawPath(bytes: Array(folder.bytes[(slash.map { $0 + 1 } ?? 0)...]))
+                let parent = RawPath(bytes: slash.map { $0 == 0 ? [UInt8(ascii: "/")] : Array(folder.bytes[..<$0]) } ?? Array(".".utf8))
+                guard let realParent = parent.withCString({ realpath($0, nil) }) else { throw .missingFolder(folder) }
+                defer { free(realParent) }
+                return Model.Folder(path: RawPath(cString: realParent), onlyFile: name)
+            }
             if stat(real, &info) == 0, info.st_mode & S_IFMT != S_IFDIR { throw .notAFolder(folder) }
             return Model.Folder(path: RawPath(cString: real))
         }
@@ -43,7 +53,9 @@ struct FolderModelOptions: ParsableArguments {
             // Several folders: each instance is named from their deepest common folder (`watch a b` gives
             // `a/x.md` and `b/x.md`), so that two files never share a name.
             let ancestor = RawPath.commonAncestor(of: resolved.map(\.path))
-            let folders = resolved.count < 2 ? resolved : resolved.map { Model.Folder(path: $0.path, instancePrefix: $0.path.relative(to: ancestor) ?? $0.path) }
+            let folders = resolved.count < 2 ? resolved : resolved.map {
+                Model.Folder(path: $0.path, instancePrefix: $0.path.relative(to: ancestor) ?? $0.path, onlyFile: $0.onlyFile)
+            }
             return Model(name: sender ?? "File", folders: folders, match: match, exclusions: exclusions)
         } catch {
             throw ValidationError(error.description)

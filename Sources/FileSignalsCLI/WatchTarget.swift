@@ -72,6 +72,7 @@ struct WatchTarget {
             identity += "folder=\(folder.path)\n"
             // Instances named from the folders' common folder (several folders) keep a database of their own.
             if !folder.instancePrefix.isEmpty { identity += "prefix=\(folder.instancePrefix)\n" }
+            if let file = folder.onlyFile { identity += "file=\(file)\n" }
         }
         for pattern in model.match { identity += "match=\(pattern.text)\n" }
         for entry in model.exclusions.entries { identity += "exclude=\(entry.text)\n" }

@@ -108,6 +108,21 @@ struct WatchCommandTests {
         #expect(Set(output.signals.filter { $0.signal == "post_save" }.compactMap(\.instance)) == ["a/x.md", "b/c/x.md"])
     }
 
+    @Test("a single file: watched through its folder, so an editor's rename dance is one save; its neighbours are not instances")
+    func singleFile() throws {
+        let folder = try TemporaryFolder()
+        try folder.shell("echo old > notes.md && echo o > other.md && mkdir sub")
+        let command = try RunningCommand(["watch", "notes.md", "--json", "--no-state"], in: folder.url)
+        try #require(command.waitUntilReady(), "\(command.snapshot.stderr)")
+        try folder.shell("echo new > other.md && echo x > sub/notes.md && echo y > notes.md.bak")
+        try folder.shell("python3 -c \"import os; os.rename('notes.md','notes.md~'); open('notes.md','w').write('new'); os.unlink('notes.md~')\"")
+        command.wait { $0.signals.contains { $0.signal == "post_save" } }
+        try folder.shell("rm notes.md")
+        command.wait { $0.signals.contains { $0.signal == "post_delete" } }
+        let output = stop(command)
+        #expect(output.summary == ["pre_save notes.md", "post_save notes.md created:false", "pre_delete notes.md", "post_delete notes.md"])
+    }
+
     @Test("--match keeps other files out, in the top folder and in subfolders")
     func matchFilter() throws {
         let folder = try TemporaryFolder()

@@ -163,7 +163,7 @@ public struct Bridge: Sendable {
         let engine = BridgeEngine(reconciler: reconciler, journal: journal, bridge: self)
         let thread = try WatcherThread.start(folders: folders, includeFolder: { folder in
             models.contains { model in
-                model.folders.contains { folder.relative(to: $0.path).map(model.includesFolder) ?? false }
+                model.folders.contains { watched in folder.relative(to: watched.path).map { model.includesFolder($0, of: watched) } ?? false }
             }
         }, keepsGoingAtWatchLimit: keepsGoingAtWatchLimit, staysOnOneFileSystem: staysOnOneFileSystem, client: engine)
         // Joined before anything else uses the journal or the engine's reconciler again.

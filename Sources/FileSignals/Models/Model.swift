@@ -10,11 +10,20 @@ public struct Model: Sendable, Hashable {
         /// The folder's path relative to the root, prefixed to every instance name in it (empty when the
         /// folder is the root itself, as for `filesignals watch DIR`).
         public let instancePrefix: RawPath
+        /// For a single file watched (`watch notes.md`): its name in ``path``, the folder watched for it, so
+        /// that an editor's rename dance in the folder is still seen. Only that file is an instance, and no
+        /// subfolder is watched. Nil for a whole folder.
+        public let onlyFile: RawPath?
 
-        public init(path: RawPath, instancePrefix: RawPath = RawPath(bytes: [])) {
+        public init(path: RawPath, instancePrefix: RawPath = RawPath(bytes: []), onlyFile: RawPath? = nil) {
             self.path = path
             self.instancePrefix = instancePrefix
+            self.onlyFile = onlyFile
         }
+
+        /// Whether a file at `relativePath` in the folder may be an instance of it (all but one are not, when
+        /// the folder is watched for one file).
+        public func admits(_ relativePath: RawPath) -> Bool { onlyFile.map { $0 == relativePath } ?? true }
 
         /// The folder instance names are relative to: ``path`` without ``instancePrefix`` at its end.
         public var root: RawPath {
@@ -55,7 +64,7 @@ public struct Model: Sendable, Hashable {
     /// The first folder that contains the path wins.
     public func location(of path: RawPath) -> Location? {
         for folder in folders {
-            guard let relative = path.relative(to: folder.path), !relative.isEmpty else { continue }
+            guard let relative = path.relative(to: folder.path), !relative.isEmpty, folder.admits(relative) else { continue }
             return Location(folder: folder, relativePath: relative, instanceName: folder.instancePrefix.appending(relative))
         }
         return nil
@@ -66,6 +75,12 @@ public struct Model: Sendable, Hashable {
     public func includesFile(_ relativePath: RawPath) -> Bool {
         if case .instance = verdict(relative: relativePath, location: nil) { return true }
         return false
+    }
+
+    /// Whether the watcher should watch and scan the subfolder at `relativePath` of `folder`: none below a
+    /// folder watched for one file.
+    public func includesFolder(_ relativePath: RawPath, of folder: Folder) -> Bool {
+        folder.onlyFile == nil ? includesFolder(relativePath) : relativePath.isEmpty
     }
 
     /// Whether the watcher should watch and scan the subfolder at `relativePath`.

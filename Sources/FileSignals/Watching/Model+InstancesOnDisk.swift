@@ -10,7 +10,7 @@ extension Model {
         for folder in folders {
             FolderWalk.walk(
                 from: folder.path, readingStates: false,
-                includeFolder: { path in path.relative(to: folder.path).map(includesFolder) ?? false },
+                includeFolder: { path in path.relative(to: folder.path).map { includesFolder($0, of: folder) } ?? false },
                 enter: { _ in true },
                 file: { path, _ in
                     if let location = instance(at: path), location.folder == folder { found.append(location) }

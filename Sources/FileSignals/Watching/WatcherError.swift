@@ -29,8 +29,7 @@ public enum WatcherError: Error, Sendable, Hashable, CustomStringConvertible {
         case .pseudoFileSystem(let path, let name):
             return "cannot watch \(path): it is on \(name), a pseudo file system whose files the kernel makes up as they are read; inotify reports no change there"
         case .notAFolder(let path):
-            let name = path.bytes.split(separator: UInt8(ascii: "/")).last.map { RawPath(bytes: Array($0)) } ?? path
-            return "cannot watch \(path): it is a file, not a folder; watch the folder it is in with --match \(ShellQuoting.quote(name.description))"
+            return "cannot watch \(path): it is neither a folder nor a regular file (a device, a pipe or a socket)"
         case .watchLimitReached(let limit):
             let current = limit.map { " (now \($0))" } ?? ""
             return "the inotify watch limit was reached\(current); raise it with "
