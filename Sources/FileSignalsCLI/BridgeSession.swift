@@ -39,6 +39,8 @@ enum BridgeSession {
                 Log.info("stopping; running receivers get \(DurationText.format(bridge.shutdownGrace)) to finish (SIGINT again, or SIGQUIT, stops them now)")
             }
         }, onReload: onReload)
+        // After the last signal is recorded, whatever ends the run.
+        defer { bridge.state?.closeCleanly() }
         let watching = Task {
             try await bridge.run { event in
                 switch event {

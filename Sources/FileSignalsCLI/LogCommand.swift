@@ -57,6 +57,7 @@ struct LogCommand: ParsableCommand {
         guard let store = try target.openState(readOnly: true) else {
             throw ValidationError("there is no journal without state (--no-state, or state = none)")
         }
+        defer { store.closeCleanly() }
         let entries: [JournalEntry]
         do {
             entries = try store.journal(after: since, signal: signal, sender: model.sender)

@@ -123,6 +123,24 @@ struct WatchCommandTests {
         #expect(output.summary == ["pre_save notes.md", "post_save notes.md created:false", "pre_delete notes.md", "post_delete notes.md"])
     }
 
+    @Test("a clean exit leaves the state database alone in its folder: no -wal, -shm or lock file; log leaves none either")
+    func cleanExitLeavesNoCompanions() throws {
+        let folder = try TemporaryFolder()
+        let state = try TemporaryFolder()
+        let database = state.path + "/state.db"
+        let command = try RunningCommand.watching(folder, ["--state", database])
+        try folder.shell("echo a > a.md")
+        command.wait { $0.signals.contains { $0.signal == "post_save" } }
+        let companions = { try FileManager.default.contentsOfDirectory(atPath: state.path).sorted() }
+        #expect(try companions().contains("state.db-wal"), "while watching, the log is there")
+        _ = stop(command)
+        #expect(try companions() == ["state.db"])
+        let log = try RunningCommand(["log", folder.path, "--state", database]).waitForExit()
+        #expect(log.exitStatus == 0)
+        #expect(log.stdout.count == 2, "\(log.stdout)")
+        #expect(try companions() == ["state.db"])
+    }
+
     @Test("--match keeps other files out, in the top folder and in subfolders")
     func matchFilter() throws {
         let folder = try TemporaryFolder()

@@ -53,7 +53,8 @@ public final class StateStore: Sendable {
 
     /// Opens (creating when needed) the database at `path` and takes its lock.
     ///
-    /// - Parameter readOnly: open for reading only, without the lock (`filesignals log`).
+    /// - Parameter readOnly: open for reading only, without the lock (`filesignals log`); call
+    ///   ``closeCleanly()`` when done.
     /// - Throws: ``StateError``.
     public init(path: String, readOnly: Bool = false) throws(StateError) {
         self.path = path
@@ -65,7 +66,9 @@ public final class StateStore: Sendable {
         }
         // From here on, a failure lets the lock go.
         var configuration = GRDB.Configuration()
-        configuration.readonly = readOnly
+        // A reader that may write the file opens it for writing all the same (it writes nothing): a read-only
+        // connection can neither remove the log files its open made nor fold them in, and would leave them.
+        configuration.readonly = readOnly && access(path, W_OK) != 0
         configuration.journalMode = readOnly ? .default : .wal
         configuration.busyMode = .timeout(5)
         configuration.label = "filesignals-state"
@@ -89,6 +92,15 @@ public final class StateStore: Sendable {
             if lockDescriptor >= 0 { close(lockDescriptor) }
             throw Self.stateError(error, path: path)
         }
+    }
+
+    /// Closes the database when the bridge stops cleanly: its write-ahead log is folded into it, and SQLite
+    /// removes the log and its shared-memory index as the last connection closes; the lock file goes too. A
+    /// clean exit leaves the database alone in its folder (a crash leaves the log, which the next open uses).
+    public func closeCleanly() {
+        if lockDescriptor >= 0 { try? database.writeWithoutTransaction { db in try db.checkpoint(.truncate) } }
+        try? database.close()
+        if lockDescriptor >= 0 { unlink(path + ".lock") }
     }
 
     deinit {
