@@ -88,6 +88,25 @@ struct ConfigCommandTests {
         #expect(output.stderr == ["filesignals: error: no filesignals.ini in this folder or above it; name one with -c PATH"])
     }
 
+    @Test("init writes a starter config that check accepts and watch runs; it never replaces one")
+    func initStarter() throws {
+        let folder = try TemporaryFolder()
+        let written = try RunningCommand(["init"], in: folder.url).waitForExit()
+        #expect(written.exitStatus == 0)
+        let check = try RunningCommand(["check"], in: folder.url).waitForExit()
+        #expect(check.exitStatus == 0)
+        #expect(check.stdout.first == "filesignals.ini: ok: 1 model, 0 custom signals, 0 receivers", "\(check.stdout)")
+        #expect(check.stdout.contains("model File: 0 instances"), "the config itself is no instance: \(check.stdout)")
+        let again = try RunningCommand(["init"], in: folder.url).waitForExit()
+        #expect(again.exitStatus == 73)
+        #expect(again.stderr == ["filesignals: error: filesignals.ini exists already; it is left as it is"])
+        let command = try RunningCommand(["watch", "--json"], in: folder.url)
+        try #require(command.waitUntilReady(), "\(command.snapshot.stderr)")
+        try folder.shell("echo a > a.md")
+        command.wait { $0.signals.contains { $0.signal == "post_save" } }
+        #expect(command.stopCleanly().summary == ["pre_save a.md", "post_save a.md created:true"])
+    }
+
     @Test("the nearest filesignals.ini above the current folder is found, as git finds .git, and the ready line names it")
     func configFoundAbove() throws {
         let folder = try TemporaryFolder.copy(ofExample: "static-site")
