@@ -64,9 +64,6 @@ struct WatchTarget {
     /// `$XDG_STATE_HOME/filesignals/KEY.db`, one database per set of folders and patterns, so that watching
     /// a folder from the terminal never writes into it.
     static func defaultStatePath(for model: Model) -> String {
-        let environment = ProcessInfo.processInfo.environment
-        let base = environment["XDG_STATE_HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil }
-            ?? (environment["HOME"] ?? NSHomeDirectory()) + "/.local/state"
         var identity = "sender=\(model.name)\n"
         for folder in model.folders {
             identity += "folder=\(folder.path)\n"
@@ -77,7 +74,25 @@ struct WatchTarget {
         for pattern in model.match { identity += "match=\(pattern.text)\n" }
         for entry in model.exclusions.entries { identity += "exclude=\(entry.text)\n" }
         let key = ContentHash.hex(Array(SHA256.hash(data: Array(identity.utf8)))).prefix(16)
-        return base + "/filesignals/\(key).db"
+        return stateFolder + "/\(key).db"
+    }
+
+    /// Where the databases of watches started from the command line live: `$XDG_STATE_HOME/filesignals`.
+    static var stateFolder: String {
+        let environment = ProcessInfo.processInfo.environment
+        let base = environment["XDG_STATE_HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil }
+            ?? (environment["HOME"] ?? NSHomeDirectory()) + "/.local/state"
+        return base + "/filesignals"
+    }
+
+    /// What a command-line watch's database belongs to, for `filesignals state`: `File: /src/a /src/b, match *.md`.
+    static func summary(of model: Model) -> String {
+        let folders = model.folders.map { folder in folder.onlyFile.map { folder.path.appending($0) } ?? folder.path }
+        var text = "\(model.name): " + folders.map(\.description).joined(separator: " ")
+        if !model.match.isEmpty { text += ", match " + model.match.map(\.text).joined(separator: " ") }
+        let own = model.exclusions.entries.filter { entry in !ExclusionList.defaultIgnores.entries.contains(entry) }
+        if !own.isEmpty { text += ", exclude " + own.map(\.text).joined(separator: " ") }
+        return text
     }
 
     /// The bridge must never report its own files: its state database (its writes would be reported, and each
@@ -138,7 +153,9 @@ struct WatchTarget {
     func openState(readOnly: Bool = false) throws -> StateStore? {
         guard let statePath else { return nil }
         do {
-            return try StateStore(path: statePath, readOnly: readOnly)
+            let store = try StateStore(path: statePath, readOnly: readOnly)
+            if config == nil, !readOnly, let model = models.first { try store.describe(as: Self.summary(of: model)) }
+            return store
         } catch {
             Log.error(error.description)
             throw ExitCodes.status(for: error)

@@ -159,8 +159,34 @@ public final class StateStore: Sendable {
                 ALTER TABLE journal ADD COLUMN stdout INTEGER NOT NULL DEFAULT 0;
                 """)
         }
+        migrator.registerMigration("v4: about") { db in
+            // What the database belongs to, for `filesignals state`: the folders and patterns of a watch started
+            // from the command line, whose database lives under a name made of their digest.
+            try db.execute(sql: "CREATE TABLE about (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL)")
+        }
         return migrator
     }()
+
+    /// Records what the database belongs to (the folders and patterns watched), for `filesignals state`.
+    public func describe(as text: String) throws(StateError) {
+        do {
+            try database.write { db in try db.execute(sql: "INSERT OR REPLACE INTO about VALUES ('watches', ?)", arguments: [text]) }
+        } catch {
+            throw Self.stateError(error, path: path)
+        }
+    }
+
+    /// What ``describe(as:)`` recorded, or nil.
+    public func description() throws(StateError) -> String? {
+        do {
+            return try database.read { db in
+                guard try db.tableExists("about") else { return nil }
+                return try String.fetchOne(db, sql: "SELECT value FROM about WHERE key = 'watches'")
+            }
+        } catch {
+            throw Self.stateError(error, path: path)
+        }
+    }
 
     /// Reads the instance table, the next `seq` and the unfinished signals.
     public func load() throws(StateError) -> Contents {
