@@ -417,17 +417,21 @@ def bench_dispatch(binary, signals=600):
           ["jobs", "runs", "runs per second"], rows)
 
 
+def release_binary(given):
+    """The binary to measure: `given`, or the release build, built now."""
+    if given is None:
+        subprocess.run(["swift", "build", "-c", "release", "--product", "filesignals"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        given = os.path.join(ROOT, ".build", "release", "filesignals")
+    return os.path.abspath(given)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", default="latency,deletes,burst,startup,dispatch")
     parser.add_argument("--binary")
     parser.add_argument("--compare", help="another filesignals binary (a build of an earlier commit, say) for a row of the latency table")
     args = parser.parse_args()
-    binary = args.binary
-    if binary is None:
-        subprocess.run(["swift", "build", "-c", "release", "--product", "filesignals"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-        binary = os.path.join(ROOT, ".build", "release", "filesignals")
-    binary = os.path.abspath(binary)
+    binary = release_binary(args.binary)
     if shutil.which("inotifywait") is None:
         sys.exit("inotifywait is missing: sudo apt-get install inotify-tools")
     print(f"filesignals: {binary}; inotifywait: {subprocess.run(['inotifywait', '--help'], capture_output=True, text=True).stdout.splitlines()[0]}")

@@ -28,7 +28,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench import ROOT, Watcher, table  # noqa: E402
+from bench import ROOT, Watcher, release_binary, table  # noqa: E402
 
 STYLES = os.path.join(ROOT, "Tests", "FileSignalsCLITests", "SaveStyles", "save-styles.json")
 DEFAULT_STRESS = "--cpu 0 --hdd 1 --hdd-bytes 256M --io 1"
@@ -189,11 +189,7 @@ def main():
     parser.add_argument("--stress", default=DEFAULT_STRESS)
     parser.add_argument("extra", nargs="*", help="options added to `filesignals watch`")
     args = parser.parse_args()
-    binary = args.binary
-    if binary is None:
-        subprocess.run(["swift", "build", "-c", "release", "--product", "filesignals"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-        binary = os.path.join(ROOT, ".build", "release", "filesignals")
-    binary = os.path.abspath(binary)
+    binary = release_binary(args.binary)
     print(f"filesignals: {binary} {' '.join(args.extra) or '(default configuration: state on, default windows)'}")
     print(f"machine: {os.cpu_count()} cores; pressure now: {pressure()}")
     for condition in args.only.split(","):
