@@ -37,9 +37,7 @@ struct FolderModelOptions: ParsableArguments {
             if stat(real, &info) == 0, info.st_mode & S_IFMT == S_IFREG {
                 // A single file: its folder is watched for it (an editor's rename dance happens there), with
                 // the file's own name as given, even when it is a symbolic link.
-                let slash = folder.bytes.lastIndex(of: UInt8(ascii: "/"))
-                let name = RawPath(bytes: Array(folder.bytes[(slash.map { $0 + 1 } ?? 0)...]))
-                let parent = RawPath(bytes: slash.map { $0 == 0 ? [UInt8(ascii: "/")] : Array(folder.bytes[..<$0]) } ?? Array(".".utf8))
+                let (parent, name) = folder.folderAndName
                 guard let realParent = parent.withCString({ realpath($0, nil) }) else { throw .missingFolder(folder) }
                 defer { free(realParent) }
                 return Model.Folder(path: RawPath(cString: realParent), onlyFile: name)

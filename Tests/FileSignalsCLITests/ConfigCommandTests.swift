@@ -88,6 +88,19 @@ struct ConfigCommandTests {
         #expect(output.stderr == ["filesignals: error: no filesignals.ini in this folder or above it; name one with -c PATH"])
     }
 
+    @Test("a path naming a single file: that file alone, watched through its folder, named from the root")
+    func pathNamingAFile() throws {
+        let folder = try TemporaryFolder()
+        try folder.shell("mkdir docs && echo t > docs/todo.md && echo o > docs/other.md && printf '[model Todo]\\npath = docs/todo.md\\n' > filesignals.ini")
+        let ls = try RunningCommand(["ls", "Todo"], in: folder.url).waitForExit()
+        #expect(ls.stdout == ["docs/todo.md"], "\(ls.stdout) \(ls.stderr)")
+        let command = try RunningCommand(["watch", "--json"], in: folder.url)
+        try #require(command.waitUntilReady(), "\(command.snapshot.stderr)")
+        try folder.shell("echo x >> docs/other.md && python3 -c \"import os; os.rename('docs/todo.md','docs/todo.md~'); open('docs/todo.md','w').write('new'); os.unlink('docs/todo.md~')\"")
+        command.wait { $0.signals.contains { $0.signal == "post_save" } }
+        #expect(command.stopCleanly().summary == ["pre_save docs/todo.md", "post_save docs/todo.md created:false"])
+    }
+
     @Test("init writes a starter config that check accepts and watch runs; it never replaces one")
     func initStarter() throws {
         let folder = try TemporaryFolder()

@@ -53,6 +53,15 @@ extension ConfigLoader {
                 write: they would choose what is watched; name the folder it leads to, or make \(untrusted.folder) yours alone
                 """)
         }
+        var info = stat()
+        if stat(joined, &info) == 0, info.st_mode & S_IFMT == S_IFREG {
+            // A single file: its folder is watched for it, so that an editor's rename dance is still one save;
+            // the file keeps the name written, even when it is a symbolic link.
+            let (folder, name) = RawPath(Self.normalized(joined)).folderAndName
+            let resolvedFolder = Self.resolved(folder.description)
+            let prefix = resolvedFolder.relative(to: root) ?? RawPath(Self.normalized(written)).folderAndName.folder
+            return ModelDeclaration.Folder(written: written, path: resolvedFolder, instancePrefix: prefix, position: item.position, onlyFile: name)
+        }
         let absolute = Self.resolved(joined)
         let prefix = absolute.relative(to: root) ?? RawPath(Self.normalized(written))
         return ModelDeclaration.Folder(written: written, path: absolute, instancePrefix: prefix, position: item.position)

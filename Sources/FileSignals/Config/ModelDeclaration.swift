@@ -12,6 +12,8 @@ package struct ModelDeclaration: Sendable, Hashable {
         /// when it lies outside the root.
         package var instancePrefix: RawPath
         package var position: SourcePosition
+        /// For a `path` naming a single file: its name, `path` being its folder (``Model/Folder/onlyFile``).
+        package var onlyFile: RawPath?
     }
 
     package var name: String
@@ -29,7 +31,7 @@ package struct ModelDeclaration: Sendable, Hashable {
         let excludes = (try? ExclusionList(patterns: exclude)) ?? ExclusionList()
         return Model(
             name: name,
-            folders: folders.map { Model.Folder(path: $0.path, instancePrefix: $0.instancePrefix) },
+            folders: folders.map { Model.Folder(path: $0.path, instancePrefix: $0.instancePrefix, onlyFile: $0.onlyFile) },
             match: match, exclusions: ignores.adding(excludes), recursive: recursive)
     }
 }

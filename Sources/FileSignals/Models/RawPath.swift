@@ -63,6 +63,14 @@ public struct RawPath: Hashable, Sendable, Comparable, CustomStringConvertible {
 
     /// The path relative to `ancestor`, or nil when `ancestor` is not this path or one of its parents.
     /// The path equal to `ancestor` is relative to it as the empty path.
+    /// The path split before its last component: `/a/b.md` is `/a` and `b.md`, `b.md` is `.` and `b.md`,
+    /// `/b.md` is `/` and `b.md`.
+    public var folderAndName: (folder: RawPath, name: RawPath) {
+        guard let slash = bytes.lastIndex(of: UInt8(ascii: "/")) else { return (RawPath("."), self) }
+        let name = RawPath(bytes: Array(bytes[(slash + 1)...]))
+        return (slash == 0 ? RawPath("/") : RawPath(bytes: Array(bytes[..<slash])), name)
+    }
+
     /// The deepest folder that holds every one of `paths` (absolute, without a trailing `/`), or `/`.
     public static func commonAncestor(of paths: [RawPath]) -> RawPath {
         guard var common = paths.first?.bytes.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true) else { return RawPath("/") }
