@@ -125,13 +125,15 @@ extension Reconciler {
 
     /// Pairs a delete and a create of one file that inotify did not pair by cookie: a rename seen only by a
     /// scan (catch-up, after an overflow), or one whose `MOVED_TO` came before its folder was watched (a folder
-    /// made a moment before). The delete is in this batch, or is an instance found gone earlier and still
-    /// waiting for its delete window. The same file: the same inode and size, and for a change seen live (where
-    /// a new file may get a deleted one's inode at once) the same mtime, which a rename keeps.
+    /// made a moment before), or one renamed on before the first rename was decided (`mv a b; mv b c`). The
+    /// delete is in this batch, or is an instance found gone earlier and still waiting for its delete window.
+    /// The same file: ``isSameFile(_:_:seenLive:)``.
     mutating func pairRenamesByInode(_ decisions: inout [(path: RawPath, change: PendingChange, decision: Decision)]) {
         var deletedByInode: [UInt64: Int] = [:]
         for (index, item) in decisions.enumerated() {
-            if case .deleted(let record) = item.decision, item.change.movedTo == nil {
+            // A rename's old path whose new path no longer holds the file (renamed on at once: `mv a b; mv b c`,
+            // the second rename's MOVED_FROM being of no known instance) is open to pairing too.
+            if case .deleted(let record) = item.decision, !isRename(item.change, of: record) {
                 deletedByInode[record.state.inode] = index
             }
         }
@@ -155,8 +157,14 @@ extension Reconciler {
         }
     }
 
+    /// Whether `new` is the file `old` was: the same size, for a change seen live the same mtime (a new file may
+    /// get a deleted one's inode at once; a rename keeps the mtime), and the same content when both digests are
+    /// known (an mtime can be set by hand).
     static func isSameFile(_ old: InstanceRecord, _ new: InstanceRecord, seenLive: Bool) -> Bool {
-        old.state.size == new.state.size && (!seenLive || old.state.mtimeNanoseconds == new.state.mtimeNanoseconds)
+        guard old.state.size == new.state.size else { return false }
+        if seenLive && old.state.mtimeNanoseconds != new.state.mtimeNanoseconds { return false }
+        if let before = old.sha256, let after = new.sha256, before != after { return false }
+        return true
     }
 
     mutating func emit(_ decision: Decision, path: RawPath, change: PendingChange, into signals: inout [SignalPayload]) {

@@ -7,8 +7,13 @@ extension Reconciler {
             folderChanged(path, mask: mask, cookie: cookie, now: now)
             return []
         }
-        if mask.contains(.movedFrom), table.contains(path) {
-            moveSources[cookie] = MoveSource(path: path, isFolder: false)
+        if mask.contains(.movedFrom) {
+            if table.contains(path) {
+                moveSources[cookie] = MoveSource(path: path, isFolder: false)
+            } else if let origin = pending[path]?.movedFrom?.path {
+                // Renamed on before its first rename was decided (`mv a b; mv b c`): the rename is from `a`.
+                moveSources[cookie] = MoveSource(path: origin, isFolder: false)
+            }
         }
         // A path already pending keeps its owner: the patterns are matched once per change, not per event.
         if !restartSettling(path, now: now) {
@@ -46,8 +51,10 @@ extension Reconciler {
         if mask.contains(.closeWrite) || mask.contains(.delete) || mask.contains(.movedFrom) || mask.contains(.movedTo) {
             change.isBeingWritten = false
         }
-        // A write closed, or a whole file renamed onto the path: what a save ends with.
-        change.endedCleanly = !change.isBeingWritten && (mask.contains(.closeWrite) || mask.contains(.movedTo))
+        // A write closed: what a save ends with. Not a file renamed onto the path: a rename whose two halves
+        // inotify reported apart (`mv a b; mv b c`, a pass through an ignored name) is paired by inode only when
+        // both are decided in one window.
+        change.endedCleanly = !change.isBeingWritten && mask.contains(.closeWrite)
         return (wasBeingWritten && !change.isBeingWritten || change.endedCleanly ? change : nil, change.preSaveSent)
     }
 

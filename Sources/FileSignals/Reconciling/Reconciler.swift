@@ -30,7 +30,7 @@ public struct Reconciler: Sendable {
         public static let defaultDeleteSettle = Duration.seconds(1)
 
         /// How long a path must stay quiet before its save is decided. A save that ended cleanly (its last
-        /// event closed a write, or renamed a whole file onto it) waits half as long.
+        /// event closed a write) waits half as long.
         public var settle: Duration
         /// How long an instance must stay gone before it is reported deleted: much longer than ``settle``,
         /// because a save by unlink and create, or by renaming the old file aside, leaves it missing for as
@@ -66,7 +66,7 @@ public struct Reconciler: Sendable {
         var lastEvent: Instant
         /// Created or written, and not yet closed.
         var isBeingWritten = false
-        /// Its last event closed a write or renamed a whole file onto it: the save is likely over, and is
+        /// Its last event closed a write: the save is likely over, and is
         /// decided after half the settle window.
         var endedCleanly = false
         /// `pre_save` already sent for this change (at the first write to an existing instance).

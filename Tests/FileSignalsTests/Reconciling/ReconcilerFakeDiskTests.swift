@@ -163,6 +163,37 @@ struct ReconcilerFakeDiskTests {
         #expect(run.take() == ["pre_delete d/x.md", "post_delete d/x.md moved_to:sub/d2/x.md", "pre_save sub/d2/x.md", "post_save sub/d2/x.md created:true moved_from:d/x.md"])
     }
 
+    @Test("renamed on before the first rename was decided (mv a b; mv b c, or through an ignored name): one rename, a to c, within the save window",
+          arguments: ["b.md", "a.md~"])
+    func renameChain(through middle: String) {
+        disk.write(path("a.md"), "a")
+        var run = started()
+        run.apply(disk.rename(path("a.md"), to: path(middle)) + disk.rename(path(middle), to: path("c.md")))
+        run.now += .milliseconds(25)
+        run.signals += run.reconciler.flushDue(now: run.now)
+        run.now += .milliseconds(25)
+        run.signals += run.reconciler.flushDue(now: run.now)
+        #expect(run.take() == ["pre_delete a.md", "post_delete a.md moved_to:c.md", "pre_save c.md", "post_save c.md created:true moved_from:a.md"])
+    }
+
+    @Test("a file is taken for a renamed one only with its size, its mtime when seen live, and its content when both digests are known")
+    func sameFile() {
+        let state = InstanceState(inode: 7, size: 3, mode: 0o100644, owner: 0, mtimeNanoseconds: 100)
+        let old = InstanceRecord(sender: "Note", instance: RawPath("a.md"), state: state, sha256: [1])
+        var new = old
+        #expect(Reconciler.isSameFile(old, new, seenLive: true))
+        new.sha256 = [2]
+        #expect(!Reconciler.isSameFile(old, new, seenLive: true), "an mtime set by hand on other content")
+        #expect(!Reconciler.isSameFile(old, new, seenLive: false), "an inode reused while nobody watched")
+        new.sha256 = nil
+        #expect(Reconciler.isSameFile(old, new, seenLive: false))
+        new.state.mtimeNanoseconds = 101
+        #expect(!Reconciler.isSameFile(old, new, seenLive: true))
+        #expect(Reconciler.isSameFile(old, new, seenLive: false), "catch-up pairs by inode and size")
+        new.state.size = 4
+        #expect(!Reconciler.isSameFile(old, new, seenLive: false))
+    }
+
     @Test("a rename within the models is reported after the save window, not the delete window")
     func renameIsNotADisappearance() {
         disk.write(path("a.md"), "a")
