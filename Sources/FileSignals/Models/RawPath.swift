@@ -61,8 +61,6 @@ public struct RawPath: Hashable, Sendable, Comparable, CustomStringConvertible {
         return RawPath(bytes: Array(bytes[(slash + 1)...]))
     }
 
-    /// The path relative to `ancestor`, or nil when `ancestor` is not this path or one of its parents.
-    /// The path equal to `ancestor` is relative to it as the empty path.
     /// The path split before its last component: `/a/b.md` is `/a` and `b.md`, `b.md` is `.` and `b.md`,
     /// `/b.md` is `/` and `b.md`.
     public var folderAndName: (folder: RawPath, name: RawPath) {
@@ -84,6 +82,8 @@ public struct RawPath: Hashable, Sendable, Comparable, CustomStringConvertible {
 
     private var nonEmptyOrRoot: RawPath { bytes.isEmpty ? RawPath("/") : self }
 
+    /// The path relative to `ancestor`, or nil when `ancestor` is not this path or one of its parents.
+    /// The path equal to `ancestor` is relative to it as the empty path.
     public func relative(to ancestor: RawPath) -> RawPath? {
         let base = ancestor.bytes.last == UInt8(ascii: "/") ? Array(ancestor.bytes.dropLast()) : ancestor.bytes
         guard bytes.count >= base.count, bytes.starts(with: base) else { return nil }
