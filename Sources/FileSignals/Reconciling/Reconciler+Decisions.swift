@@ -63,7 +63,8 @@ extension Reconciler {
         }
         pairRenamesByInode(&decisions)
         decisions.removeAll { path, change, decision in
-            guard case .deleted(let record) = decision, !isRename(change, of: record) else { return false }
+            // From here on a delete's `movedTo` is set exactly when it is a rename (``pairRenamesByInode(_:)``).
+            guard case .deleted(let record) = decision, change.movedTo == nil else { return false }
             let deadline = deletionDeadline(of: change)
             guard (deletionsAsOf ?? now) < deadline else { return false }
             // Gone, but not for long enough to be sure: a save may be between its unlink and its create.
@@ -128,12 +129,16 @@ extension Reconciler {
     /// made a moment before), or one renamed on before the first rename was decided (`mv a b; mv b c`). The
     /// delete is in this batch, or is an instance found gone earlier and still waiting for its delete window.
     /// The same file: ``isSameFile(_:_:seenLive:)``.
+    ///
+    /// Afterwards a delete's `movedTo` is set exactly when it is a rename: each is verified once, here.
     mutating func pairRenamesByInode(_ decisions: inout [(path: RawPath, change: PendingChange, decision: Decision)]) {
         var deletedByInode: [UInt64: Int] = [:]
-        for (index, item) in decisions.enumerated() {
+        for index in decisions.indices {
+            guard case .deleted(let record) = decisions[index].decision else { continue }
             // A rename's old path whose new path no longer holds the file (renamed on at once: `mv a b; mv b c`,
-            // the second rename's MOVED_FROM being of no known instance) is open to pairing too.
-            if case .deleted(let record) = item.decision, !isRename(item.change, of: record) {
+            // the second rename's MOVED_FROM being of no known instance) is no rename, and open to pairing.
+            if !isRename(decisions[index].change, of: record) {
+                decisions[index].change.movedTo = nil
                 deletedByInode[record.state.inode] = index
             }
         }
@@ -200,7 +205,7 @@ extension Reconciler {
             signals.append(save)
             setRecord(after, at: path)
         case .deleted(let record):
-            let movedTo = isRename(change, of: record) ? change.movedTo.flatMap { owner(of: $0)?.1.instanceName } : nil
+            let movedTo = change.movedTo.flatMap { owner(of: $0)?.1.instanceName }
             var change = change
             change.sender = record.sender
             change.instance = record.instance
