@@ -29,8 +29,6 @@ struct BusyMachine: Sendable {
         var factor: Double = 1
         var extra: Duration = .zero
 
-        static let none = Stretch()
-
         func apply(to window: Duration) -> Duration { window.scaled(by: factor) + extra }
     }
 
@@ -50,10 +48,13 @@ struct BusyMachine: Sendable {
     private var lateness: (at: Instant, by: Duration)?
     /// The share of time something waited, as of the last reading.
     private(set) var pressure = 0.0
-    /// The stretch of the save window and of the delete window as of the last ``refresh(now:)``.
-    private(set) var saveStretch = Stretch.none, deleteStretch = Stretch.none
+    /// What late wake-ups add to every window, as of the last ``refresh(now:)`` or late wake-up.
+    private var extra = Duration.zero
 
-    func stretch(_ window: Window) -> Stretch { window == .save ? saveStretch : deleteStretch }
+    /// What `window` is multiplied by and lengthened by now.
+    func stretch(_ window: Window) -> Stretch {
+        Stretch(factor: 1 + Self.pressureWeight(window) * pressure, extra: extra)
+    }
 
     init(source: (any PressureSource)?) {
         self.source = source
@@ -64,10 +65,10 @@ struct BusyMachine: Sendable {
         guard late > .zero else { return }
         if let lateness, now - lateness.at < Self.latenessMemory, lateness.by >= late { return }
         lateness = (now, late)
-        updateStretch(now: now)
+        updateExtra(now: now)
     }
 
-    /// Reads the pressure again if the last reading is old enough, and works out ``stretch``.
+    /// Reads the pressure again if the last reading is old enough, and forgets late wake-ups that are old.
     mutating func refresh(now: Instant) {
         if let source, previous.map({ now - $0.at >= Self.readingInterval }) ?? true {
             if let reading = source.read() {
@@ -85,13 +86,10 @@ struct BusyMachine: Sendable {
                 self.source = nil
             }
         }
-        updateStretch(now: now)
+        updateExtra(now: now)
     }
 
-    private mutating func updateStretch(now: Instant) {
-        var extra = Duration.zero
-        if let lateness, now - lateness.at < Self.latenessMemory { extra = lateness.by * Self.latenessWeight }
-        saveStretch = Stretch(factor: 1 + Self.pressureWeight(.save) * pressure, extra: extra)
-        deleteStretch = Stretch(factor: 1 + Self.pressureWeight(.delete) * pressure, extra: extra)
+    private mutating func updateExtra(now: Instant) {
+        extra = lateness.map { now - $0.at < Self.latenessMemory ? $0.by * Self.latenessWeight : .zero } ?? .zero
     }
 }
