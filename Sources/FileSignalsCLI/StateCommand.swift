@@ -43,7 +43,7 @@ struct StateCommand: ParsableCommand {
         if let prune {
             let cutoff = Date().addingTimeInterval(-Double(prune.components.seconds))
             for entry in entries where !entry.inUse && entry.lastUse < cutoff {
-                for suffix in ["", "-wal", "-shm", "-journal", ".lock"] { unlink(entry.path + suffix) }
+                for file in StateStore.files(of: entry.path) { unlink(file) }
                 Log.info("removed \(entry.path) (\(entry.watches ?? "unknown folders"), last used \(Self.format(entry.lastUse)))")
             }
             entries.removeAll { !$0.inUse && $0.lastUse < cutoff }
@@ -64,13 +64,7 @@ struct StateCommand: ParsableCommand {
             bytes += Int64(info.st_size)
             lastUse = max(lastUse, Date(timeIntervalSince1970: Double(info.st_mtim.tv_sec)))
         }
-        // A watch holds an exclusive lock on the database file while it runs.
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-        var inUse = false
-        if descriptor >= 0 {
-            inUse = flock(descriptor, LOCK_SH | LOCK_NB) != 0
-            close(descriptor)
-        }
+        let inUse = StateStore.isHeld(path)
         var watches: String?
         if let store = try? StateStore(path: path, readOnly: true) {
             watches = try? store.description()

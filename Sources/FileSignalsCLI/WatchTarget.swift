@@ -102,8 +102,7 @@ struct WatchTarget {
     private mutating func keepOwnFilesOutOfModels() {
         var own: [RawPath] = []
         if let statePath {
-            let database = Self.absolute(statePath)
-            own += ["", "-wal", "-shm", "-journal", ".lock"].map { RawPath(database + $0) }
+            own += StateStore.files(of: Self.absolute(statePath)).map(RawPath.init)
         }
         own += [STDOUT_FILENO, STDERR_FILENO].compactMap(Self.regularFile(behind:))
         models = models.map { model in

@@ -64,6 +64,26 @@ extension StateStore {
         return descriptor
     }
 
+    /// What SQLite keeps beside a database at `PATH`: its write-ahead log, shared-memory index and rollback
+    /// journal.
+    package static let companionSuffixes = ["-wal", "-shm", "-journal"]
+
+    /// The file beside the database at `path` that names the process holding it.
+    static func lockFile(of path: String) -> String { path + ".lock" }
+
+    /// Every file of the database at `path`: itself, its companions and its lock file.
+    package static func files(of path: String) -> [String] {
+        [path] + companionSuffixes.map { path + $0 } + [lockFile(of: path)]
+    }
+
+    /// Whether a bridge holds the database at `path` (its exclusive lock on the database file, ``lock(_:)``).
+    package static func isHeld(_ path: String) -> Bool {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        return flock(descriptor, LOCK_SH | LOCK_NB) != 0
+    }
+
     /// Takes the exclusive lock of the database file, writing our pid into `PATH.lock` for the message a
     /// second watcher gets.
     /// - Returns: the database file's descriptor, which holds the lock while it is open.
@@ -71,11 +91,11 @@ extension StateStore {
         let database = try openStateFile(path, database: path)
         let pidFile: Int32
         do {
-            pidFile = try openStateFile(path + ".lock", database: path)
+            pidFile = try openStateFile(lockFile(of: path), database: path)
             // SQLite makes these beside the database: made here first, they cannot be links or files planted in
             // advance. A rollback journal is even played back into the database at open; an empty one is taken
             // for none.
-            for companion in ["-wal", "-shm", "-journal"] { close(try openStateFile(path + companion, database: path)) }
+            for companion in companionSuffixes { close(try openStateFile(path + companion, database: path)) }
         } catch {
             close(database)
             throw error

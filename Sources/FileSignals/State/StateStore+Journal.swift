@@ -56,8 +56,13 @@ extension StateStore {
         }
     }
 
-    /// Whether the journal row `?1` has no delivery pending: its `done`, as SQL.
-    private static let isFinished = "(stdout != 1 AND NOT EXISTS (SELECT 1 FROM delivery WHERE seq = ?1 AND state = 'pending'))"
+    /// Whether the signal `seq` (an SQL expression) has no receiver's delivery pending.
+    private static func noDeliveryPending(_ seq: String) -> String {
+        "NOT EXISTS (SELECT 1 FROM delivery WHERE delivery.seq = \(seq) AND state = 'pending')"
+    }
+
+    /// Whether the journal row `?1` has no delivery pending, its printed line's included: its `done`, as SQL.
+    private static let isFinished = "(stdout != 1 AND \(noDeliveryPending("?1")))"
 
     /// Marks each delivery in its state, and its signal done once none of its deliveries is pending. Lines
     /// printed (the commonest mark, one per signal, in `seq` order) are marked a run of consecutive `seq`s at a
@@ -65,8 +70,7 @@ extension StateStore {
     static func markDone(_ deliveries: [Delivery], _ db: Database) throws {
         let mark = try db.cachedStatement(sql: "UPDATE delivery SET state = ? WHERE seq = ? AND receiver = ?")
         let printed = try db.cachedStatement(sql: """
-            UPDATE journal SET stdout = 2,
-                done = NOT EXISTS (SELECT 1 FROM delivery WHERE delivery.seq = journal.seq AND state = 'pending')
+            UPDATE journal SET stdout = 2, done = \(noDeliveryPending("journal.seq"))
             WHERE seq BETWEEN ?1 AND ?2 AND stdout = 1
             """)
         let finish = try db.cachedStatement(sql: "UPDATE journal SET done = \(isFinished) WHERE seq = ?1")

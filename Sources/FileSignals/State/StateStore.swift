@@ -100,7 +100,7 @@ public final class StateStore: Sendable {
     public func closeCleanly() {
         if lockDescriptor >= 0 { try? database.writeWithoutTransaction { db in try db.checkpoint(.truncate) } }
         try? database.close()
-        if lockDescriptor >= 0 { unlink(path + ".lock") }
+        if lockDescriptor >= 0 { unlink(Self.lockFile(of: path)) }
     }
 
     deinit {
