@@ -60,7 +60,7 @@ enum BridgeSession {
                     }
                 case .ready(let folders, let files):
                     var counts = "\(folders) folder\(folders == 1 ? "" : "s"), \(files) file\(files == 1 ? "" : "s")"
-                    if let config { counts += " of \(WatchTarget.absolute(config))" }
+                    if let config { counts += " of \(absolutePath(config))" }
                     if bridge.stopsWhenCaughtUp {
                         Log.info("scanned \(counts)")
                     } else {

@@ -36,8 +36,8 @@ struct CommandLineReceiver: ParsableArguments {
             let refusals = ExecWords.refusals(of: program)
             if !refusals.isEmpty { throw ValidationError(refusals.map { $0.message(for: program) }.joined(separator: "; ")) }
         }
-        for signal in chosenSignals where !ModelSignal.allCases.map(\.rawValue).contains(signal) {
-            let known = ModelSignal.allCases.map(\.rawValue)
+        let known = ModelSignal.allCases.map(\.rawValue)
+        for signal in chosenSignals where !known.contains(signal) {
             throw ValidationError("--on: unknown signal `\(signal)`\(NearestWord.hint(for: signal, among: known)); expected some of \(known.joined(separator: ", "))")
         }
     }

@@ -29,7 +29,7 @@ struct FolderModelOptions: ParsableArguments {
         let resolved = try folderPaths.map { argument throws(WatcherError) -> Model.Folder in
             // The name's exact bytes: a folder whose name is not UTF-8 is still found.
             let folder = RawPath(bytes: RawArguments.bytes(of: argument))
-            let absolute = folder.bytes.first == UInt8(ascii: "/") ? folder.description : FileManager.default.currentDirectoryPath + "/" + folder.description
+            let absolute = absolutePath(folder.description)
             if let untrusted = FolderLinks.untrustedLink(on: absolute) { throw .untrustedLink(folder, untrusted) }
             guard let real = folder.withCString({ realpath($0, nil) }) else { throw .missingFolder(folder) }
             defer { free(real) }

@@ -102,7 +102,7 @@ struct WatchTarget {
     private mutating func keepOwnFilesOutOfModels() {
         var own: [RawPath] = []
         if let statePath {
-            own += StateStore.files(of: Self.absolute(statePath)).map(RawPath.init)
+            own += StateStore.files(of: absolutePath(statePath)).map(RawPath.init)
         }
         own += [STDOUT_FILENO, STDERR_FILENO].compactMap(Self.regularFile(behind:))
         models = models.map { model in
@@ -131,11 +131,6 @@ struct WatchTarget {
         var named = stat()
         guard path.withCString({ stat($0, &named) }) == 0, named.st_dev == info.st_dev, named.st_ino == info.st_ino else { return nil }
         return path
-    }
-
-    /// `path` from the current folder when it is relative.
-    static func absolute(_ path: String) -> String {
-        path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
     }
 
     private static func escapedForGlob(_ text: String) -> String {

@@ -16,7 +16,7 @@ enum LeftoverRuns {
     /// `path` made absolute against the current folder, so that the same relative path used elsewhere never
     /// names this database.
     private static func absolute(_ path: String) -> [UInt8] {
-        let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        let absolute = absolutePath(path)
         return Array((absolute as NSString).standardizingPath.utf8)
     }
 

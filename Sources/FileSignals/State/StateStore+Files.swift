@@ -24,7 +24,7 @@ extension StateStore {
         }
         // The folders above it too: whoever may rename one of them could swap the state folder for another
         // between these checks and SQLite's own opens by path.
-        let absolute = folder.hasPrefix("/") ? folder : FileManager.default.currentDirectoryPath + "/" + folder
+        let absolute = absolutePath(folder)
         if let untrusted = FolderLinks.untrustedLink(on: absolute) {
             throw .unsafe(path: path, reason: "the way to it goes through \(untrusted.link), a symbolic link in \(untrusted.folder), which others can write")
         }
