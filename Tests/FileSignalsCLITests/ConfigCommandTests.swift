@@ -94,8 +94,7 @@ struct ConfigCommandTests {
         try folder.shell("mkdir docs && echo t > docs/todo.md && echo o > docs/other.md && printf '[model Todo]\\npath = docs/todo.md\\n' > filesignals.ini")
         let ls = try RunningCommand(["ls", "Todo"], in: folder.url).waitForExit()
         #expect(ls.stdout == ["docs/todo.md"], "\(ls.stdout) \(ls.stderr)")
-        let command = try RunningCommand(["watch", "--json"], in: folder.url)
-        try #require(command.waitUntilReady(), "\(command.snapshot.stderr)")
+        let command = try RunningCommand.watchingConfig(from: folder.url)
         try folder.shell("echo x >> docs/other.md && python3 -c \"import os; os.rename('docs/todo.md','docs/todo.md~'); open('docs/todo.md','w').write('new'); os.unlink('docs/todo.md~')\"")
         command.wait { $0.signals.contains { $0.signal == "post_save" } }
         #expect(command.stopCleanly().summary == ["pre_save docs/todo.md", "post_save docs/todo.md created:false"])
@@ -113,8 +112,7 @@ struct ConfigCommandTests {
         let again = try RunningCommand(["init"], in: folder.url).waitForExit()
         #expect(again.exitStatus == 73)
         #expect(again.stderr == ["filesignals: error: filesignals.ini exists already; it is left as it is"])
-        let command = try RunningCommand(["watch", "--json"], in: folder.url)
-        try #require(command.waitUntilReady(), "\(command.snapshot.stderr)")
+        let command = try RunningCommand.watchingConfig(from: folder.url)
         try folder.shell("echo a > a.md")
         command.wait { $0.signals.contains { $0.signal == "post_save" } }
         #expect(command.stopCleanly().summary == ["pre_save a.md", "post_save a.md created:true"])
@@ -123,8 +121,7 @@ struct ConfigCommandTests {
     @Test("the nearest filesignals.ini above the current folder is found, as git finds .git, and the ready line names it")
     func configFoundAbove() throws {
         let folder = try TemporaryFolder.copy(ofExample: "static-site")
-        let command = try RunningCommand(["watch", "--json"], in: folder.url.appendingPathComponent("content/articles"))
-        try #require(command.waitUntilReady(), "\(command.snapshot.stderr)")
+        let command = try RunningCommand.watchingConfig(from: folder.url.appendingPathComponent("content/articles"))
         #expect(command.snapshot.stderr.contains { $0.hasSuffix("of \(folder.path)/filesignals.ini; ready") }, "\(command.snapshot.stderr)")
         try folder.shell("echo y > content/pages/new.md")
         command.wait { $0.signals.contains { $0.signal == "post_save" } }
@@ -168,8 +165,7 @@ struct ConfigCommandTests {
     @Test("watch reads the config: every model is watched, signals name their model as sender")
     func watchWithConfig() throws {
         let folder = try TemporaryFolder.copy(ofExample: "static-site")
-        let command = try RunningCommand(["watch", "--json"], in: folder.url)
-        try #require(command.waitUntilReady(), "\(command.snapshot.stderr)")
+        let command = try RunningCommand.watchingConfig(from: folder.url)
         try folder.shell("echo x > content/articles/new.md && echo y > content/pages/new.md && echo z > content/articles/drafts/d.md && echo t > content/pages/t.txt")
         command.wait { $0.signals.filter { $0.signal == "post_save" }.count >= 2 }
         command.send(SIGTERM)

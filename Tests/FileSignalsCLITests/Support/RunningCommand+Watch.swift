@@ -1,9 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+import Foundation
 import Glibc
 import Testing
 import TestSupport
 
 extension RunningCommand {
+    /// `filesignals watch --json` started in `folder`, reading the config it finds from there, once ready.
+    static func watchingConfig(from folder: URL) throws -> RunningCommand {
+        let command = try RunningCommand(["watch", "--json"], in: folder)
+        try #require(command.waitUntilReady(), "never ready: \(command.snapshot.stderr)")
+        return command
+    }
+
     /// Starts `filesignals watch FOLDER --json EXTRA...` and waits until it is ready.
     static func watching(_ folder: TemporaryFolder, _ extra: [String]) throws -> RunningCommand {
         let command = try RunningCommand(["watch", folder.path, "--json"] + extra)
