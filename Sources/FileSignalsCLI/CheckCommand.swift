@@ -31,6 +31,15 @@ struct ConfigSummary {
         let general = config.general
         let state = general.state.path ?? "none"
         lines.append("settings: settle \(DurationText.format(general.settle)), delete_settle \(DurationText.format(general.deleteSettle)), jobs \(general.jobs), state \(state), journal \(DurationText.format(general.journal)), loop_limit \(general.loopLimit)")
+        // Closures connected in Swift (in a program built on FileSignalsCLI) are receivers too, listed in the
+        // order the dispatcher picks them.
+        let registry = SignalRegistry.shared
+        ConfigReceivers.connect(config)
+        let digests = general.digests.choice(limit: general.digestLimit, receivers: registry.all, printsJSON: false)
+        lines.append("digests: \(digests.explanation)")
+        for name in digests.affected {
+            lines.append("  receiver \(name) has when = content-changed: it runs for every save that changes a file's size or mtime")
+        }
         var ignore = general.defaultIgnore ? ["the default list"] : []
         if !general.ignore.isEmpty { ignore.append(general.ignore.joined(separator: " ")) }
         lines.append("ignore: " + (ignore.isEmpty ? "nothing" : ignore.joined(separator: " + ")))
@@ -48,10 +57,6 @@ struct ConfigSummary {
             lines.append("")
             lines.append("signal \(signal.name)" + (signal.description.map { ": \($0)" } ?? ""))
         }
-        // Closures connected in Swift (in a program built on FileSignalsCLI) are receivers too, listed in the
-        // order the dispatcher picks them.
-        let registry = SignalRegistry.shared
-        ConfigReceivers.connect(config)
         for receiver in registry.all {
             lines.append("")
             let senders = receiver.senders.isEmpty ? "every sender" : receiver.senders.joined(separator: " ")

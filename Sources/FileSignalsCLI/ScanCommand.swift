@@ -23,6 +23,9 @@ struct ScanCommand: AsyncParsableCommand {
     @OptionGroup(title: "State")
     var state: StateOptions
 
+    @OptionGroup(title: "Content digests")
+    var digests: DigestOptions
+
     @OptionGroup(title: "Log")
     var log: LogOptions
 
@@ -41,10 +44,12 @@ struct ScanCommand: AsyncParsableCommand {
         let failures = FailureCount()
         do {
             target = try WatchTarget.resolve(config: config, folders: model, state: state)
+            let dispatcher = BridgeSession.dispatcher(for: target, enabled: true, results: json, failures: failures)
+            let digestPolicy = digests.choice(for: target, dispatcher: dispatcher, printsJSON: json).policy
             bridge = Bridge(
-                models: target.models, options: .init(settle: .zero, deleteSettle: target.deleteSettle, reportInitialFiles: initial),
+                models: target.models, options: .init(settle: .zero, deleteSettle: target.deleteSettle, reportInitialFiles: initial, digests: digestPolicy),
                 state: try target.openState(), journalRetention: target.journalRetention, stopsWhenCaughtUp: true,
-                dispatcher: BridgeSession.dispatcher(for: target, enabled: true, results: json, failures: failures),
+                dispatcher: dispatcher,
                 staysOnOneFileSystem: target.staysOnOneFileSystem,
                 outputProgress: json ? BridgeSession.outputProgress : nil)
         } catch let error as WatcherError {

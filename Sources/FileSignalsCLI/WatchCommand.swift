@@ -53,6 +53,9 @@ struct WatchCommand: AsyncParsableCommand {
     @OptionGroup(title: "State")
     var state: StateOptions
 
+    @OptionGroup(title: "Content digests")
+    var digests: DigestOptions
+
     @OptionGroup(title: "Log")
     var log: LogOptions
 
@@ -75,8 +78,10 @@ struct WatchCommand: AsyncParsableCommand {
         do {
             target = try WatchTarget.resolve(config: config, folders: model, state: state)
             dispatcher = BridgeSession.dispatcher(for: target, enabled: !noReceivers, results: results, adding: receiver.declaration)
+            let digestPolicy = digests.choice(for: target, dispatcher: dispatcher, printsJSON: json).policy
             bridge = Bridge(
-                models: target.models, options: .init(settle: settle ?? target.settle, deleteSettle: deleteSettle ?? target.deleteSettle, reportInitialFiles: initial),
+                models: target.models,
+                options: .init(settle: settle ?? target.settle, deleteSettle: deleteSettle ?? target.deleteSettle, reportInitialFiles: initial, digests: digestPolicy),
                 state: try target.openState(), journalRetention: target.journalRetention, dispatcher: dispatcher,
                 forwardsRawEvents: log.verbose, keepsGoingAtWatchLimit: keepGoing, staysOnOneFileSystem: target.staysOnOneFileSystem,
                 outputProgress: json ? BridgeSession.outputProgress : nil)

@@ -21,7 +21,7 @@ final class BackgroundHasher: Sendable {
     private let worker: Task<Void, Never>
     private let finished = Finished()
 
-    init(wakeUp: WakeUpDescriptor, batchSize: Int = 256) {
+    init(wakeUp: WakeUpDescriptor, policy: DigestPolicy, batchSize: Int = 256) {
         let (stream, requests) = AsyncStream.makeStream(of: [RawPath].self)
         self.requests = requests
         let finished = self.finished
@@ -36,7 +36,7 @@ final class BackgroundHasher: Sendable {
                 for path in paths {
                     if Task.isCancelled { return }
                     attempted += 1
-                    if let before = InstanceState.read(at: path), let digest = ContentHash.sha256(of: path, expectedSize: before.size),
+                    if let before = InstanceState.read(at: path), policy.covers(before), let digest = ContentHash.sha256(of: path, expectedSize: before.size),
                        InstanceState.read(at: path) == before {
                         batch.append(Result(path: path, state: before, digest: digest))
                     }

@@ -59,7 +59,7 @@ final class BridgeEngine: WatcherClient, @unchecked Sendable {
         self.forwardsRawEvents = bridge.forwardsRawEvents
         self.stopsWhenCaughtUp = bridge.stopsWhenCaughtUp
         (outbox, continuation) = AsyncStream.makeStream(of: Bridge.Event.self)
-        hasher = BackgroundHasher(wakeUp: backlog.wakeUp)
+        hasher = BackgroundHasher(wakeUp: backlog.wakeUp, policy: bridge.options.digests)
         // A finished delivery is marked done soon (see ``tick()``), not only with the next batch: a `kill -9`
         // of an idle bridge must not make receivers run again for what they had finished. And `scan` ends once
         // its receivers have run, and what they wrote has settled. Without a state database neither needs a

@@ -12,7 +12,7 @@ struct ConfigLoader {
 
     /// The section kinds and the keys each one takes.
     static let keys: [String: [String]] = [
-        "filesignals": ["settle", "delete_settle", "jobs", "state", "journal", "ignore", "default_ignore", "loop_limit", "one_file_system"],
+        "filesignals": ["settle", "delete_settle", "jobs", "state", "journal", "ignore", "default_ignore", "loop_limit", "one_file_system", "digests", "digest_limit"],
         "model": ["path", "match", "exclude", "recursive"],
         "signal": ["description"],
         "receiver": ["signal", "sender", "command", "exec", "handler", "timeout", "on_busy", "when", "robust", "dispatch_uid", "cwd", "env"],
@@ -138,6 +138,21 @@ struct ConfigLoader {
         if let entry = section.entry("loop_limit"), let value = integer(entry, in: 1...10_000) { general.loopLimit = value }
         if let entry = section.entry("default_ignore"), let value = boolean(entry) { general.defaultIgnore = value }
         if let entry = section.entry("one_file_system"), let value = boolean(entry) { general.oneFileSystem = value }
+        if let entry = section.entry("digests") {
+            if let value = DigestSetting(rawValue: entry.value.text) {
+                general.digests = value
+            } else {
+                let known = DigestSetting.allCases.map(\.rawValue)
+                error(entry.value.position, "`\(entry.value.text)` is not a digests setting\(NearestWord.hint(for: entry.value.text, among: known)); expected auto, yes or no")
+            }
+        }
+        if let entry = section.entry("digest_limit") {
+            if let value = SizeText.parse(entry.value.text) {
+                general.digestLimit = value
+            } else {
+                error(entry.value.position, "`\(entry.value.text)` is not a size; expected a whole number of bytes, or one followed by k, M or G, such as 64M")
+            }
+        }
         if let entry = section.entry("state") {
             switch entry.value.text {
             case "": error(entry.value.position, "`state` needs a path, or `none` to keep no state")

@@ -41,6 +41,10 @@ package struct GeneralSettings: Sendable, Hashable {
     package var loopLimit = 10
     /// Do not descend into folders on another file system than the model's folder (`find -xdev`). Default no.
     package var oneFileSystem = false
+    /// `digests`: whether files' content is read for a digest. Default `auto`.
+    package var digests = DigestSetting.auto
+    /// `digest_limit`: the largest file whose content is read. Default 64 MiB.
+    package var digestLimit = DigestPolicy.defaultSizeLimit
 
     package init() {}
 

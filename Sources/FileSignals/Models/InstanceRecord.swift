@@ -18,11 +18,17 @@ public struct InstanceRecord: Sendable, Hashable {
         self.sha256 = sha256
     }
 
-    /// What differs from `previous`, Django's `update_fields` for files. Content counts as changed when
-    /// either hash is unknown: a save is never hidden for want of a hash.
+    /// What differs from `previous`, Django's `update_fields` for files. With both digests known, content
+    /// is compared by digest; without them (digests off, a file above their size limit, or not hashed yet)
+    /// it counts as changed when the size, the mtime or the inode did: a save is never hidden for want of a
+    /// digest, and a `chmod` alone does not say `content`.
     public func changes(since previous: InstanceRecord) -> InstanceChanges {
         var changes: InstanceChanges = []
-        if sha256 == nil || previous.sha256 == nil || sha256 != previous.sha256 { changes.insert(.content) }
+        if let sha256, let before = previous.sha256 {
+            if sha256 != before { changes.insert(.content) }
+        } else if state.size != previous.state.size || state.mtimeNanoseconds != previous.state.mtimeNanoseconds || state.inode != previous.state.inode {
+            changes.insert(.content)
+        }
         if state.mode != previous.state.mode { changes.insert(.mode) }
         if state.owner != previous.state.owner { changes.insert(.owner) }
         if state.mtimeNanoseconds != previous.state.mtimeNanoseconds { changes.insert(.mtime) }

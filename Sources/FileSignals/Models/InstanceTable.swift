@@ -145,13 +145,14 @@ public struct InstanceTable: Sendable {
         return true
     }
 
-    /// Up to `limit` paths of instances without a digest, each given once (again only if its record is set
-    /// again without one: a file that cannot be read is not tried over and over).
-    public mutating func takeUndigested(limit: Int) -> [RawPath] {
+    /// Up to `limit` paths of instances without a digest that `policy` covers, each given once (again only if
+    /// its record is set again without one: a file that cannot be read is not tried over and over).
+    public mutating func takeUndigested(limit: Int, covered policy: DigestPolicy = .standard) -> [RawPath] {
         var taken: [RawPath] = []
+        guard policy.isOn else { return taken }
         while taken.count < limit && undigestedCursor < rowCount {
             let row = self[row: undigestedCursor]
-            if row.flags.contains(.used) && !row.flags.contains(.hasDigest) { taken.append(path(of: row)) }
+            if row.flags.contains(.used) && !row.flags.contains(.hasDigest) && policy.covers(row.state) { taken.append(path(of: row)) }
             undigestedCursor += 1
         }
         return taken

@@ -64,6 +64,14 @@ public struct ReceiverDeclaration: Sendable, Hashable {
     /// `dispatch_uid`): its `dispatch_uid`, or its name. A reordered config therefore resends nothing.
     public var deliveryKey: String { dispatchUID ?? name }
 
+    /// Whether it runs in the bridge's process (a handler or a closure) rather than as a process of its own.
+    public var runsInSwift: Bool {
+        switch action {
+        case .command, .exec: return false
+        case .handler, .swift: return true
+        }
+    }
+
     /// Whether some signal would reach both this receiver and `other` while they have the same
     /// ``deliveryKey``: such a signal makes one delivery, to the one connected first (Django takes two
     /// connections with one `dispatch_uid` and sender for one). Other signals reach each as usual.

@@ -106,15 +106,20 @@ extension Reconciler {
         }
         var after = InstanceRecord(sender: change.sender, instance: change.instance, state: state)
         guard let before else {
-            after.sha256 = probe.sha256(of: path, expectedSize: state.size)
+            after.sha256 = digest(of: path, state)
             return .created(after)
         }
         // Same lstat: the content is taken to be the same, and the known hash is kept.
         if state == before.state && before.sender == change.sender {
             return change.preSaveSent || change.movedFrom != nil || change.reportsUnchanged ? .updated(before: before, after: before) : .nothing
         }
-        after.sha256 = probe.sha256(of: path, expectedSize: state.size)
+        after.sha256 = digest(of: path, state)
         return .updated(before: before, after: after)
+    }
+
+    /// The digest of the file at `path`, last seen in `state`, when the options ask for it (nil otherwise).
+    func digest(of path: RawPath, _ state: InstanceState) -> [UInt8]? {
+        options.digests.covers(state) ? probe.sha256(of: path, expectedSize: state.size) : nil
     }
 
     /// Whether the instance that was at `change`'s path (`record`) is now at the path it was renamed to: a

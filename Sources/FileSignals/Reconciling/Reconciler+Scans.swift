@@ -15,9 +15,9 @@ extension Reconciler {
                 // No saved state: the files that exist at start-up become the table silently.
                 if !table.contains(path), let state = listed ?? probe.read(at: path) {
                     var record = InstanceRecord(sender: model.name, instance: location.instanceName, state: state)
-                    if hashesAtStart > 0 {
+                    if hashesAtStart > 0, options.digests.covers(state) {
                         hashesAtStart -= 1
-                        record.sha256 = probe.sha256(of: path, expectedSize: state.size)
+                        record.sha256 = digest(of: path, state)
                     }
                     setRecord(record, at: path)
                 }

@@ -43,11 +43,14 @@ public struct Reconciler: Sendable {
         /// Whether files found by the first walk are reported (`--initial`) instead of being compared with
         /// the table.
         public var reportInitialFiles: Bool
+        /// Which files' content is read for a digest.
+        public var digests: DigestPolicy
 
         public init(
             settle: Duration = defaultSettle, deleteSettle: Duration = defaultDeleteSettle,
-            unclosedWriteTimeout: Duration = .seconds(1), reportInitialFiles: Bool = false
+            unclosedWriteTimeout: Duration = .seconds(1), reportInitialFiles: Bool = false, digests: DigestPolicy = .standard
         ) {
+            self.digests = digests
             self.settle = settle
             self.deleteSettle = deleteSettle
             self.unclosedWriteTimeout = unclosedWriteTimeout
@@ -181,7 +184,7 @@ public struct Reconciler: Sendable {
     /// Up to `limit` instances in the table without a content hash, not given before; hash them off the
     /// event path and give the results to ``recordHash(_:for:state:)``.
     public mutating func takeUnhashed(limit: Int) -> [RawPath] {
-        table.takeUndigested(limit: limit)
+        table.takeUndigested(limit: limit, covered: options.digests)
     }
 
     /// Records a hash computed off the event path, if the instance has not changed since it was read.

@@ -116,6 +116,10 @@ enum ConfigCases {
             "2:8: error: `jobs` is 0, out of range; expected a number from 1 to 256",
             "3:14: error: `loop_limit` is 10001, out of range; expected a number from 1 to 10000",
         ]),
+        ConfigCase("a bad digests setting and size", "[filesignals]\ndigests = maybe\ndigest_limit = 64 megabytes\n", [
+            "2:11: error: `maybe` is not a digests setting; expected auto, yes or no",
+            "3:16: error: `64 megabytes` is not a size; expected a whole number of bytes, or one followed by k, M or G, such as 64M",
+        ]),
         ConfigCase("jobs that is not a number", "[filesignals]\njobs = four\n", ["2:8: error: `four` is not a whole number; expected a number from 1 to 256"]),
         ConfigCase("an unknown signal, with a suggestion", "[model A]\npath = content\n[receiver r]\nsignal = post_sav\ncommand = true\n", ["4:10: error: unknown signal `post_sav`; did you mean `post_save`?; declare it with [signal post_sav] or use one of pre_save, post_save, pre_delete, post_delete"]),
         ConfigCase("an unknown sender, with a suggestion", "[model Article]\npath = content\n[receiver r]\nsignal = post_save\nsender = Artcle\ncommand = true\n", ["5:10: error: unknown sender `Artcle`; did you mean `Article`?; a sender of model signals is a model declared with [model Artcle]"]),
