@@ -18,7 +18,10 @@ enum BridgeSession {
     /// - Parameter reload: reads the config again; nil when there is none to reload.
     /// - Parameter config: the config file watched, named in the ready line (it may be one found above the
     ///   current folder).
-    static func run(_ bridge: Bridge, json: Bool, config: String? = nil, reload: (@Sendable () async -> Void)? = nil) async throws {
+    /// - Parameter onReady: called once the first walk is done and watching is ready.
+    static func run(
+        _ bridge: Bridge, json: Bool, config: String? = nil, reload: (@Sendable () async -> Void)? = nil, onReady: (@Sendable () -> Void)? = nil
+    ) async throws {
         // Signals are caught before anything starts: a SIGTERM right after "ready" must stop, not kill.
         let stop = StopRequest()
         var onReload: (@Sendable () -> Void)?
@@ -66,6 +69,7 @@ enum BridgeSession {
                     } else {
                         Log.info("watching \(counts); ready")
                     }
+                    onReady?()
                 case .warning(let warning):
                     Log.warning(warning.description)
                 case .progress(let files):

@@ -74,6 +74,7 @@ struct ConfigSummary {
                 "on_busy \(receiver.onBusy.rawValue)", "when \(receiver.when.rawValue)",
                 "robust \(receiver.robust ? "yes" : "no")",
             ]
+            if receiver.batch { how.append("batch yes") }
             if let uid = receiver.dispatchUID { how.append("dispatch_uid \(uid)") }
             if let cwd = receiver.cwd { how.append("cwd \(cwd)") }
             lines.append("  " + how.joined(separator: ", "))

@@ -17,6 +17,15 @@ struct CommandLineReceiver: ParsableArguments {
     @Flag(help: "Stop a run still going when the next signal comes, and start again (on_busy = restart): for a dev server.")
     var restart = false
 
+    @Flag(help: "Run once per burst (a checkout, a build writing many files) instead of once per signal, with every signal of the burst on stdin, one JSON line each, and their number in FILESIGNALS_COUNT (batch = yes).")
+    var batch = false
+
+    @Flag(name: .customLong("run-first"), help: "Run the program once at start, as soon as watching is ready, before any change.")
+    var runFirst = false
+
+    @Flag(help: "Clear the terminal before each run (when standard output is one).")
+    var clear = false
+
     /// The words after `--`: a program and its arguments. Taken from the command line before it is parsed
     /// (``FileSignalsCLI/main(handlers:arguments:)``), because the parser allows no positional argument after
     /// the folders' list.
@@ -29,12 +38,21 @@ struct CommandLineReceiver: ParsableArguments {
 
     func validate() throws {
         if shell != nil && !program.isEmpty { throw ValidationError("give a program after -- or --shell, not both") }
-        if program.isEmpty && shell == nil && (signals != nil || restart) {
-            throw ValidationError("--on and --restart say how a program runs; give one after -- (or --shell 'CMD')")
+        if program.isEmpty && shell == nil && (signals != nil || restart || batch || runFirst || clear) {
+            throw ValidationError("--on, --restart, --batch, --run-first and --clear say how a program runs; give one after -- (or --shell 'CMD')")
         }
         if !program.isEmpty {
-            let refusals = ExecWords.refusals(of: program)
-            if !refusals.isEmpty { throw ValidationError(refusals.map { $0.message(for: program) }.joined(separator: "; ")) }
+            // A batch run, or the first run, serves no one file: no placeholder but {root} has a value there.
+            let refusals = ExecWords.refusals(of: program, batch: batch || runFirst)
+            if !refusals.isEmpty {
+                let options = [batch ? "--batch" : nil, runFirst ? "--run-first" : nil].compactMap { $0 }.joined(separator: " and ")
+                throw ValidationError(refusals.map { refusal in
+                    if case .placeholderInBatch(let name) = refusal {
+                        return "with \(options), `{\(name)}` has no one value: a run serves a whole burst (or none); read the signals from stdin, one JSON line each"
+                    }
+                    return refusal.message(for: program)
+                }.joined(separator: "; "))
+            }
         }
         let known = ModelSignal.allCases.map(\.rawValue)
         for signal in chosenSignals where !known.contains(signal) {
@@ -47,11 +65,16 @@ struct CommandLineReceiver: ParsableArguments {
     }
 
     /// The receiver, or nil when none was given.
-    var declaration: ReceiverDeclaration? {
+    /// - Parameter printsJSON: stdout carries JSON lines (`--json`); otherwise the program writes straight to
+    ///   the terminal, as entr and watchexec run one.
+    func declaration(printsJSON: Bool) -> ReceiverDeclaration? {
         let action: ReceiverDeclaration.Action
         if let shell { action = .command(shell) } else if !program.isEmpty { action = .exec(program) } else { return nil }
         var receiver = ReceiverDeclaration(name: Self.name, position: SourcePosition(line: 0, column: 0), signals: chosenSignals, action: action)
         if restart { receiver.onBusy = .restart }
+        receiver.batch = batch
+        receiver.passesOutputThrough = !printsJSON
+        receiver.clearsTerminal = clear
         return receiver
     }
 }

@@ -117,7 +117,12 @@ struct Explanation {
                 if receiver.when != .always && signalName == ModelSignal.postSave.rawValue {
                     lines.append("  runs only when: \(receiver.when.rawValue)")
                 }
-                lines += describe(ReceiverInvocation(receiver: receiver, signal: payload, root: config.root))
+                if receiver.batch {
+                    lines.append("  runs once per burst (batch = yes), with every signal of the burst on stdin, one JSON line each:")
+                    lines += describe(ReceiverInvocation(receiver: receiver, batchOf: 1, root: config.root))
+                } else {
+                    lines += describe(ReceiverInvocation(receiver: receiver, signal: payload, root: config.root))
+                }
             }
         }
         if runs == 0 { lines.append("no receiver is connected to \(signal.map { "`\($0)`" } ?? "these signals") for \(model.name)") }

@@ -62,8 +62,11 @@ struct WatchCommand: AsyncParsableCommand {
     init() {}
 
     func validate() throws {
-        if noReceivers && receiver.declaration != nil {
+        if noReceivers && receiver.declaration(printsJSON: json) != nil {
             throw ValidationError("--no-receivers runs nothing; leave it out to run the program given")
+        }
+        if receiver.clear && json {
+            throw ValidationError("--clear clears the terminal the program writes to; with --json, standard output carries JSON lines")
         }
         if results && !json {
             throw ValidationError("--results prints JSON lines, so it needs --json (without it, each run is a line on stderr already)")
@@ -75,9 +78,11 @@ struct WatchCommand: AsyncParsableCommand {
         let bridge: Bridge
         let dispatcher: Dispatcher?
         let target: WatchTarget
+        let commandLine: ReceiverDeclaration?
         do {
             target = try WatchTarget.resolve(config: config, folders: model, state: state)
-            dispatcher = BridgeSession.dispatcher(for: target, enabled: !noReceivers, results: results, adding: receiver.declaration)
+            commandLine = receiver.declaration(printsJSON: json)
+            dispatcher = BridgeSession.dispatcher(for: target, enabled: !noReceivers, results: results, adding: commandLine)
             let digestPolicy = digests.choice(for: target, dispatcher: dispatcher, printsJSON: json).policy
             bridge = Bridge(
                 models: target.models,
@@ -89,7 +94,12 @@ struct WatchCommand: AsyncParsableCommand {
             Log.error(error.description)
             throw ExitCodes.status(for: error)
         }
-        try await BridgeSession.run(bridge, json: json, config: target.configPath, reload: BridgeSession.reloader(path: target.configPath, dispatcher: dispatcher))
+        var onReady: (@Sendable () -> Void)?
+        if receiver.runFirst, let dispatcher, let commandLine {
+            onReady = { Task { await dispatcher.runFirst(commandLine) } }
+        }
+        try await BridgeSession.run(
+            bridge, json: json, config: target.configPath, reload: BridgeSession.reloader(path: target.configPath, dispatcher: dispatcher), onReady: onReady)
     }
 
     static func parseDuration(_ text: String, option: String) throws -> Duration {

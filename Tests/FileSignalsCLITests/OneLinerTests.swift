@@ -59,10 +59,54 @@ struct OneLinerTests {
         #expect(output.stderr.contains { $0.contains("command line: post_save a.md") && $0.contains("stopped for a newer signal") }, "\(output.stderr)")
     }
 
+    @Test("--batch: a burst of 20 files gives one run with 20 JSON lines on stdin and FILESIGNALS_COUNT=20, and each signal is delivered by it in the journal")
+    func batch() throws {
+        let folder = try TemporaryFolder()
+        let outside = try TemporaryFolder()
+        let out = outside.path + "/out"
+        let state = outside.path + "/state.db"
+        let command = try RunningCommand([
+            "watch", folder.path, "--state", state, "--batch", "--",
+            "/bin/sh", "-c", "printf 'run %s %s\\n' \"$FILESIGNALS_COUNT\" \"$(grep -c post_save)\" >> \"$0\"", out,
+        ])
+        try #require(command.waitUntilReady(), "\(command.snapshot.stderr)")
+        try folder.shell("for i in $(seq 1 20); do echo $i > f$i.md; done")
+        #expect(poll(upTo: 30) { lines(out).count >= 1 })
+        // A second burst, after the first run: a run of its own.
+        try folder.shell("rm f1.md f2.md")
+        #expect(poll(upTo: 30) { lines(out).count >= 2 })
+        _ = command.stopCleanly()
+        #expect(lines(out) == ["run 20 20", "run 2 0"])
+        let log = try RunningCommand(["log", "--state", state, "--deliveries"]).waitForExit()
+        let delivered = log.stdout.compactMap(SignalLine.init).filter { $0.signal == "post_save" || $0.signal == "post_delete" }
+        #expect(delivered.count == 22)
+        #expect(delivered.allSatisfy { ($0.object["deliveries"] as? [String: String])?["command line"] == "done" }, "\(log.stdout)")
+    }
+
+    @Test("--run-first with --restart: a server started at once, stopped before the next one starts at each save")
+    func runFirstServer() throws {
+        let folder = try TemporaryFolder()
+        let outside = try TemporaryFolder()
+        let out = outside.path + "/out"
+        // The server holds a lock for as long as it runs: one started while another still runs says so.
+        let server = "flock -n \"$0.lock\" sh -c 'echo up >> \"$0\"; sleep 60' \"$0\" || echo busy >> \"$0\""
+        let command = try RunningCommand(["watch", folder.path, "--no-state", "--run-first", "--restart", "--", "/bin/sh", "-c", server, out])
+        try #require(command.waitUntilReady(), "\(command.snapshot.stderr)")
+        #expect(poll(upTo: 30) { lines(out) == ["up"] }, "\(lines(out))")
+        for (index, name) in ["a.md", "b.md", "c.md"].enumerated() {
+            try folder.shell("echo x > \(name)")
+            #expect(poll(upTo: 30) { lines(out).count >= index + 2 }, "\(lines(out))")
+        }
+        _ = command.stopCleanly()
+        #expect(lines(out) == ["up", "up", "up", "up"])
+    }
+
     @Test("what cannot run is a usage error before anything is watched", arguments: [
         (["--shell", "true", "--", "ls"], "give a program after -- or --shell, not both"),
         (["--on", "post_sav", "--", "ls"], "unknown signal `post_sav`; did you mean `post_save`?"),
-        (["--restart"], "--on and --restart say how a program runs"),
+        (["--restart"], "--on, --restart, --batch, --run-first and --clear say how a program runs"),
+        (["--batch", "--", "echo", "{path}"], "with --batch, `{path}` has no one value"),
+        (["--json", "--clear", "--", "ls"], "--clear clears the terminal the program writes to"),
         (["--", "sh", "-c", "cat {path}"], "a placeholder in it would make a file name code"),
         (["--", "{path}"], "the program of `exec` cannot come from a placeholder"),
         (["--no-receivers", "--", "ls"], "--no-receivers runs nothing"),

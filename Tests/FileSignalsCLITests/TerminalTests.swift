@@ -82,4 +82,27 @@ struct TerminalTests {
         #expect(!output.stderr.joined().contains("\u{1B}"))
         #expect(!output.stderr.contains { $0.contains("found so far") })
     }
+
+    @Test("a program given after -- writes straight to the terminal, and --clear clears it before each run")
+    func programOnTheTerminal() throws {
+        let tmux = try #require(CommandLookup.find("tmux"))
+        let folder = try TemporaryFolder()
+        let session = "filesignals-clear-\(getpid())"
+        let program = "echo run-$FILESIGNALS_INSTANCE; test -t 1 && echo stdout-is-a-terminal"
+        let watch = "env XDG_STATE_HOME='\(TestStateHome.path)' '\(BuiltBinary.url.path)' watch --no-state --clear '\(folder.path)' --shell '\(program)'"
+        try Self.tmux(tmux, ["new-session", "-d", "-s", session, "-x", "160", "-y", "20", watch])
+        defer { try? Self.tmux(tmux, ["kill-session", "-t", session]) }
+        func capture() throws -> String {
+            try RunningCommand(["capture-pane", "-p", "-t", session], executable: tmux).waitForExit().stdout.joined(separator: "\n")
+        }
+        try #require(try poll(upTo: 20) { try capture().contains("ready") }, "\((try? capture()) ?? "")")
+        try folder.shell("echo a > a.md")
+        #expect(try poll(upTo: 20) { try capture().contains("run-a.md") }, "\((try? capture()) ?? "")")
+        #expect(try capture().contains("stdout-is-a-terminal"))
+        try folder.shell("echo b > b.md")
+        #expect(try poll(upTo: 20) { try capture().contains("run-b.md") }, "\((try? capture()) ?? "")")
+        // The second run cleared the screen first: the first run's output and the ready line are gone.
+        let screen = try capture()
+        #expect(!screen.contains("run-a.md") && !screen.contains("ready"), "\(screen)")
+    }
 }

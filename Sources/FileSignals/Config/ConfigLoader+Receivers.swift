@@ -53,6 +53,17 @@ extension ConfigLoader {
             }
         }
         if let entry = section.entry("robust"), let value = boolean(entry) { receiver.robust = value }
+        if let entry = section.entry("batch"), let value = boolean(entry), value {
+            receiver.batch = true
+            switch action {
+            case .exec(let words):
+                for case .placeholderInBatch(let name) in ExecWords.refusals(of: words, batch: true) {
+                    error(entry.position, "\(title) has batch = yes and `exec` with `{\(name)}`: " + ExecWords.Refusal.placeholderInBatch(name).message(for: words))
+                }
+            case .handler: error(entry.position, "`batch` needs `command` or `exec`: a handler is called for each signal")
+            default: break
+            }
+        }
         if let entry = section.entry("dispatch_uid") {
             if entry.value.text.isEmpty { error(entry.value.position, "`dispatch_uid` is empty") }
             receiver.dispatchUID = entry.value.text

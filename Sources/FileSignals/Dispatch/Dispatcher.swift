@@ -49,8 +49,8 @@ public actor Dispatcher {
 
     /// Where the receivers are picked from.
     public nonisolated let registry: SignalRegistry
-    private let runner: ReceiverRunner
-    private let report: @Sendable (Report) -> Void
+    let runner: ReceiverRunner
+    let report: @Sendable (Report) -> Void
     private let warn: @Sendable (DispatchWarning) -> Void
     /// When runs that could not start were last warned of: at most once a minute, however many wait.
     private var lastShortageWarning: ContinuousClock.Instant?
@@ -58,18 +58,20 @@ public actor Dispatcher {
     private var gates: [String: ReceiverGate] = [:]
     /// Signals waiting per instance, and whether a task is working through them.
     private var lanes: [RawPath: Lane] = [:]
-    private var isClosed = false
+    var isClosed = false
     private var idleWaiters: [CheckedContinuation<Void, Never>] = []
     /// Signals queued and not yet started, over every instance, and who waits for that number to fall.
     private var queuedCount = 0
     private var roomWaiters: [(limit: Int, continuation: CheckedContinuation<Void, Never>)] = []
     private var isRoomUnlimited = false
-    private var loopGuard: LoopGuard
+    var loopGuard: LoopGuard
     /// Per receiver and instance, the last save a `loop_limit` pause held back, run when the pause ends.
     /// Its delivery stays unfinished meanwhile: a stop or a crash leaves it to the next start.
     private var heldBack: [LoopGuard.Key: (signal: SignalPayload, delivered: @Sendable (String, Delivery.State) -> Void)] = [:]
+    /// Signals gathered for the next run of each `batch = yes` receiver, by its key (see `Dispatcher+Batches`).
+    var batches: [String: PendingBatch] = [:]
     /// The `restart` runs going, by instance, so that a newer signal of the instance stops them.
-    private var restartRuns: [RawPath: [(receiver: ReceiverDeclaration, stop: ProcessRunner.StopHandle)]] = [:]
+    var restartRuns: [RawPath: [(receiver: ReceiverDeclaration, stop: ProcessRunner.StopHandle)]] = [:]
 
     private struct Lane {
         var queue: [Queued] = []
@@ -271,7 +273,7 @@ public actor Dispatcher {
                 continue
             }
             if isClosed { return false }
-            let result = await runOrSkip(receiver, signal, line: line)
+            let result = receiver.batch ? await runInBatch(receiver, signal, line: line) : await runOrSkip(receiver, signal, line: line)
             // Stopped by the shutdown: the delivery is not made, and is made again at the next start.
             if isClosed && result.wasStopped { return false }
             if let until = result.heldBackUntil {
@@ -289,7 +291,7 @@ public actor Dispatcher {
     }
 
     /// Reports that `receiver` does not run for `signal`, and why.
-    private func skipped(_ receiver: ReceiverDeclaration, _ signal: SignalPayload, because reason: String) -> ReceiverResult {
+    func skipped(_ receiver: ReceiverDeclaration, _ signal: SignalPayload, because reason: String) -> ReceiverResult {
         let result = ReceiverResult(
             seq: signal.seq, receiver: receiver.name, signal: signal.signal, instance: signal.instance,
             status: .skipped, code: nil, milliseconds: 0, message: reason)
@@ -299,48 +301,88 @@ public actor Dispatcher {
 
     private func runOrSkip(_ receiver: ReceiverDeclaration, _ signal: SignalPayload, line: [UInt8]) async -> ReceiverResult {
         let loopKey = LoopGuard.Key(receiver: receiver.deliveryKey, instance: signal.path)
-        switch loopGuard.decide(loopKey, for: signal) {
-        case .run: break
+        if let refused = loopGuardRefusal(receiver, signal) { return refused }
+        let stop = ProcessRunner.StopHandle()
+        // A newer signal of the same instance for this receiver waits in the lane: this one is obsolete.
+        let isSuperseded = receiver.onBusy == .restart
+            && lanes[signal.path]?.queue.contains { receiver.receives($0.signal.signal, from: $0.signal.sender) } ?? false
+        let ticket: Int
+        switch await takeTurn(receiver, stop: stop, superseded: isSuperseded) {
+        case .skip(let reason): return skipped(receiver, signal, because: reason)
+        case .run(let entered): ticket = entered
+        }
+        if receiver.onBusy == .restart { restartRuns[signal.path, default: []].append((receiver, stop)) }
+        let started = LoopGuard.wallClockNanoseconds()
+        let outcome = await runInSlot(receiver, ticket: ticket, signal: signal) {
+            await self.runner.run(receiver, signal, line: line, stop: stop, isStopping: { await self.isClosed })
+        }
+        if receiver.onBusy == .restart {
+            restartRuns[signal.path]?.removeAll { $0.stop === stop }
+            if restartRuns[signal.path]?.isEmpty == true { restartRuns[signal.path] = nil }
+        }
+        // A run stopped for a newer signal (on_busy = restart) made nothing that signal is about: the newer
+        // save is someone else's, never this run's own write.
+        if outcome.result.status != .skipped { loopGuard.runEnded(loopKey, startedAt: started, path: signal.path) }
+        report(outcome)
+        return outcome.result
+    }
+
+    /// Why the loop guard keeps `receiver` from running for `signal` (reported), or nil when it may run.
+    func loopGuardRefusal(_ receiver: ReceiverDeclaration, _ signal: SignalPayload) -> ReceiverResult? {
+        switch loopGuard.decide(LoopGuard.Key(receiver: receiver.deliveryKey, instance: signal.path), for: signal) {
+        case .run: return nil
         case .ownWrite(let reason): return skipped(receiver, signal, because: reason)
         case .paused(let reason, let until, let holdBack):
             var result = skipped(receiver, signal, because: reason)
             if holdBack { result.heldBackUntil = until }
             return result
         }
+    }
+
+    /// Whether a run of a receiver may go on, once its `on_busy` had its say.
+    enum Turn {
+        /// Go on; leave the receiver's gate with this ticket afterwards.
+        case run(ticket: Int)
+        /// Do not run, for this reason.
+        case skip(reason: String)
+    }
+
+    /// Waits for `receiver`'s turn as its `on_busy` says: `queue` until its run going ends, `restart` stopping
+    /// it (unless a newer signal already `superseded` this one), `skip` not at all, `parallel` never.
+    func takeTurn(_ receiver: ReceiverDeclaration, stop: ProcessRunner.StopHandle, superseded: Bool = false) async -> Turn {
         let gate = gate(for: receiver)
-        let stop = ProcessRunner.StopHandle()
-        let ticket: Int
         switch receiver.onBusy {
-        case .queue: ticket = await gate.enterWhenFree(stop)
+        case .queue: return .run(ticket: await gate.enterWhenFree(stop))
         case .restart:
-            // A newer signal of the same instance for this receiver waits in the lane: this one is obsolete.
-            let isSuperseded = lanes[signal.path]?.queue.contains { receiver.receives($0.signal.signal, from: $0.signal.sender) } ?? false
-            guard !isSuperseded, let entered = await gate.enterStoppingOthers(stop) else {
-                return skipped(receiver, signal, because: "a newer signal restarts it (on_busy = restart)")
-            }
-            ticket = entered
-            restartRuns[signal.path, default: []].append((receiver, stop))
-        case .parallel: ticket = await gate.enter(stop)
+            guard !superseded, let entered = await gate.enterStoppingOthers(stop) else { return .skip(reason: "a newer signal restarts it (on_busy = restart)") }
+            return .run(ticket: entered)
+        case .parallel: return .run(ticket: await gate.enter(stop))
         case .skip:
-            guard let entered = await gate.enterIfFree(stop) else {
-                return skipped(receiver, signal, because: "a run is still going (on_busy = skip)")
-            }
-            ticket = entered
+            guard let entered = await gate.enterIfFree(stop) else { return .skip(reason: "a run is still going (on_busy = skip)") }
+            return .run(ticket: entered)
         }
+    }
+
+    /// After its turn (`ticket`): waits for one of the `jobs` slots, runs `run`, and runs it again while it
+    /// cannot start for now; then gives the slot and the turn back. `signal` (the last one it serves; nil for
+    /// a first run) names a run that never starts.
+    func runInSlot(
+        _ receiver: ReceiverDeclaration, ticket: Int, signal: SignalPayload?, run: () async -> ReceiverReport
+    ) async -> ReceiverReport {
+        let gate = gate(for: receiver)
         await slots.acquire()
-        let started = LoopGuard.wallClockNanoseconds()
         // Closed while waiting for its turn (SIGQUIT, a second SIGINT): it does not start, and its signal stays
         // unfinished in the journal.
         if isClosed {
-            await slots.release()
-            await gate.leave(ticket)
             var result = ReceiverResult(
-                seq: signal.seq, receiver: receiver.name, signal: signal.signal, instance: signal.instance,
+                seq: signal?.seq ?? 0, receiver: receiver.name, signal: signal?.signal ?? "", instance: signal?.instance ?? RawPath(""),
                 status: .skipped, code: nil, milliseconds: 0, message: "filesignals is stopping")
             result.wasStopped = true
-            return result
+            await slots.release()
+            await gate.leave(ticket)
+            return ReceiverReport(result: result)
         }
-        var outcome = await runner.run(receiver, signal, line: line, stop: stop, isStopping: { await self.isClosed })
+        var outcome = await run()
         // Out of descriptors or processes for now (a burst at a low `ulimit -n`): the run is not done; it waits
         // and is tried again. Closed meanwhile, its signal stays unfinished and is dispatched at the next start.
         var pause = Duration.milliseconds(50)
@@ -355,19 +397,11 @@ public actor Dispatcher {
             }
             try? await Task.sleep(for: pause)
             pause = min(pause * 2, .milliseconds(250))
-            outcome = await runner.run(receiver, signal, line: line, stop: stop, isStopping: { await self.isClosed })
-        }
-        if receiver.onBusy == .restart {
-            restartRuns[signal.path]?.removeAll { $0.stop === stop }
-            if restartRuns[signal.path]?.isEmpty == true { restartRuns[signal.path] = nil }
+            outcome = await run()
         }
         await slots.release()
         await gate.leave(ticket)
-        // A run stopped for a newer signal (on_busy = restart) made nothing that signal is about: the newer
-        // save is someone else's, never this run's own write.
-        if outcome.result.status != .skipped { loopGuard.runEnded(loopKey, startedAt: started, path: signal.path) }
-        report(outcome)
-        return outcome.result
+        return outcome
     }
 
     /// Keeps `signal` (the newest held back for `key`) to run the receiver when its pause ends, at `until`.
@@ -389,7 +423,7 @@ public actor Dispatcher {
         dispatch(held.signal, to: [key.receiver], delivered: held.delivered)
     }
 
-    private func gate(for receiver: ReceiverDeclaration) -> ReceiverGate {
+    func gate(for receiver: ReceiverDeclaration) -> ReceiverGate {
         let key = receiver.deliveryKey
         if let gate = gates[key] { return gate }
         let gate = ReceiverGate()

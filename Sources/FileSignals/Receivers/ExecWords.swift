@@ -17,6 +17,8 @@ package enum ExecWords {
         case programFromPlaceholder
         /// The word at `index` is code for a shell or interpreter, and holds a placeholder.
         case placeholderInCode(index: Int)
+        /// A batch receiver's word holds the placeholder `{name}`, which has no one value for a burst.
+        case placeholderInBatch(String)
 
         package func message(for words: [String]) -> String {
             switch self {
@@ -31,13 +33,19 @@ package enum ExecWords {
                     `\(words[code - 1])` makes `\(words[code])` code for \((words[0] as NSString).lastPathComponent): a placeholder in it would make a \
                     file name code; pass it as an argument instead (exec = sh -c 'echo "$1"' sh {path})
                     """
+            case .placeholderInBatch(let name):
+                return "`{\(name)}` has no one value in a batch run, which serves a whole burst; read the signals from stdin, one JSON line each"
             }
         }
     }
 
     /// Everything wrong with `words` (not empty) as a program and its arguments.
-    package static func refusals(of words: [String]) -> [Refusal] {
+    /// - Parameter batch: the words run once per burst (`batch = yes`), where no placeholder has a value.
+    package static func refusals(of words: [String], batch: Bool = false) -> [Refusal] {
         var refusals = words.flatMap { word in placeholderNames(in: word).filter { !placeholders.contains($0) }.map(Refusal.unknownPlaceholder) }
+        if batch {
+            refusals += words.flatMap { word in placeholderNames(in: word).filter { placeholders.contains($0) && $0 != "root" }.map(Refusal.placeholderInBatch) }
+        }
         if let program = words.first, !placeholderNames(in: program).isEmpty { refusals.append(.programFromPlaceholder) }
         if let code = codeWordWithPlaceholder(words) { refusals.append(.placeholderInCode(index: code)) }
         return refusals

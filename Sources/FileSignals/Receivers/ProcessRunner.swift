@@ -28,6 +28,9 @@ package enum ProcessRunner {
         package var grace: Duration = .seconds(2)
         /// Bytes of stdout and of stderr kept for the log; the rest is read and counted, not kept.
         package var outputLimit = 64 * 1024
+        /// The child writes to the bridge's own stdout and stderr (a terminal, for a program given on the
+        /// command line) instead of pipes read for the log.
+        package var passesOutputThrough = false
 
         package init(arguments: [[UInt8]], environment: [[UInt8]], workingFolder: String, input: [UInt8], timeout: Duration?) {
             self.arguments = arguments
@@ -127,7 +130,9 @@ package enum ProcessRunner {
         let started = ContinuousClock.now
         var failed: Outcome { Outcome(status: .failedToStart(errno), standardOutput: [], standardError: [], droppedBytes: 0, duration: .zero) }
         var input: [Int32] = [-1, -1], output: [Int32] = [-1, -1], errors: [Int32] = [-1, -1]
-        guard filesignals_pipe_cloexec(&input) == 0, filesignals_pipe_cloexec(&output) == 0, filesignals_pipe_cloexec(&errors) == 0 else {
+        let passesThrough = request.passesOutputThrough
+        guard filesignals_pipe_cloexec(&input) == 0,
+              passesThrough || (filesignals_pipe_cloexec(&output) == 0 && filesignals_pipe_cloexec(&errors) == 0) else {
             let outcome = failed
             for fd in input + output + errors where fd >= 0 { close(fd) }
             return outcome
@@ -138,14 +143,15 @@ package enum ProcessRunner {
         let marked = request.environment + [Array("\(StrayProcesses.variable)=\(run)".utf8)]
         guard let pid = ProcessSpawn.start(
             arguments: request.arguments, environment: marked, workingFolder: request.workingFolder,
-            stdin: input[0], stdout: output[1], stderr: errors[1])
+            stdin: input[0], stdout: passesThrough ? STDOUT_FILENO : output[1], stderr: passesThrough ? STDERR_FILENO : errors[1])
         else {
             let outcome = failed
-            for fd in input + output + errors { close(fd) }
+            for fd in input + output + errors where fd >= 0 { close(fd) }
             return outcome
         }
         group = pid
-        close(input[0]); close(output[1]); close(errors[1])
+        close(input[0])
+        if !passesThrough { close(output[1]); close(errors[1]) }
         var collector = OutputCollector(limit: request.outputLimit)
         let status = supervise(
             pid: pid, request: request, stop: stop, stdin: input[1], stdout: output[0], stderr: errors[0],
@@ -168,7 +174,7 @@ package enum ProcessRunner {
         _ = fcntl(stdin, F_SETFL, fcntl(stdin, F_GETFL) | O_NONBLOCK)
         var written = 0
         if request.input.isEmpty { close(stdin); stdinOpen = false }
-        var open = [stdout, stderr]
+        var open = [stdout, stderr].filter { $0 >= 0 }
         let started = ContinuousClock.now
         var terminatedAt: ContinuousClock.Instant?
         var killed = false

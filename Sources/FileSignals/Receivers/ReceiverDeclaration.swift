@@ -44,6 +44,15 @@ public struct ReceiverDeclaration: Sendable, Hashable {
     public var cwd: String?
     /// Extra environment, in the order written.
     public var environment: [EnvironmentEntry] = []
+    /// `batch = yes`: one run per burst instead of one per signal, with every signal of the burst on stdin (a
+    /// JSON line each) and their number in `FILESIGNALS_COUNT`. Only for `command` and `exec`, and an `exec`
+    /// without placeholders (a batch has no one file).
+    public var batch = false
+    /// The process writes straight to the bridge's stdout and stderr, as entr and watchexec run a program:
+    /// for a program given on the command line when stdout is not JSON lines.
+    package var passesOutputThrough = false
+    /// The terminal on stdout is cleared before each run (`--clear`).
+    package var clearsTerminal = false
 
     /// A receiver with the defaults of every other setting (the command line's `watch -- PROGRAM`).
     package init(name: String, position: SourcePosition, signals: [String], senders: [String] = [], action: Action) {

@@ -36,7 +36,16 @@ package struct ReceiverInvocation: Sendable, Hashable {
     /// the environment and stdin, never as shell text. Exec receivers get each word with its placeholders
     /// filled in, each word staying one argument.
     package init(receiver: ReceiverDeclaration, signal: SignalPayload, root: RawPath) {
-        let fields = SignalFields.values(of: signal, root: root)
+        self.init(receiver: receiver, fields: SignalFields.values(of: signal, root: root), arguments: signal.arguments, root: root)
+    }
+
+    /// How a `batch = yes` receiver is run for `count` signals: no placeholder but `{root}` has a value (the
+    /// signals are on stdin), and the environment has `FILESIGNALS_COUNT` and `FILESIGNALS_ROOT`.
+    package init(receiver: ReceiverDeclaration, batchOf count: Int, root: RawPath) {
+        self.init(receiver: receiver, fields: [("count", Array(String(count).utf8)), ("root", root.bytes)], arguments: [:], root: root)
+    }
+
+    private init(receiver: ReceiverDeclaration, fields: [(name: String, value: [UInt8]?)], arguments: [String: String], root: RawPath) {
         switch receiver.action {
         case .command(let command):
             program = .process(arguments: [Array("/bin/sh".utf8), Array("-c".utf8), Array(command.utf8)])
@@ -58,7 +67,7 @@ package struct ReceiverInvocation: Sendable, Hashable {
         }
         // Linux refuses a single environment string over 128 KiB (E2BIG): a longer argument is only in the
         // JSON on stdin.
-        for (key, value) in signal.arguments.sorted(by: { $0.key < $1.key }) where value.utf8.count <= 65536 {
+        for (key, value) in arguments.sorted(by: { $0.key < $1.key }) where value.utf8.count <= 65536 {
             environment.append(Variable(name: "FILESIGNALS_ARG_" + key.uppercased(), value: Array(value.utf8)))
         }
         environment += receiver.environment.map { Variable(name: $0.name, value: Array($0.value.utf8)) }

@@ -17,6 +17,9 @@ public struct ReceiverResult: Sendable, Hashable {
     public var milliseconds: Int
     /// Why it was skipped or failed, for people.
     public var message: String?
+    /// How many signals the run served: more than one for a batch run (`batch = yes`), whose `seq`, `signal`
+    /// and `instance` are those of the last; none for the first run at start (`--run-first`).
+    public var signals = 1
     /// Stopped by filesignals before it ended (`on_busy = restart`, or shutdown), not by itself.
     public var wasStopped = false
     /// Skipped for now by a `loop_limit` pause, to run when it ends: its delivery is not finished yet.
@@ -42,6 +45,7 @@ public struct ReceiverResult: Sendable, Hashable {
         json.string("status", status.rawValue)
         if let code { json.integer("code", code) } else { json.null("code") }
         json.integer("ms", milliseconds)
+        if signals != 1 { json.integer("signals", signals) }
         if let message { json.string("message", message) }
         return json.finished() + [UInt8(ascii: "\n")]
     }
@@ -57,6 +61,7 @@ public struct ReceiverResult: Sendable, Hashable {
         case .error: outcome = "failed"
         }
         if let message { outcome += ": \(message)" }
-        return "\(receiver): \(signal) \(instance): \(outcome) (\(milliseconds) ms)"
+        let served = signals == 0 ? "first run" : signals > 1 ? "\(signals) signals up to \(signal) \(instance)" : "\(signal) \(instance)"
+        return "\(receiver): \(served): \(outcome) (\(milliseconds) ms)"
     }
 }

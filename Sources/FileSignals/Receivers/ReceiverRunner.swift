@@ -69,6 +69,25 @@ struct ReceiverRunner: Sendable {
         return report
     }
 
+    /// Runs a `batch = yes` receiver once for `signals` (in order), with their JSON lines, `lines`, on its
+    /// stdin; with no signal, the first run at start (`--run-first`). The result is that of the last signal,
+    /// with ``ReceiverResult/signals`` the count.
+    func runBatch(
+        _ receiver: ReceiverDeclaration, _ signals: [SignalPayload], lines: [UInt8], stop: ProcessRunner.StopHandle,
+        isStopping: @Sendable () async -> Bool = { false }
+    ) async -> ReceiverReport {
+        var result = ReceiverResult(
+            seq: signals.last?.seq ?? 0, receiver: receiver.name, signal: signals.last?.signal ?? "", instance: signals.last?.instance ?? RawPath(""),
+            status: .exited, code: 0, milliseconds: 0, message: nil)
+        result.signals = signals.count
+        let invocation = ReceiverInvocation(receiver: receiver, batchOf: signals.count, root: root)
+        guard case .process(let arguments) = invocation.program else {
+            result.status = .error; result.code = nil; result.message = "only command and exec receivers run in batches"
+            return ReceiverReport(result: result)
+        }
+        return await runProcess(arguments, invocation, receiver, line: lines, stop: stop, result: result, isStopping: isStopping)
+    }
+
     private func runProcess(
         _ arguments: [[UInt8]], _ invocation: ReceiverInvocation, _ receiver: ReceiverDeclaration, line: [UInt8],
         stop: ProcessRunner.StopHandle, result: ReceiverResult, isStopping: @Sendable () async -> Bool
@@ -81,6 +100,12 @@ struct ReceiverRunner: Sendable {
             } + invocation.environment.map(\.entry),
             workingFolder: invocation.workingFolder, input: line, timeout: receiver.timeout)
         request.grace = grace
+        request.passesOutputThrough = receiver.passesOutputThrough
+        if receiver.clearsTerminal && isatty(STDOUT_FILENO) == 1 {
+            // Home, clear the screen, and clear the scrollback (xterm's extension), as `clear` does.
+            let clear = Array("\u{1B}[H\u{1B}[2J\u{1B}[3J".utf8)
+            _ = clear.withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress, $0.count) }
+        }
         let outcome = await ProcessRunner.run(request, stop: stop)
         result.milliseconds = Self.milliseconds(outcome.duration)
         switch outcome.status {

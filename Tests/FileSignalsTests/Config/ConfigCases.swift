@@ -69,6 +69,7 @@ enum ConfigCases {
         ConfigCase("a # inside a word is not a comment", "[model A]\npath = content\nmatch = a#b.md\n"),
         ConfigCase("booleans in every spelling", "[model A]\npath = content\nrecursive = On\n[model B]\npath = content\nrecursive = 0\n[model C]\npath = content\nrecursive = TRUE\n"),
         ConfigCase("durations at the edges", "[filesignals]\nsettle = 0\njournal = 365d\n[model A]\npath=content\n[receiver r]\nsignal = post_save\ncommand = true\ntimeout = 1ms\n"),
+        ConfigCase("a batch receiver", "[model A]\npath = content\n[receiver r]\nsignal = post_save\nexec = make -C {root}\nbatch = yes\n"),
         ConfigCase("jobs and loop_limit at their bounds", "[filesignals]\njobs = 256\nloop_limit = 1\n"),
         ConfigCase("timeout none", "[model A]\npath = content\n[receiver r]\nsignal = post_save\ncommand = true\ntimeout = none\n"),
         ConfigCase("env with a quoted value", "[model A]\npath = content\n[receiver r]\nsignal = post_save\ncommand = true\nenv = LANG=C \"GREETING=hello world\"\n"),
@@ -115,6 +116,10 @@ enum ConfigCases {
         ConfigCase("jobs out of range", "[filesignals]\njobs = 0\nloop_limit = 10001\n", [
             "2:8: error: `jobs` is 0, out of range; expected a number from 1 to 256",
             "3:14: error: `loop_limit` is 10001, out of range; expected a number from 1 to 10000",
+        ]),
+        ConfigCase("batch with a handler, and with a file's placeholder", "[model A]\npath = content\n[receiver h]\nsignal = post_save\nhandler = log\nfile = x.jsonl\nbatch = yes\n[receiver e]\nsignal = post_save\nexec = convert {path}\nbatch = yes\n", [
+            "7:1: error: `batch` needs `command` or `exec`: a handler is called for each signal",
+            "11:1: error: [receiver e] has batch = yes and `exec` with `{path}`: `{path}` has no one value in a batch run, which serves a whole burst; read the signals from stdin, one JSON line each",
         ]),
         ConfigCase("a bad digests setting and size", "[filesignals]\ndigests = maybe\ndigest_limit = 64 megabytes\n", [
             "2:11: error: `maybe` is not a digests setting; expected auto, yes or no",
