@@ -52,6 +52,11 @@ enum BridgeSession {
                     for entry in entries where entry.pendingDeliveries?.contains(Delivery.standardOutput) == true {
                         if json { try standardOutput.write(entry.lineForRedispatch + [UInt8(ascii: "\n")], mark: entry.seq) }
                     }
+                case .journal(let entries):
+                    // `--since`: one write per page, marked with its last seq, as a batch of live signals is.
+                    if json, let last = entries.last {
+                        try standardOutput.write(entries.reduce(into: []) { $0 += $1.line + [UInt8(ascii: "\n")] }, mark: last.seq)
+                    }
                 case .signals(let signals):
                     if json, let last = signals.last {
                         // One write for the batch: its mark (the last seq) says every line of it is out.

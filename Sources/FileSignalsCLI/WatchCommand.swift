@@ -35,6 +35,9 @@ struct WatchCommand: AsyncParsableCommand {
     @Flag(help: "Print every signal as a JSON line on standard output.")
     var json = false
 
+    @Option(help: ArgumentHelp("With --json, first print the journaled signals after this seq, then the live ones: a consumer resumes where it stopped, with no gap and no repeat.", valueName: "seq"))
+    var since: Int64?
+
     @Flag(help: "Report every existing file once at start, as post_save with source `initial`.")
     var initial = false
 
@@ -68,6 +71,13 @@ struct WatchCommand: AsyncParsableCommand {
         if receiver.clear && json {
             throw ValidationError("--clear clears the terminal the program writes to; with --json, standard output carries JSON lines")
         }
+        if since != nil && !json {
+            throw ValidationError("--since prints the journal's JSON lines before the live ones; it needs --json")
+        }
+        if let since, since < 0 { throw ValidationError("--since takes a seq, 0 or more") }
+        if since != nil && state.noState {
+            throw ValidationError("--since reads the journal, which needs the state database; leave out --no-state")
+        }
         if results && !json {
             throw ValidationError("--results prints JSON lines, so it needs --json (without it, each run is a line on stderr already)")
         }
@@ -75,7 +85,7 @@ struct WatchCommand: AsyncParsableCommand {
 
     func run() async throws {
         log.apply()
-        let bridge: Bridge
+        var bridge: Bridge
         let dispatcher: Dispatcher?
         let target: WatchTarget
         let commandLine: ReceiverDeclaration?
@@ -94,6 +104,10 @@ struct WatchCommand: AsyncParsableCommand {
             Log.error(error.description)
             throw ExitCodes.status(for: error)
         }
+        if since != nil && bridge.state == nil {
+            throw ValidationError("--since reads the journal, which needs the state database (the config says state = none)")
+        }
+        bridge.resumesAfter = since
         var onReady: (@Sendable () -> Void)?
         if receiver.runFirst, let dispatcher, let commandLine {
             onReady = { Task { await dispatcher.runFirst(commandLine) } }

@@ -12,6 +12,9 @@ import Synchronization
 public struct Bridge: Sendable {
     /// What the bridge tells its caller while it runs.
     public enum Event: Sendable {
+        /// The journaled signals after ``Bridge/resumesAfter``, in order, a page at a time, before any other
+        /// line is printed: each is to be printed (the caller's writes mark them out through ``OutputProgress``).
+        case journal([JournalEntry])
         /// Signals a previous run recorded with deliveries it did not finish; each entry's ``JournalEntry/deliveries``
         /// are those made again now (``Delivery/standardOutput`` when its line is to be printed again, with
         /// ``JournalEntry/lineForRedispatch``). Sent once, first.
@@ -62,6 +65,9 @@ public struct Bridge: Sendable {
     /// When given, each signal has a ``Delivery/standardOutput`` delivery, done once the caller says its JSON
     /// line was written (see ``OutputProgress``).
     public let outputProgress: OutputProgress?
+    /// `watch --json --since SEQ`: the journaled signals after this seq are given (``Event/journal(_:)``)
+    /// before the live ones, with no gap and no repeat between the two; nil to start with the live ones.
+    public var resumesAfter: Int64?
 
     public init(
         models: [Model], options: Reconciler.Options = .init(), state: StateStore? = nil,
@@ -107,6 +113,9 @@ public struct Bridge: Sendable {
         if let state { LeftoverRuns.stop(forState: state.path) }
         outputProgress?.report(to: journal.completion)
         defer { outputProgress?.report(to: nil) }
+        if let since = resumesAfter, let state {
+            try await giveJournal(after: since, before: contents.nextSeq, from: state, journal, handle)
+        }
         try await replay(contents.unfinished, journal, handle)
         do {
             try await watch(contents, journal, handle)
@@ -120,6 +129,34 @@ public struct Bridge: Sendable {
         }
     }
 
+    /// Gives the journaled signals after `since` and before `nextSeq` (the first live one) a page at a time,
+    /// each line's printing expected as a delivery when it was pending, so that the caller's writes mark it
+    /// done; warns of a gap the journal can no longer fill.
+    private func giveJournal(
+        after since: Int64, before nextSeq: Int64, from state: StateStore, _ journal: Journal, _ handle: @escaping @Sendable (Event) async throws -> Void
+    ) async throws {
+        if since >= nextSeq {
+            if since > nextSeq - 1 { try await handle(.warning(.journalGap(since: since, missing: nil, last: nextSeq - 1))) }
+            return
+        }
+        var cursor = since
+        while cursor < nextSeq - 1 {
+            let page = try state.journal(after: cursor, limit: 2000).filter { $0.seq < nextSeq }
+            guard let last = page.last else { break }
+            if cursor == since, page[0].seq > since + 1 {
+                try await handle(.warning(.journalGap(since: since, missing: (since + 1)...(page[0].seq - 1), last: nextSeq - 1)))
+            }
+            for entry in page where entry.pendingDeliveries?.contains(Delivery.standardOutput) == true {
+                journal.completion.expect(entry.seq, deliveries: [Delivery.standardOutput])
+            }
+            try await handle(.journal(page))
+            cursor = last.seq
+        }
+        if cursor == since, since < nextSeq - 1 {
+            try await handle(.warning(.journalGap(since: since, missing: (since + 1)...(nextSeq - 1), last: nextSeq - 1)))
+        }
+    }
+
     /// Makes again the deliveries a previous run recorded and did not finish (it was killed): each to its own
     /// receiver only, and the line printed again only when it had not been. A delivery this run cannot make
     /// (no `--json`, or `--no-receivers`) waits for a run that can; one to a receiver the config no longer has
@@ -129,13 +166,20 @@ public struct Bridge: Sendable {
         let receivers = Set(dispatcher?.registry.all.map(\.deliveryKey) ?? [])
         var dropped: [Delivery] = []
         var nothingToDeliver: [Int64] = []
+        var printedBefore: [Int64] = []
         for var entry in unfinished {
             let payload = SignalPayload(jsonLine: entry.line)
             // Recorded before deliveries were kept: every delivery of today's.
-            let pending = entry.pendingDeliveries ?? payload.map(deliveries(for:)) ?? [Delivery.standardOutput]
+            var pending = entry.pendingDeliveries ?? payload.map(deliveries(for:)) ?? [Delivery.standardOutput]
             if pending.isEmpty { nothingToDeliver.append(entry.seq) }
             if dispatcher != nil {
                 dropped += pending.filter { $0 != Delivery.standardOutput && !receivers.contains($0) }.map { Delivery(seq: entry.seq, receiver: $0) }
+            }
+            if let since = resumesAfter, pending.contains(Delivery.standardOutput) {
+                // `--since`: a line after it was just given with the journal; one at or before it, the reader
+                // says it has.
+                if entry.seq <= since { journal.completion.expect(entry.seq, deliveries: [Delivery.standardOutput]); printedBefore.append(entry.seq) }
+                pending.removeAll { $0 == Delivery.standardOutput }
             }
             let now = pending.filter { $0 == Delivery.standardOutput ? outputProgress != nil : receivers.contains($0) && payload != nil }
             guard !now.isEmpty else { continue }
@@ -144,6 +188,7 @@ public struct Bridge: Sendable {
             resent.append((entry, payload, Set(now).subtracting([Delivery.standardOutput])))
         }
         journal.drop(dropped, finishing: nothingToDeliver)
+        for seq in printedBefore { journal.completion.delivered(seq, to: Delivery.standardOutput) }
         guard !resent.isEmpty else { return }
         try await handle(.replay(resent.map(\.entry)))
         guard let dispatcher else { return }

@@ -43,12 +43,14 @@ extension StateStore {
 
     /// The journaled signals after `seq`, in order, optionally only one signal name or sender, each with its
     /// deliveries.
-    public func journal(after seq: Int64, signal: String? = nil, sender: String? = nil) throws(StateError) -> [JournalEntry] {
+    /// - Parameter limit: at most this many (the first ones); nil for all.
+    public func journal(after seq: Int64, signal: String? = nil, sender: String? = nil, limit: Int? = nil) throws(StateError) -> [JournalEntry] {
         var sql = "SELECT seq, signal, sender, line, done, stdout FROM journal WHERE seq > ?"
         var arguments: [any DatabaseValueConvertible] = [seq]
         if let signal { sql += " AND signal = ?"; arguments.append(signal) }
         if let sender { sql += " AND sender = ?"; arguments.append(sender) }
         sql += " ORDER BY seq"
+        if let limit { sql += " LIMIT \(limit)" }
         do {
             return try database.read { db in try Self.entries(db, sql: sql, arguments: StatementArguments(arguments)) }
         } catch {
