@@ -105,6 +105,9 @@ enum BridgeSession {
         } catch let error as StateError {
             Log.error(error.description)
             throw ExitCodes.status(for: error)
+        } catch let error as URLReceiverError {
+            Log.error(error.description)
+            throw ExitCodes.config
         } catch is LineOutput.Closed {
             // The reader went away (`| head -1`): nothing left to do, and nothing to complain about.
         }

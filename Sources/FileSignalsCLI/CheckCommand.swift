@@ -68,8 +68,10 @@ struct ConfigSummary {
                 let shown = options.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
                 lines.append("  handler: \(name)" + (shown.isEmpty ? "" : " (" + shown.joined(separator: ", ") + ")"))
             case .swift(let closure): lines.append("  Swift closure connected at \(closure.connectedAt)")
+            case .url(let settings): lines += settings.summary.map { "  " + $0 }
             }
-            var how = [
+            // A url receiver's timeout and retries are in its summary; on_busy and robust are for processes.
+            var how = receiver.urlSettings != nil ? ["when \(receiver.when.rawValue)"] : [
                 "timeout " + (receiver.timeout.map(DurationText.format) ?? "none"),
                 "on_busy \(receiver.onBusy.rawValue)", "when \(receiver.when.rawValue)",
                 "robust \(receiver.robust ? "yes" : "no")",

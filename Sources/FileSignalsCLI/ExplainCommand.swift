@@ -169,6 +169,9 @@ struct Explanation {
             lines.append("  Swift handler `\(name)`" + (shown.isEmpty ? "" : " with \(shown)"))
         case .closure(let closure):
             lines.append("  Swift closure connected at \(closure.connectedAt)")
+        case .request(let settings):
+            // No folder and no environment: a request, whose headers and body say it all.
+            return settings.summary.map { "  " + $0 }
         }
         lines.append("  cwd: \(invocation.workingFolder)")
         lines.append("  env (added):")

@@ -104,6 +104,9 @@ struct WatchCommand: AsyncParsableCommand {
             Log.error(error.description)
             throw ExitCodes.status(for: error)
         }
+        if bridge.state == nil, let url = dispatcher?.registry.all.first(where: { $0.urlSettings != nil }) {
+            throw ValidationError("receiver \(url.name) sends to a url from the state database's outbox; it cannot run with --no-state (or state = none)")
+        }
         if since != nil && bridge.state == nil {
             throw ValidationError("--since reads the journal, which needs the state database (the config says state = none)")
         }

@@ -64,7 +64,7 @@ struct ConfigCommandTests {
         #expect(output.stdout.isEmpty)
         #expect(output.stderr == [
             "filesignals.ini:3:13: error: `perhaps` is not a yes/no value; expected yes, no, true, false, on, off, 1 or 0",
-            "filesignals.ini:4:1: error: [receiver r] needs one of `command`, `exec` or `handler`: what to run",
+            "filesignals.ini:4:1: error: [receiver r] needs one of `command`, `exec`, `handler` or `url`: what to run",
             "filesignals.ini:5:10: error: unknown signal `post_sav`; did you mean `post_save`?; declare it with [signal post_sav] or use one of pre_save, post_save, pre_delete, post_delete",
             "filesignals.ini:6:1: error: unknown key `comand` in [receiver r]; did you mean `command`?",
             "filesignals: error: 4 errors in filesignals.ini",

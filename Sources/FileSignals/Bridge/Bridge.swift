@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+import Foundation
 import Synchronization
 
 /// Wires models to a running watcher: watches their folders, folds the events into signals with a
@@ -94,6 +95,26 @@ public struct Bridge: Sendable {
         (outputProgress != nil ? [Delivery.standardOutput] : []) + (dispatcher?.deliveries(for: signal) ?? [])
     }
 
+    /// The `url =` receivers (by delivery key), whose deliveries their HTTP deliverers make from the outbox:
+    /// recorded with each signal, but neither dispatched nor awaited by the bridge.
+    var outboxReceivers: Set<String> {
+        guard state != nil else { return [] }
+        return Set(dispatcher?.registry.all.filter { $0.urlSettings != nil }.map(\.deliveryKey) ?? [])
+    }
+
+    /// An HTTP deliverer for each `url =` receiver (none without a state database, which holds their outbox).
+    private func makeDeliverers(_ handle: @escaping @Sendable (Event) async throws -> Void) throws -> [HTTPDeliverer] {
+        guard let state, let dispatcher else { return [] }
+        let receivers = dispatcher.registry.all.filter { $0.urlSettings != nil }
+        guard !receivers.isEmpty else { return [] }
+        let host = ProcessInfo.processInfo.hostName
+        return try receivers.map { receiver in
+            try HTTPDeliverer(
+                receiver: receiver, settings: receiver.urlSettings!, store: state, root: dispatcher.settings.root, host: host,
+                jobs: dispatcher.settings.jobs, warn: { text in Task { try? await handle(.warning(.delivery(text))) } })
+        }
+    }
+
     /// Every distinct top folder of the models.
     public var folders: [RawPath] {
         var seen = Set<RawPath>()
@@ -117,16 +138,20 @@ public struct Bridge: Sendable {
             try await giveJournal(after: since, before: contents.nextSeq, from: state, journal, handle)
         }
         try await replay(contents.unfinished, journal, handle)
+        let deliverers = try makeDeliverers(handle)
+        for deliverer in deliverers { await deliverer.start() }
         do {
-            try await watch(contents, journal, handle)
+            try await watch(contents, journal, deliverers, handle)
         } catch {
             // Stopped by an error (the reader of stdout went away, say): running receivers still get their
             // grace period, and what finished is recorded.
             if let dispatcher { await dispatcher.close(grace: shutdownGrace) }
+            for deliverer in deliverers { await deliverer.stop() }
             outputProgress?.flush()
             journal.flushDone()
             throw error
         }
+        for deliverer in deliverers { await deliverer.stop() }
     }
 
     /// Gives the journaled signals after `since` and before `nextSeq` (the first live one) a page at a time,
@@ -163,7 +188,9 @@ public struct Bridge: Sendable {
     /// is marked `dropped`.
     private func replay(_ unfinished: [JournalEntry], _ journal: Journal, _ handle: @escaping @Sendable (Event) async throws -> Void) async throws {
         var resent: [(entry: JournalEntry, payload: SignalPayload?, receivers: Set<String>)] = []
-        let receivers = Set(dispatcher?.registry.all.map(\.deliveryKey) ?? [])
+        let outbox = outboxReceivers
+        // Receivers that run here; a url receiver's deliveries wait in the outbox for its deliverer.
+        let receivers = Set(dispatcher?.registry.all.map(\.deliveryKey) ?? []).subtracting(outbox)
         var dropped: [Delivery] = []
         var nothingToDeliver: [Int64] = []
         var printedBefore: [Int64] = []
@@ -173,7 +200,7 @@ public struct Bridge: Sendable {
             var pending = entry.pendingDeliveries ?? payload.map(deliveries(for:)) ?? [Delivery.standardOutput]
             if pending.isEmpty { nothingToDeliver.append(entry.seq) }
             if dispatcher != nil {
-                dropped += pending.filter { $0 != Delivery.standardOutput && !receivers.contains($0) }.map { Delivery(seq: entry.seq, receiver: $0) }
+                dropped += pending.filter { $0 != Delivery.standardOutput && !receivers.contains($0) && !outbox.contains($0) }.map { Delivery(seq: entry.seq, receiver: $0) }
             }
             if let since = resumesAfter, pending.contains(Delivery.standardOutput) {
                 // `--since`: a line after it was just given with the journal; one at or before it, the reader
@@ -200,7 +227,9 @@ public struct Bridge: Sendable {
 
     /// Watches until cancelled (or, for `scan`, caught up). The work is done on the watcher's thread by a
     /// ``BridgeEngine``; this task hands what it sends to `handle` and to the receivers.
-    private func watch(_ contents: StateStore.Contents, _ journal: Journal, _ handle: @escaping @Sendable (Event) async throws -> Void) async throws {
+    private func watch(
+        _ contents: StateStore.Contents, _ journal: Journal, _ deliverers: [HTTPDeliverer], _ handle: @escaping @Sendable (Event) async throws -> Void
+    ) async throws {
         let models = self.models
         let reconciler = Reconciler(
             models: models, options: options, table: contents.table, hasState: contents.hasState, firstSeq: contents.nextSeq,
@@ -217,13 +246,16 @@ public struct Bridge: Sendable {
         // ends at once and drops what is still in the stream, and a stop's last events are the ones that matter
         // (the watcher's thread decides everything still settling, and only then finishes the outbox).
         let dispatcher = self.dispatcher
+        let outbox = outboxReceivers
         let reader = Task {
             for await event in engine.outbox {
                 defer { engine.backlog.handled() }
                 try await handle(event)
-                guard case .signals(let emitted) = event, let dispatcher else { continue }
+                guard case .signals(let emitted) = event else { continue }
+                for deliverer in deliverers { await deliverer.wake() }
+                guard let dispatcher else { continue }
                 for item in emitted {
-                    let receivers = Set(item.deliveries).subtracting([Delivery.standardOutput])
+                    let receivers = Set(item.deliveries).subtracting([Delivery.standardOutput]).subtracting(outbox)
                     guard !receivers.isEmpty else { continue }
                     let seq = item.payload.seq
                     await dispatcher.dispatch(item.payload, to: receivers) { [completion = journal.completion] in completion.delivered(seq, to: $0, $1) }

@@ -33,6 +33,8 @@ final class BridgeEngine: WatcherClient, @unchecked Sendable {
     private let journal: Journal
     /// The deliveries each signal makes (``Bridge/deliveries(for:)``).
     private let deliveries: @Sendable (SignalPayload) -> [String]
+    /// The `url` receivers, whose deliveries are made from the outbox and not awaited here.
+    private let outboxReceivers: Set<String>
     private let forwardsRawEvents: Bool
     private let stopsWhenCaughtUp: Bool
     private let endedWith = Mutex<WatcherError?>(nil)
@@ -56,6 +58,7 @@ final class BridgeEngine: WatcherClient, @unchecked Sendable {
         self.burstReadPause = min(settle / 5, .milliseconds(10))
         self.journal = journal
         self.deliveries = bridge.deliveries(for:)
+        self.outboxReceivers = bridge.outboxReceivers
         self.forwardsRawEvents = bridge.forwardsRawEvents
         self.stopsWhenCaughtUp = bridge.stopsWhenCaughtUp
         (outbox, continuation) = AsyncStream.makeStream(of: Bridge.Event.self)
@@ -169,7 +172,9 @@ final class BridgeEngine: WatcherClient, @unchecked Sendable {
         unsent.removeAll(keepingCapacity: true)
         record(emitted, completesFirstWalk: completesFirstWalk)
         guard !emitted.isEmpty else { return }
-        for item in emitted { journal.completion.expect(item.payload.seq, deliveries: item.deliveries) }
+        for item in emitted {
+            journal.completion.expect(item.payload.seq, deliveries: outboxReceivers.isEmpty ? item.deliveries : item.deliveries.filter { !outboxReceivers.contains($0) })
+        }
         send(.signals(emitted))
         lastSend = now
     }

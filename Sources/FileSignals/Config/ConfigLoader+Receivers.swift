@@ -43,6 +43,14 @@ extension ConfigLoader {
                 receiver.timeout = value
             }
         }
+        if case .url(var settings) = receiver.action, let entry = section.entry("timeout") {
+            if entry.value.text == "none" {
+                error(entry.value.position, "a url receiver's `timeout` bounds each request; `none` would let one hang for ever")
+            } else if let timeout = receiver.timeout {
+                settings.requestTimeout = timeout
+                receiver.action = .url(settings)
+            }
+        }
         if let entry = section.entry("on_busy"), let value = choice(entry, ReceiverDeclaration.BusyPolicy.allCases.map(\.rawValue)) {
             receiver.onBusy = ReceiverDeclaration.BusyPolicy(rawValue: value)!
         }
@@ -53,7 +61,12 @@ extension ConfigLoader {
             }
         }
         if let entry = section.entry("robust"), let value = boolean(entry) { receiver.robust = value }
-        if let entry = section.entry("batch"), let value = boolean(entry), value {
+        if receiver.urlSettings == nil {
+            for key in Self.urlKeys {
+                if let entry = section.entry(key) { error(entry.position, "`\(key)` is for url receivers") }
+            }
+        }
+        if receiver.urlSettings == nil, let entry = section.entry("batch"), let value = boolean(entry), value {
             receiver.batch = true
             switch action {
             case .exec(let words):
@@ -83,11 +96,11 @@ extension ConfigLoader {
 
     /// Exactly one of `command`, `exec` and `handler`.
     private mutating func readAction(_ section: IniSection) -> ReceiverDeclaration.Action? {
-        let present = section.entries.filter { ["command", "exec", "handler"].contains($0.key) }
+        let present = section.entries.filter { ["command", "exec", "handler", "url"].contains($0.key) }
         var kinds: [String] = []
         for entry in present where !kinds.contains(entry.key) { kinds.append(entry.key) }
         guard let entry = present.first else {
-            missing(in: section, "\(section.title) needs one of `command`, `exec` or `handler`: what to run")
+            missing(in: section, "\(section.title) needs one of `command`, `exec`, `handler` or `url`: what to run")
             return nil
         }
         if kinds.count > 1, let second = present.first(where: { $0.key != entry.key }) {
@@ -103,6 +116,8 @@ extension ConfigLoader {
             return .command(entry.value.text)
         case "exec":
             return readExec(entry)
+        case "url":
+            return readURL(entry, section)
         default:
             return readHandler(entry, section)
         }

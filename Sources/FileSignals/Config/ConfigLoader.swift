@@ -15,7 +15,7 @@ struct ConfigLoader {
         "filesignals": ["settle", "delete_settle", "jobs", "state", "journal", "ignore", "default_ignore", "loop_limit", "one_file_system", "digests", "digest_limit"],
         "model": ["path", "match", "exclude", "recursive"],
         "signal": ["description"],
-        "receiver": ["signal", "sender", "command", "exec", "handler", "timeout", "on_busy", "when", "robust", "dispatch_uid", "cwd", "env", "batch"],
+        "receiver": ["signal", "sender", "command", "exec", "handler", "timeout", "on_busy", "when", "robust", "dispatch_uid", "cwd", "env", "batch", "url", "format", "source", "type_prefix", "retry_for", "secret_file", "token_file", "ca_file"],
     ]
     static let kinds = ["filesignals", "model", "signal", "receiver"]
 

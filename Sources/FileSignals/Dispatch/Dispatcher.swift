@@ -49,6 +49,8 @@ public actor Dispatcher {
 
     /// Where the receivers are picked from.
     public nonisolated let registry: SignalRegistry
+    /// The settings it was made with (the root, `jobs`), which url receivers' deliverers share.
+    public nonisolated let settings: Settings
     let runner: ReceiverRunner
     let report: @Sendable (Report) -> Void
     private let warn: @Sendable (DispatchWarning) -> Void
@@ -106,6 +108,7 @@ public actor Dispatcher {
         report: @escaping @Sendable (Report) -> Void, warn: @escaping @Sendable (DispatchWarning) -> Void = { _ in }
     ) {
         self.registry = registry
+        self.settings = settings
         let environment = settings.baseEnvironment + (settings.statePath.map { [LeftoverRuns.marker(forState: $0)] } ?? [])
         self.runner = ReceiverRunner(root: settings.root, handlers: handlers, baseEnvironment: environment, grace: settings.grace)
         registry.runner = runner
@@ -261,7 +264,8 @@ public actor Dispatcher {
         var picked: [ReceiverDeclaration] = []
         for receiver in registry.receivers(of: signal.signal, from: signal.sender) where queued.deliveries == nil || left.contains(receiver.deliveryKey) {
             left.remove(receiver.deliveryKey)
-            picked.append(receiver)
+            // A url receiver's deliveries are made from the outbox by its HTTP deliverer, not here.
+            if receiver.urlSettings == nil { picked.append(receiver) }
         }
         // Deliveries to receivers that are gone (a reload removed them) are finished with: nobody is left to run.
         for key in left { queued.delivered(key, .dropped) }

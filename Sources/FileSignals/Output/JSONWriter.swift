@@ -102,6 +102,12 @@ struct JSONWriter {
         bytes.append(UInt8(ascii: "]"))
     }
 
+    /// Writes `name` with `json`, a JSON value already encoded (a signal's line as a CloudEvent's `data`).
+    mutating func encoded(_ name: StaticString, _ json: [UInt8]) {
+        key(name)
+        bytes.append(contentsOf: json)
+    }
+
     /// Writes `name` with a nested object built by `body`.
     mutating func object(_ name: StaticString, _ body: (inout JSONWriter) -> Void) {
         key(name)

@@ -13,6 +13,8 @@ public struct ReceiverDeclaration: Sendable, Hashable {
         case handler(name: String, options: [String: String])
         /// A closure connected in Swift.
         case swift(SwiftReceiver)
+        /// `url =`: each signal POSTed as a CloudEvent, from the outbox (see ``URLReceiverSettings``).
+        case url(URLReceiverSettings)
     }
 
     /// `on_busy`: what to do when a run of this receiver is still going.
@@ -76,9 +78,16 @@ public struct ReceiverDeclaration: Sendable, Hashable {
     /// Whether it runs in the bridge's process (a handler or a closure) rather than as a process of its own.
     public var runsInSwift: Bool {
         switch action {
-        case .command, .exec: return false
+        case .command, .exec, .url: return false
         case .handler, .swift: return true
         }
+    }
+
+    /// The settings of a `url =` receiver, whose deliveries an HTTP deliverer makes from the outbox rather
+    /// than the dispatcher; nil for the other kinds.
+    public var urlSettings: URLReceiverSettings? {
+        if case .url(let settings) = action { return settings }
+        return nil
     }
 
     /// Whether some signal would reach both this receiver and `other` while they have the same

@@ -13,6 +13,8 @@ package struct ReceiverInvocation: Sendable, Hashable {
         case handler(name: String, options: [String: String])
         /// A closure connected in Swift, called in the bridge's process.
         case closure(SwiftReceiver)
+        /// An HTTP POST of the signal as a CloudEvent, made from the outbox (not by the dispatcher).
+        case request(URLReceiverSettings)
     }
 
     /// One variable added to the environment.
@@ -56,6 +58,8 @@ package struct ReceiverInvocation: Sendable, Hashable {
             program = .handler(name: name, options: options)
         case .swift(let receiver):
             program = .closure(receiver)
+        case .url(let settings):
+            program = .request(settings)
         }
         if let cwd = receiver.cwd {
             workingFolder = cwd.hasPrefix("/") ? cwd : root.description + "/" + cwd

@@ -48,6 +48,10 @@ struct ReceiverRunner: Sendable {
             call = { signal in try await handler(signal, context) }
         case .closure(let closure):
             call = closure.body
+        case .request:
+            // Sent from the outbox by an HTTP deliverer, which the bridge runs beside the dispatcher.
+            result.status = .skipped; result.code = nil; result.message = "a url receiver is sent from the outbox, by `watch`"
+            return ReceiverReport(result: result)
         }
         let started = ContinuousClock.now
         let outcome = await Self.call(call, signal, timeout: receiver.timeout, stop: stop)

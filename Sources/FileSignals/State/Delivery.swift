@@ -10,6 +10,9 @@ public struct Delivery: Sendable, Hashable {
         case pending, done
         /// Not made: its receiver was no longer in the config when the delivery was to be made again.
         case dropped
+        /// Given up: a `url` receiver's endpoint refused it, or failed for longer than `retry_for`. Sent again
+        /// by `filesignals retry`.
+        case dead
     }
 
     public var seq: Int64

@@ -164,6 +164,13 @@ public final class StateStore: Sendable {
             // from the command line, whose database lives under a name made of their digest.
             try db.execute(sql: "CREATE TABLE about (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL)")
         }
+        migrator.registerMigration("v5: outbox of url receivers") { db in
+            // A `url` receiver's deliver reads its pending deliveries in seq order, and notes why a dead one died.
+            try db.execute(sql: """
+                CREATE INDEX delivery_pending ON delivery(receiver, seq) WHERE state = 'pending';
+                ALTER TABLE delivery ADD COLUMN detail TEXT;
+                """)
+        }
         return migrator
     }()
 

@@ -94,7 +94,7 @@ enum ConfigCases {
         ConfigCase("a duplicate section", "[model A]\npath = content\n[model A]\npath = content\n", ["3:1: error: duplicate section [model A]; the first is on line 1"]),
         ConfigCase("a duplicate key", "[model A]\npath = content\npath = static/img\n", ["3:1: error: duplicate key `path` in [model A]; the first is on line 2"]),
         ConfigCase("an unknown key, with a suggestion", "[model A]\npath = content\n[receiver rebuild]\nsignal = post_save\ncomand = make\n", [
-            "3:1: error: [receiver rebuild] needs one of `command`, `exec` or `handler`: what to run",
+            "3:1: error: [receiver rebuild] needs one of `command`, `exec`, `handler` or `url`: what to run",
             "5:1: error: unknown key `comand` in [receiver rebuild]; did you mean `command`?",
         ]),
         ConfigCase("a line that is not key = value", "[model A]\npath content\n", ["2:1: error: expected `key = value`, a `[section]` header or a comment"]),

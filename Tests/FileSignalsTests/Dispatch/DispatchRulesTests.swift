@@ -89,12 +89,16 @@ struct DispatchRulesTests {
             signals.append(try harness.signal("f\(index).md", .postSave, seq: Int64(2 * index + 1)))
         }
         await harness.dispatchAndWait(signals)
-        let events = harness.read("log").split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
-            .sorted { (Int($0[0]) ?? 0) < (Int($1[0]) ?? 0) }
+        let lines: [[String]] = harness.read("log").split(separator: "\n").map { (line: Substring) -> [String] in line.split(separator: " ").map(String.init) }
+        let events: [[String]] = lines.sorted { (left: [String], right: [String]) -> Bool in (Int(left[0]) ?? 0) < (Int(right[0]) ?? 0) }
+        // Whether `event` is `what` (start or end) of `signal` for `name`: spelled out for the type checker.
+        func isEvent(_ event: [String], _ what: String, _ signal: String, _ name: String) -> Bool {
+            event[1] == what && event[2] == signal && event[3] == name
+        }
         for index in 0..<8 {
             let name = "f\(index).md"
-            let preEnd = events.firstIndex { $0[1] == "end" && $0[2] == "pre_save" && $0[3] == name }
-            let postStart = events.firstIndex { $0[1] == "start" && $0[2] == "post_save" && $0[3] == name }
+            let preEnd = events.firstIndex { isEvent($0, "end", "pre_save", name) }
+            let postStart = events.firstIndex { isEvent($0, "start", "post_save", name) }
             #expect(preEnd != nil && postStart != nil && preEnd! < postStart!, "\(name): post_save started before pre_save ended")
         }
         var running = 0, most = 0
