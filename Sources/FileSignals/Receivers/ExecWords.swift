@@ -11,12 +11,15 @@ package enum ExecWords {
     /// What is wrong with a program and its arguments as an `exec` receiver (or `watch -- PROGRAM ARGS`)
     /// runs them, each with its message: the rules in one place for the config and the command line.
     package enum Refusal: Hashable, Sendable {
-        /// `{name}` is no placeholder.
+        /// `{name}` is no placeholder, and is so close to one that it is taken for a typo (write `{{name}}`
+        /// for the text itself).
         case unknownPlaceholder(String)
-        /// The program itself is a placeholder: a file name would choose what runs.
+        /// The program itself (or the one a wrapper such as `env` or `timeout` runs) is a placeholder: a file
+        /// name would choose what runs.
         case programFromPlaceholder
-        /// The word at `index` is code for a shell or interpreter, and holds a placeholder.
-        case placeholderInCode(index: Int)
+        /// The word at `index` is code that `program` runs (made so by the option at `option`, or an option
+        /// of it), and holds a placeholder.
+        case placeholderInCode(index: Int, option: Int, program: String)
         /// A batch receiver's word holds the placeholder `{name}`, which has no one value for a burst.
         case placeholderInBatch(String)
 
@@ -25,13 +28,14 @@ package enum ExecWords {
             case .unknownPlaceholder(let name):
                 let known = ExecWords.placeholders.map { "{\($0)}" }.joined(separator: " ")
                 let hint = NearestWord.suggestion(for: name, among: ExecWords.placeholders).map { "; did you mean `{\($0)}`?" } ?? ""
-                return "unknown placeholder `{\(name)}`\(hint); expected one of \(known)"
+                return "unknown placeholder `{\(name)}`\(hint); expected one of \(known) (write {{ and }} for braces themselves)"
             case .programFromPlaceholder:
                 return "the program of `exec` cannot come from a placeholder: a file name must never choose what runs"
-            case .placeholderInCode(let code):
+            case .placeholderInCode(let code, let option, let program):
+                let made = option == code ? "`\(words[code])` is an option of \(program)" : "`\(words[option])` makes `\(words[code])` code for \(program)"
                 return """
-                    `\(words[code - 1])` makes `\(words[code])` code for \((words[0] as NSString).lastPathComponent): a placeholder in it would make a \
-                    file name code; pass it as an argument instead (exec = sh -c 'echo "$1"' sh {path})
+                    \(made): a placeholder in it would make a file name code; pass it as an argument instead \
+                    (exec = sh -c 'echo "$1"' sh {path})
                     """
             case .placeholderInBatch(let name):
                 return "`{\(name)}` has no one value in a batch run, which serves a whole burst; read the signals from stdin, one JSON line each"
@@ -42,50 +46,21 @@ package enum ExecWords {
     /// Everything wrong with `words` (not empty) as a program and its arguments.
     /// - Parameter batch: the words run once per burst (`batch = yes`), where no placeholder has a value.
     package static func refusals(of words: [String], batch: Bool = false) -> [Refusal] {
-        var refusals = words.flatMap { word in placeholderNames(in: word).filter { !placeholders.contains($0) }.map(Refusal.unknownPlaceholder) }
-        if batch {
-            refusals += words.flatMap { word in placeholderNames(in: word).filter { placeholders.contains($0) && $0 != "root" }.map(Refusal.placeholderInBatch) }
-        }
-        if let program = words.first, !placeholderNames(in: program).isEmpty { refusals.append(.programFromPlaceholder) }
-        if let code = codeWordWithPlaceholder(words) { refusals.append(.placeholderInCode(index: code)) }
-        return refusals
-    }
-
-    /// The index of a word that a shell or an interpreter in `words` runs as code (the word after `sh -c`,
-    /// `bash -ec`, `python3 -c`, `perl -e`, `node -e`...) and that holds a placeholder; nil when there is none.
-    /// A file name in such a word would be code, which is what `exec` exists to prevent.
-    package static func codeWordWithPlaceholder(_ words: [String]) -> Int? {
-        var flags: Set<String> = []   // the code options of the last shell or interpreter named
-        for (index, word) in words.enumerated() {
-            if let named = codeOptions(ofProgram: word) {
-                flags = named
-            } else if index + 1 < words.count, isCodeOption(word, among: flags), !placeholderNames(in: words[index + 1]).isEmpty {
-                return index + 1
+        var refusals = words.flatMap { word in
+            pieces(of: word).compactMap { piece -> Refusal? in
+                if case .lookalike(let name) = piece { return .unknownPlaceholder(name) }
+                return nil
             }
         }
-        return nil
-    }
-
-    /// Shells and interpreters, with the options whose argument they run as code.
-    private static let codeOptions: [(program: String, options: Set<String>)] = [
-        ("sh", ["-c"]), ("bash", ["-c"]), ("dash", ["-c"]), ("zsh", ["-c"]), ("ksh", ["-c"]), ("mksh", ["-c"]),
-        ("ash", ["-c"]), ("fish", ["-c", "--command"]), ("python", ["-c"]), ("perl", ["-e", "-E"]), ("ruby", ["-e"]),
-        ("node", ["-e", "-p", "--eval", "--print"]), ("php", ["-r"]), ("lua", ["-e"]), ("Rscript", ["-e"]),
-    ]
-
-    /// The code options of the shell or interpreter `word` names (`/usr/bin/python3.11` is `python`), or nil.
-    private static func codeOptions(ofProgram word: String) -> Set<String>? {
-        let name = (word as NSString).lastPathComponent
-        return codeOptions.first { entry in
-            name.hasPrefix(entry.program) && name.dropFirst(entry.program.count).allSatisfy { $0.isNumber || $0 == "." }
-        }?.options
-    }
-
-    /// Whether `word` is one of `options`, or a run of short options that holds one (`-ec` for `-c`).
-    private static func isCodeOption(_ word: String, among options: Set<String>) -> Bool {
-        if options.contains(word) { return true }
-        guard word.hasPrefix("-"), !word.hasPrefix("--"), word.count > 2, word.dropFirst().allSatisfy(\.isLetter) else { return false }
-        return options.contains { $0.count == 2 && word.dropFirst().contains($0.last!) }
+        if batch {
+            refusals += words.flatMap { word in placeholderNames(in: word).filter { $0 != "root" }.map(Refusal.placeholderInBatch) }
+        }
+        let programs = programIndices(words)
+        if programs.contains(where: { !placeholderNames(in: words[$0]).isEmpty }) { refusals.append(.programFromPlaceholder) }
+        for program in programs {
+            if let code = codeWordWithPlaceholder(words, program: program) { refusals.append(code) }
+        }
+        return refusals
     }
 
     /// Why a line cannot be split: what is wrong and at which character offset into the line.
@@ -147,28 +122,67 @@ package enum ExecWords {
         return words
     }
 
-    /// The names inside `{...}` in `word`, in order.
-    package static func placeholderNames(in word: String) -> [String] {
-        var names: [String] = []
-        var rest = word[...]
-        while let open = rest.firstIndex(of: "{"), let close = rest[open...].firstIndex(of: "}") {
-            names.append(String(rest[rest.index(after: open)..<close]))
-            rest = rest[rest.index(after: close)...]
-        }
-        return names
+    /// A part of a word: text, or a placeholder.
+    enum Piece: Hashable {
+        case text(String)
+        /// `{name}` with a known name.
+        case placeholder(String)
+        /// `{name}` with a name close to a known one (a typo, refused); kept as text if it were run.
+        case lookalike(String)
     }
 
-    /// `word` with every known placeholder replaced by its value's exact bytes (a file name need not be
-    /// UTF-8); unknown ones are left as written. The result is one argument, whatever the values hold.
+    /// `word` in pieces: `{name}` is a placeholder when `name` is one; `{{` and `}}` are braces themselves;
+    /// any other brace is text as written (`jq '{path, signal}'`, `awk '{print}'`, `find -exec ... {}`),
+    /// except a `{name}` close enough to a placeholder's name to be taken for a typo of it.
+    static func pieces(of word: String) -> [Piece] {
+        var pieces: [Piece] = []
+        var text = ""
+        var rest = word[...]
+        while let first = rest.first {
+            if rest.hasPrefix("{{") || rest.hasPrefix("}}") {
+                text.append(first)
+                rest = rest.dropFirst(2)
+                continue
+            }
+            if first == "{", let close = rest.dropFirst().firstIndex(where: { $0 == "}" || $0 == "{" }), rest[close] == "}" {
+                let name = String(rest[rest.index(after: rest.startIndex)..<close])
+                let isKnown = placeholders.contains(name)
+                let isLookalike = !isKnown && !name.isEmpty && name.allSatisfy({ $0.isLetter || $0 == "_" })
+                    && NearestWord.suggestion(for: name, among: placeholders) != nil
+                if isKnown || isLookalike {
+                    if !text.isEmpty { pieces.append(.text(text)) }
+                    text = ""
+                    pieces.append(isKnown ? .placeholder(name) : .lookalike(name))
+                    rest = rest[rest.index(after: close)...]
+                    continue
+                }
+            }
+            text.append(first)
+            rest = rest.dropFirst()
+        }
+        if !text.isEmpty { pieces.append(.text(text)) }
+        return pieces
+    }
+
+    /// The placeholders in `word`, in order.
+    package static func placeholderNames(in word: String) -> [String] {
+        pieces(of: word).compactMap { piece in
+            if case .placeholder(let name) = piece { return name }
+            return nil
+        }
+    }
+
+    /// `word` with every placeholder replaced by its value's exact bytes (a file name need not be UTF-8), and
+    /// `{{`, `}}` by braces. The result is one argument, whatever the values hold.
     package static func substitute(_ word: String, _ values: [String: [UInt8]]) -> [UInt8] {
         var result: [UInt8] = []
-        var rest = word[...]
-        while let open = rest.firstIndex(of: "{"), let close = rest[open...].firstIndex(of: "}") {
-            let name = String(rest[rest.index(after: open)..<close])
-            result += Array(rest[..<open].utf8)
-            if let value = values[name] { result += value } else { result += Array(rest[open...close].utf8) }
-            rest = rest[rest.index(after: close)...]
+        for piece in pieces(of: word) {
+            switch piece {
+            case .text(let text): result += Array(text.utf8)
+            case .placeholder(let name): result += values[name] ?? []
+            case .lookalike(let name): result += Array("{\(name)}".utf8)
+            }
         }
-        return result + Array(rest.utf8)
+        return result
     }
 }
