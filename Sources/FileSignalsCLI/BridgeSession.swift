@@ -34,6 +34,7 @@ enum BridgeSession {
             let isUrgent = number == SIGQUIT || stop.isRequested
             stop.request()
             if isUrgent { standardOutput.abandon() }
+            if number == SIGHUP { Log.info("the terminal hung up (SIGHUP)") }
             guard let dispatcher = bridge.dispatcher else { return }
             if isUrgent {
                 Log.info("stopping; running receivers are stopped now")
@@ -152,12 +153,17 @@ enum BridgeSession {
 
     /// What SIGHUP does: read the config again; if it is valid, its receivers replace the old ones from the
     /// next signal on; if not, its errors are printed and the old config stays.
-    static func reloader(path: String?, dispatcher: Dispatcher?) -> (@Sendable () async -> Void)? {
+    /// - Parameter commandLine: the receiver given on the command line, which stays.
+    static func reloader(path: String?, dispatcher: Dispatcher?, keeping commandLine: ReceiverDeclaration? = nil) -> (@Sendable () async -> Void)? {
         guard let path, let dispatcher else { return nil }
+        let urlsAtStart = Set(dispatcher.registry.all.compactMap(\.urlSettings))
         return {
             do {
                 let config = try ConfigOptions.load(path: path)
-                ConfigReceivers.warn(await dispatcher.replaceReceivers(config.receivers), file: config.file)
+                ConfigReceivers.warn(await dispatcher.replaceReceivers(config.receivers + [commandLine].compactMap { $0 }), file: config.file)
+                if Set(config.receivers.compactMap(\.urlSettings)) != urlsAtStart {
+                    Log.warning("url receivers changed; their deliveries follow the new config from the next start (the outbox keeps what they have not sent)")
+                }
                 Log.info("reloaded \(path): \(config.receivers.count) receiver\(config.receivers.count == 1 ? "" : "s")")
             } catch {
                 Log.warning("\(path) not reloaded; the running config stays")

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 import ArgumentParser
 import FileSignals
+import Foundation
 import Synchronization
 
 /// A receiver given on the command line, as entr and watchexec users expect: `watch -- PROGRAM ARGS` runs the
@@ -45,14 +46,19 @@ struct CommandLineReceiver: ParsableArguments {
             // A batch run, or the first run, serves no one file: no placeholder but {root} has a value there.
             let refusals = ExecWords.refusals(of: program, batch: batch || runFirst)
             if !refusals.isEmpty {
-                let options = [batch ? "--batch" : nil, runFirst ? "--run-first" : nil].compactMap { $0 }.joined(separator: " and ")
                 throw ValidationError(refusals.map { refusal in
                     if case .placeholderInBatch(let name) = refusal {
-                        return "with \(options), `{\(name)}` has no one value: a run serves a whole burst (or none); read the signals from stdin, one JSON line each"
+                        return batch
+                            ? "with --batch, `{\(name)}` has no one value: a run serves a whole burst; read the signals from stdin, one JSON line each"
+                            : "with --run-first, `{\(name)}` has no value in the first run, which serves no file"
                     }
                     return refusal.message(for: program)
                 }.joined(separator: "; "))
             }
+        }
+        if signals != nil && chosenSignals.isEmpty { throw ValidationError("--on names no signal; give some of post_save, post_delete, pre_save, pre_delete") }
+        if let name = program.first, Self.executable(named: name) == nil {
+            throw ValidationError("no program `\(name)`\(name.contains("/") ? "" : " on PATH") that can be run")
         }
         let known = ModelSignal.allCases.map(\.rawValue)
         for signal in chosenSignals where !known.contains(signal) {
@@ -75,6 +81,15 @@ struct CommandLineReceiver: ParsableArguments {
         receiver.batch = batch
         receiver.passesOutputThrough = !printsJSON
         receiver.clearsTerminal = clear
+        // In the folder filesignals was started from, as entr and watchexec run a program (`watch src -- make`).
+        receiver.cwd = FileManager.default.currentDirectoryPath
         return receiver
+    }
+
+    /// The file `name` runs: itself when it has a `/` (from the current folder), else the first on `PATH`.
+    static func executable(named name: String) -> String? {
+        if name.contains("/") { return access(name, X_OK) == 0 ? name : nil }
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        return path.split(separator: ":").map { "\($0)/\(name)" }.first { access($0, X_OK) == 0 }
     }
 }

@@ -116,7 +116,8 @@ struct WatchCommand: AsyncParsableCommand {
             onReady = { Task { await dispatcher.runFirst(commandLine) } }
         }
         try await BridgeSession.run(
-            bridge, json: json, config: target.configPath, reload: BridgeSession.reloader(path: target.configPath, dispatcher: dispatcher), onReady: onReady)
+            bridge, json: json, config: target.configPath, reload: BridgeSession.reloader(path: target.configPath, dispatcher: dispatcher, keeping: commandLine),
+            onReady: onReady)
     }
 
     static func parseDuration(_ text: String, option: String) throws -> Duration {

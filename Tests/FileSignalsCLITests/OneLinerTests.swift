@@ -101,12 +101,59 @@ struct OneLinerTests {
         #expect(lines(out) == ["up", "up", "up", "up"])
     }
 
+    @Test("a stop (SIGTERM, or SIGHUP when the terminal hangs up) stops the --run-first server, and a restart replays nothing")
+    func stopsTheServer() throws {
+        let folder = try TemporaryFolder()
+        let outside = try TemporaryFolder()
+        let state = outside.path + "/state.db"
+        for stop in [SIGTERM, SIGHUP] {
+            let pidFile = outside.path + "/pid-\(stop)"
+            let command = try RunningCommand([
+                "watch", folder.path, "--state", state, "--run-first", "--restart", "--", "/bin/sh", "-c", "echo $$ > \"$0\"; exec sleep 300", pidFile,
+            ])
+            try #require(command.waitUntilReady(), "\(command.snapshot.stderr)")
+            #expect(poll(upTo: 30) { lines(pidFile).count == 1 })
+            try folder.shell("echo x > a\(stop).md")
+            #expect(poll(upTo: 30) { ((try? String(contentsOfFile: pidFile, encoding: .utf8)) ?? "").isEmpty == false })
+            command.send(stop)
+            let output = command.waitForExit(upTo: .seconds(20))
+            #expect(output.exitStatus == 0, "\(output.stderr)")
+            #expect(!output.stderr.contains { $0.contains("error") }, "\(output.stderr)")
+            let pid = try #require(lines(pidFile).first.flatMap { Int32($0) })
+            #expect(poll(upTo: 10) { kill(pid, 0) != 0 }, "the server outlived filesignals")
+        }
+        // The server's runs were stopped as filesignals stopped: nothing is left to send again.
+        let again = try RunningCommand(["watch", folder.path, "--state", state, "--", "true"])
+        try #require(again.waitUntilReady(), "\(again.snapshot.stderr)")
+        let output = again.stopCleanly()
+        #expect(!output.stderr.contains { $0.contains("had not finished") }, "\(output.stderr)")
+    }
+
+    @Test("the program runs in the folder filesignals was started from, as with entr and watchexec; SIGHUP with a config keeps it")
+    func runsInTheCurrentFolder() throws {
+        let project = try TemporaryFolder()
+        try project.shell("mkdir src && printf '#!/bin/sh\\necho \"$FILESIGNALS_INSTANCE\" >> built\\n' > build.sh && chmod +x build.sh")
+        try project.shell("printf '[model Src]\\npath = src\\n' > filesignals.ini && chmod 644 filesignals.ini")
+        let command = try RunningCommand(["watch", "--no-state", "--", "./build.sh"], in: project.url)
+        try #require(command.waitUntilReady(), "\(command.snapshot.stderr)")
+        try project.shell("echo x > src/a.c")
+        #expect(poll(upTo: 30) { lines(project.path + "/built") == ["src/a.c"] })
+        command.send(SIGHUP)
+        #expect(command.wait { $0.stderr.contains { $0.contains("reloaded") } }.stderr.contains { $0.contains("reloaded") })
+        try project.shell("echo x > src/b.c")
+        #expect(poll(upTo: 30) { lines(project.path + "/built") == ["src/a.c", "src/b.c"] }, "\(lines(project.path + "/built"))")
+        _ = command.stopCleanly()
+    }
+
     @Test("what cannot run is a usage error before anything is watched", arguments: [
         (["--shell", "true", "--", "ls"], "give a program after -- or --shell, not both"),
         (["--on", "post_sav", "--", "ls"], "unknown signal `post_sav`; did you mean `post_save`?"),
         (["--restart"], "--on, --restart, --batch, --run-first and --clear say how a program runs"),
         (["--batch", "--", "echo", "{path}"], "with --batch, `{path}` has no one value"),
         (["--json", "--clear", "--", "ls"], "--clear clears the terminal the program writes to"),
+        (["--on", "", "--", "ls"], "--on names no signal"),
+        (["--", "mkae"], "no program `mkae` on PATH"),
+        (["--run-first", "--", "echo", "{path}"], "with --run-first, `{path}` has no value in the first run"),
         (["--", "sh", "-c", "cat {path}"], "a placeholder in it would make a file name code"),
         (["--", "{path}"], "the program of `exec` cannot come from a placeholder"),
         (["--no-receivers", "--", "ls"], "--no-receivers runs nothing"),

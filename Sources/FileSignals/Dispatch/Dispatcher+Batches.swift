@@ -61,10 +61,14 @@ extension Dispatcher {
         var result: ReceiverResult
         switch turn {
         case .skip(let reason) where isClosed:
-            // Stopping: the batch's deliveries stay unfinished, for the next start.
+            // Stopping: the batch's deliveries stay unfinished, for the next start (said, as for each signal
+            // of a receiver that runs once per signal).
             result = ReceiverResult(
                 seq: last.seq, receiver: receiver.name, signal: last.signal, instance: last.instance,
                 status: .skipped, code: nil, milliseconds: 0, message: reason)
+            result.signals = batch.signals.count
+            if batch.signals.count > 1 { result.servedSeqs = batch.signals.map(\.seq) }
+            report(ReceiverReport(result: result))
             result.wasStopped = true
         case .skip(let reason):
             result = ReceiverResult(
@@ -102,6 +106,11 @@ extension Dispatcher {
     /// its `on_busy` like any run: with `restart`, the first signal stops it. Nothing is journaled for it.
     public func runFirst(_ receiver: ReceiverDeclaration) async {
         guard !isClosed else { return }
+        runsOutsideLanes += 1
+        defer {
+            runsOutsideLanes -= 1
+            resumeIdleWaitersIfIdle()
+        }
         let stop = ProcessRunner.StopHandle()
         guard case .run(let ticket) = await takeTurn(receiver, stop: stop) else { return }
         let outcome = await runInSlot(receiver, ticket: ticket, signal: nil) {

@@ -61,6 +61,8 @@ public actor Dispatcher {
     /// Signals waiting per instance, and whether a task is working through them.
     private var lanes: [RawPath: Lane] = [:]
     var isClosed = false
+    /// Runs going outside any instance's lane (`--run-first`), which a stop waits for as for the lanes.
+    var runsOutsideLanes = 0
     private var idleWaiters: [CheckedContinuation<Void, Never>] = []
     /// Signals queued and not yet started, over every instance, and who waits for that number to fall.
     private var queuedCount = 0
@@ -172,6 +174,9 @@ public actor Dispatcher {
     /// dispatched again on the next start); running ones get `grace` to finish, then are stopped.
     public func close(grace: Duration) async {
         stopTakingSignals()
+        // A `restart` receiver (a server) never ends by itself: it is stopped now, not after the grace.
+        let restarting = Set(registry.all.filter { $0.onBusy == .restart }.map(\.deliveryKey))
+        for (key, gate) in gates where restarting.contains(key) { await gate.stopAll() }
         let deadline = ContinuousClock.now + grace
         let stopper = Task {
             try? await Task.sleep(until: deadline, clock: .continuous)
@@ -235,8 +240,19 @@ public actor Dispatcher {
 
     /// Waits until no signal is queued or being dispatched.
     public func waitUntilIdle() async {
-        if lanes.isEmpty { return }
+        if isIdle { return }
         await withCheckedContinuation { idleWaiters.append($0) }
+    }
+
+    /// No signal queued or being dispatched, and no run outside the lanes (`--run-first`) going.
+    private var isIdle: Bool { lanes.isEmpty && runsOutsideLanes == 0 }
+
+    /// Tells those waiting for the dispatcher to be idle, if it is.
+    func resumeIdleWaitersIfIdle() {
+        guard isIdle else { return }
+        let waiters = idleWaiters
+        idleWaiters.removeAll()
+        waiters.forEach { $0.resume() }
     }
 
     private func allGates() -> [ReceiverGate] { Array(gates.values) }
@@ -249,11 +265,7 @@ public actor Dispatcher {
             if await dispatchNow(next) { next.done() }
         }
         lanes[key] = nil
-        if lanes.isEmpty {
-            let waiters = idleWaiters
-            idleWaiters.removeAll()
-            waiters.forEach { $0.resume() }
-        }
+        resumeIdleWaitersIfIdle()
     }
 
     /// Runs the receivers of one signal, in order, telling of each delivery as it is finished with.
@@ -278,8 +290,12 @@ public actor Dispatcher {
             }
             if isClosed { return false }
             let result = receiver.batch ? await runInBatch(receiver, signal, line: line) : await runOrSkip(receiver, signal, line: line)
-            // Stopped by the shutdown: the delivery is not made, and is made again at the next start.
-            if isClosed && result.wasStopped { return false }
+            // Stopped by the shutdown: the delivery is not made, and is made again at the next start; but a
+            // `restart` receiver (a server) runs until stopped, and has served its signal.
+            if isClosed && result.wasStopped {
+                if receiver.onBusy == .restart { queued.delivered(receiver.deliveryKey, .done) }
+                return false
+            }
             if let until = result.heldBackUntil {
                 holdBack(signal, for: LoopGuard.Key(receiver: receiver.deliveryKey, instance: signal.path), until: until, delivered: queued.delivered)
                 continue

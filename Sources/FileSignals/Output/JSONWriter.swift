@@ -102,6 +102,17 @@ struct JSONWriter {
         bytes.append(UInt8(ascii: "]"))
     }
 
+    /// Writes `name` with an array of whole numbers.
+    mutating func integers<Value: BinaryInteger>(_ name: StaticString, _ values: [Value]) {
+        key(name)
+        bytes.append(UInt8(ascii: "["))
+        for (index, value) in values.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            appendDecimal(value)
+        }
+        bytes.append(UInt8(ascii: "]"))
+    }
+
     /// Writes `name` with `json`, a JSON value already encoded (a signal's line as a CloudEvent's `data`).
     mutating func encoded(_ name: StaticString, _ json: [UInt8]) {
         key(name)

@@ -20,6 +20,8 @@ public struct ReceiverResult: Sendable, Hashable {
     /// How many signals the run served: more than one for a batch run (`batch = yes`), whose `seq`, `signal`
     /// and `instance` are those of the last; none for the first run at start (`--run-first`).
     public var signals = 1
+    /// The seqs a batch run served, in order (empty for a run of one signal).
+    public var servedSeqs: [Int64] = []
     /// Stopped by filesignals before it ended (`on_busy = restart`, or shutdown), not by itself.
     public var wasStopped = false
     /// Skipped for now by a `loop_limit` pause, to run when it ends: its delivery is not finished yet.
@@ -46,6 +48,7 @@ public struct ReceiverResult: Sendable, Hashable {
         if let code { json.integer("code", code) } else { json.null("code") }
         json.integer("ms", milliseconds)
         if signals != 1 { json.integer("signals", signals) }
+        if !servedSeqs.isEmpty { json.integers("seqs", servedSeqs) }
         if let message { json.string("message", message) }
         return json.finished() + [UInt8(ascii: "\n")]
     }

@@ -84,6 +84,7 @@ struct ReceiverRunner: Sendable {
             seq: signals.last?.seq ?? 0, receiver: receiver.name, signal: signals.last?.signal ?? "", instance: signals.last?.instance ?? RawPath(""),
             status: .exited, code: 0, milliseconds: 0, message: nil)
         result.signals = signals.count
+        if signals.count > 1 { result.servedSeqs = signals.map(\.seq) }
         let invocation = ReceiverInvocation(receiver: receiver, batchOf: signals.count, root: root)
         guard case .process(let arguments) = invocation.program else {
             result.status = .error; result.code = nil; result.message = "only command and exec receivers run in batches"
@@ -120,7 +121,10 @@ struct ReceiverRunner: Sendable {
             result.message = "stopped after \(DurationText.format(receiver.timeout ?? .zero))"
         case .stopped(let signal):
             if await isStopping() {
-                result.status = .signaled; result.code = signal ?? SIGTERM
+                // A restart receiver (a server) runs until it is stopped: stopped as filesignals stops, it did
+                // what it was for, and is no failure.
+                result.status = receiver.onBusy == .restart ? .skipped : .signaled
+                result.code = receiver.onBusy == .restart ? nil : signal ?? SIGTERM
                 result.message = "stopped by filesignals"
                 result.wasStopped = true
             } else {
