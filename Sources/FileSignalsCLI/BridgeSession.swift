@@ -14,6 +14,8 @@ enum BridgeSession {
     /// Tells the bridge which signals' lines are out, so that one not yet out when filesignals dies is
     /// printed again at the next start.
     static let outputProgress: OutputProgress = OutputProgress(flush: { standardOutput.drain() })
+    /// Rung on SIGUSR1, which `filesignals retry` sends after it made dead deliveries pending.
+    static let outboxWakeUp = OutboxWakeUp()
 
     /// - Parameter reload: reads the config again; nil when there is none to reload.
     /// - Parameter config: the config file watched, named in the ready line (it may be one found above the
@@ -42,7 +44,7 @@ enum BridgeSession {
             } else {
                 Log.info("stopping; running receivers get \(DurationText.format(bridge.shutdownGrace)) to finish (SIGINT again, or SIGQUIT, stops them now)")
             }
-        }, onReload: onReload)
+        }, onReload: onReload, onOutbox: { bridge.outboxWakeUp?.ring() })
         // After the last signal is recorded, whatever ends the run.
         defer { bridge.state?.closeCleanly() }
         let watching = Task {

@@ -14,7 +14,7 @@ public struct FileSignalsCommand: AsyncParsableCommand {
             With a config: filesignals check, then filesignals watch. See filesignals(1) and filesignals.ini(5).
             """,
         version: FileSignalsCommand.version,
-        subcommands: [WatchCommand.self, ScanCommand.self, SendCommand.self, LogCommand.self, CheckCommand.self, ExplainCommand.self, LsCommand.self, InitCommand.self, StateCommand.self]
+        subcommands: [WatchCommand.self, ScanCommand.self, SendCommand.self, LogCommand.self, RetryCommand.self, CheckCommand.self, ExplainCommand.self, LsCommand.self, InitCommand.self, StateCommand.self]
     )
 
     /// The version `--version` prints.

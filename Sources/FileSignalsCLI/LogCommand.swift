@@ -10,7 +10,7 @@ struct LogCommand: ParsableCommand {
         discussion: """
             Prints the signals kept in the state database, oldest first, as the JSON lines `watch --json` \
             printed. With --deliveries, each line also says where its deliveries stand: \
-            "deliveries":{"RECEIVER":"done", "pending" or "dropped"}, one per receiver it reached ("(stdout)" for the \
+            "deliveries":{"RECEIVER":"done", "pending", "dropped" or "dead"}, one per receiver it reached ("(stdout)" for the \
             reader of `watch --json`). A consumer that was down resumes with --since and the last seq it saw. Without a config, \
             give the same folders and patterns as to `watch`: they find its state.
             """
@@ -32,6 +32,9 @@ struct LogCommand: ParsableCommand {
 
     @Flag(help: "Add each signal's delivery states to its line (\"deliveries\").")
     var deliveries = false
+
+    @Flag(help: "Only signals with a dead delivery (a url receiver gave up), with their delivery states and why each died (\"dead\"); `filesignals retry` sends them again.")
+    var dead = false
 
     init() {}
 
@@ -66,7 +69,15 @@ struct LogCommand: ParsableCommand {
             throw ExitCodes.status(for: error)
         }
         var output: [UInt8] = []
-        for entry in entries { output += (deliveries ? entry.lineWithDeliveries : entry.line) + [UInt8(ascii: "\n")] }
+        if dead {
+            let why = (try? store.deadDetails(after: since)) ?? [:]
+            for entry in entries where entry.deliveries.contains(where: { $0.state == .dead }) {
+                let reasons = Dictionary(uniqueKeysWithValues: entry.deliveries.filter { $0.state == .dead }.map { ($0.receiver, why[Delivery(seq: entry.seq, receiver: $0.receiver, state: .dead)] ?? "") })
+                output += entry.line(withDeliveries: reasons) + [UInt8(ascii: "\n")]
+            }
+        } else {
+            for entry in entries { output += (deliveries ? entry.lineWithDeliveries : entry.line) + [UInt8(ascii: "\n")] }
+        }
         do {
             try LineOutput.standardOutput.write(output)
         } catch {

@@ -15,9 +15,10 @@ enum StopSignals {
     /// Starts listening; `onStop` runs on the listening thread, once per SIGINT, SIGTERM or SIGQUIT
     /// received, and `onReload` once per SIGHUP. Without `onReload` (no config to read again), SIGHUP stops
     /// as SIGTERM does: the terminal hung up, and what runs is stopped cleanly rather than left behind.
-    static func listen(onStop: @escaping @Sendable (Int32) -> Void, onReload: (@Sendable () -> Void)? = nil) {
+    /// SIGUSR1 calls `onOutbox` (`filesignals retry` made deliveries pending), and is otherwise ignored.
+    static func listen(onStop: @escaping @Sendable (Int32) -> Void, onReload: (@Sendable () -> Void)? = nil, onOutbox: (@Sendable () -> Void)? = nil) {
         signal(SIGPIPE, SIG_IGN)
-        let numbers: [Int32] = [SIGINT, SIGTERM, SIGQUIT, SIGHUP]
+        let numbers: [Int32] = [SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGUSR1]
         let readEnd = numbers.withUnsafeBufferPointer { filesignals_signal_pipe($0.baseAddress, Int32($0.count)) }
         guard readEnd >= 0 else {
             Log.warning("cannot catch signals (\(String(cString: strerror(errno)))); SIGINT and SIGTERM will end filesignals at once")
@@ -30,7 +31,11 @@ enum StopSignals {
                 let count = read(readEnd, &byte, 1)
                 if count < 0 && errno == EINTR { continue }
                 if count <= 0 { return }
-                if Int32(byte) == SIGHUP, let onReload { onReload() } else { onStop(Int32(byte)) }
+                switch Int32(byte) {
+                case SIGUSR1: onOutbox?()
+                case SIGHUP where onReload != nil: onReload?()
+                default: onStop(Int32(byte))
+                }
             }
         }
         thread.start()

@@ -111,6 +111,7 @@ struct WatchCommand: AsyncParsableCommand {
             throw ValidationError("--since reads the journal, which needs the state database (the config says state = none)")
         }
         bridge.resumesAfter = since
+        bridge.outboxWakeUp = BridgeSession.outboxWakeUp
         var onReady: (@Sendable () -> Void)?
         if receiver.runFirst, let dispatcher, let commandLine {
             onReady = { Task { await dispatcher.runFirst(commandLine) } }

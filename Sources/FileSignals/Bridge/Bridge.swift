@@ -69,6 +69,8 @@ public struct Bridge: Sendable {
     /// `watch --json --since SEQ`: the journaled signals after this seq are given (``Event/journal(_:)``)
     /// before the live ones, with no gap and no repeat between the two; nil to start with the live ones.
     public var resumesAfter: Int64?
+    /// Rung to make the url receivers look at their outbox again (dead deliveries made pending).
+    public var outboxWakeUp: OutboxWakeUp?
 
     public init(
         models: [Model], options: Reconciler.Options = .init(), state: StateStore? = nil,
@@ -140,6 +142,7 @@ public struct Bridge: Sendable {
         try await replay(contents.unfinished, journal, handle)
         let deliverers = try makeDeliverers(handle)
         for deliverer in deliverers { await deliverer.start() }
+        if !deliverers.isEmpty { outboxWakeUp?.listen { for deliverer in deliverers { Task { await deliverer.wake(fromStart: true) } } } }
         do {
             try await watch(contents, journal, deliverers, handle)
         } catch {

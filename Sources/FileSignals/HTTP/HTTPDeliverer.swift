@@ -54,6 +54,7 @@ actor HTTPDeliverer {
     private var lastFlush = ContinuousClock.now
     private var lastFailureReport: ContinuousClock.Instant?
     private var isStopping = false
+    private var readsFromStart = false
     private var loop: Task<Void, Never>?
     private var bell: CheckedContinuation<Void, Never>?
     private var isRung = false
@@ -95,8 +96,12 @@ actor HTTPDeliverer {
         loop = Task { await self.run() }
     }
 
-    /// New deliveries were recorded (or dead ones made pending again): look at the outbox.
-    func wake() { ring() }
+    /// New deliveries were recorded: look at the outbox. `fromStart` when older ones may be pending again
+    /// (`filesignals retry`): the outbox is read again from its start, in `seq` order with what waits.
+    func wake(fromStart: Bool = false) {
+        if fromStart { readsFromStart = true }
+        ring()
+    }
 
     /// Stops sending: requests going on are cancelled, and what is not delivered stays pending in the outbox
     /// for the next start.
@@ -123,14 +128,23 @@ actor HTTPDeliverer {
 
     /// Reads more of the outbox when the window has room.
     private func refill() {
+        if readsFromStart {
+            // What is not in flight is read again, with its backoff forgotten: a retry starts afresh.
+            readsFromStart = false
+            window.removeAll { !$0.isInFlight }
+            loadedThrough = 0
+        }
         guard window.count <= Self.windowSize / 2 else { return }
         do {
             let entries = try store.pendingDeliveries(to: receiver.deliveryKey, after: loadedThrough, limit: Self.windowSize - window.count)
-            for entry in entries {
+            let inFlight = Set(window.map(\.seq))
+            for entry in entries where !inFlight.contains(entry.seq) {
                 let event = CloudEvent(seq: entry.seq, line: entry.line, bridgeID: bridgeID, settings: settings, defaultSource: defaultSource)
                 window.append(Waiting(seq: entry.seq, event: event, instance: event?.subject ?? ""))
                 loadedThrough = entry.seq
             }
+            if let last = entries.last { loadedThrough = max(loadedThrough, last.seq) }
+            window.sort { $0.seq < $1.seq }
         } catch {
             reportFailure("cannot read its outbox: \(error)")
         }

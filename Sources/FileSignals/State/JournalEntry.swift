@@ -22,11 +22,20 @@ public struct JournalEntry: Sendable, Hashable {
     }
 
     /// The line with its delivery states added (`"deliveries":{"rebuild":"done"}`), as `filesignals log` prints it.
-    public var lineWithDeliveries: [UInt8] {
+    public var lineWithDeliveries: [UInt8] { line(withDeliveries: [:]) }
+
+    /// ``lineWithDeliveries``, and `"dead":{"RECEIVER":"why"}` for the dead ones `why` explains.
+    public func line(withDeliveries why: [String: String]) -> [UInt8] {
         guard !deliveries.isEmpty, line.last == UInt8(ascii: "}") else { return line }
         var json = JSONWriter()
         for delivery in deliveries { json.string(key: delivery.receiver, delivery.state.rawValue) }
-        return line.dropLast() + Array(#","deliveries":"#.utf8) + json.finished() + [UInt8(ascii: "}")]
+        var result = line.dropLast() + Array(#","deliveries":"#.utf8) + json.finished()
+        if !why.isEmpty {
+            var dead = JSONWriter()
+            for (receiver, reason) in why.sorted(by: { $0.key < $1.key }) { dead.string(key: receiver, reason) }
+            result += Array(#","dead":"#.utf8) + dead.finished()
+        }
+        return result + [UInt8(ascii: "}")]
     }
 
     public static func == (left: JournalEntry, right: JournalEntry) -> Bool {

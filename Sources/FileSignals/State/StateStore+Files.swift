@@ -84,6 +84,14 @@ extension StateStore {
         return flock(descriptor, LOCK_SH | LOCK_NB) != 0
     }
 
+    /// The pid of the bridge holding the database at `path`, or nil when none does (the pid file is read only
+    /// while the lock is held, so that a stale one never names another process).
+    package static func holder(of path: String) -> pid_t? {
+        guard isHeld(path) else { return nil }
+        guard let text = try? String(contentsOfFile: lockFile(of: path), encoding: .utf8), let pid = pid_t(text.trimmingWhitespace()), pid > 0 else { return nil }
+        return isHeld(path) ? pid : nil
+    }
+
     /// Takes the exclusive lock of the database file, writing our pid into `PATH.lock` for the message a
     /// second watcher gets.
     /// - Returns: the database file's descriptor, which holds the lock while it is open.
