@@ -209,4 +209,29 @@ struct HTTPDeliveryTests {
         _ = command.stopCleanly()
         try checkDelivery(server, folder)
     }
+
+    @Test("examples/cloudevents works as its README says: the consumer prints each change once, signed")
+    func example() throws {
+        let folder = try TemporaryFolder.copy(ofExample: "cloudevents")
+        let port = try CloudEventsServer(running: false).port
+        try folder.shell("""
+            sed -i 's#127.0.0.1:8080#127.0.0.1:\(port)#; s#^; secret_file = secret#secret_file = secret#' filesignals.ini
+            printf 'whsec_%s\\n' "$(head -c 24 /dev/urandom | base64)" > secret && chmod 600 secret
+            """)
+        let consumer = try RunningCommand(
+            ["python3", folder.path + "/consumer.py", "--port", String(port), "--secret-file", folder.path + "/secret"],
+            executable: URL(fileURLWithPath: "/usr/bin/env"))
+        #expect(consumer.wait { $0.stderr.contains { $0.contains("listening") } }.stderr.contains { $0.contains("listening") })
+        let watch = try RunningCommand.watchingConfig(from: folder.url)
+        try folder.shell("echo more >> docs/welcome.md; echo new > docs/new.md")
+        consumer.wait { $0.stdout.count >= 2 }
+        try folder.shell("rm docs/new.md")
+        let printed = consumer.wait { $0.stdout.count >= 3 }.stdout
+        _ = watch.stopCleanly()
+        consumer.send(SIGTERM)
+        // Two files saved at once go out side by side (in either order); the delete after its file's save.
+        let events = printed.map { $0.split(separator: " ").prefix(2).joined(separator: " ") }
+        #expect(Set(events.prefix(2)) == ["com.example.docs.post_save docs/welcome.md", "com.example.docs.post_save docs/new.md"], "\(printed)")
+        #expect(events.dropFirst(2) == ["com.example.docs.post_delete docs/new.md"], "\(printed)")
+    }
 }

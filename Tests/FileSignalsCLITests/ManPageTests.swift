@@ -8,7 +8,7 @@ import Testing
 @Suite("Man pages", .timeLimit(.minutes(1)))
 struct ManPageTests {
     static let pages = ["filesignals.1", "filesignals.ini.5"]
-    static let subcommands = ["watch", "scan", "send", "log", "check", "explain", "ls", "init", "state"]
+    static let subcommands = ["watch", "scan", "send", "log", "retry", "check", "explain", "ls", "init", "state"]
 
     private func source(_ page: String) throws -> String {
         // `\-` is roff for a minus: compare what a reader sees.

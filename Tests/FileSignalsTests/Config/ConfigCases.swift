@@ -69,6 +69,7 @@ enum ConfigCases {
         ConfigCase("a # inside a word is not a comment", "[model A]\npath = content\nmatch = a#b.md\n"),
         ConfigCase("booleans in every spelling", "[model A]\npath = content\nrecursive = On\n[model B]\npath = content\nrecursive = 0\n[model C]\npath = content\nrecursive = TRUE\n"),
         ConfigCase("durations at the edges", "[filesignals]\nsettle = 0\njournal = 365d\n[model A]\npath=content\n[receiver r]\nsignal = post_save\ncommand = true\ntimeout = 1ms\n"),
+        ConfigCase("a url receiver", "[model A]\npath = content\n[receiver hook]\nsignal = post_save post_delete\nurl = https://events.example.com/in\nformat = batch\nbatch = 50\nretry_for = 2h\ntimeout = 5s\ntype_prefix = com.example.\nsource = /site\n"),
         ConfigCase("a batch receiver", "[model A]\npath = content\n[receiver r]\nsignal = post_save\nexec = make -C {root}\nbatch = yes\n"),
         ConfigCase("jobs and loop_limit at their bounds", "[filesignals]\njobs = 256\nloop_limit = 1\n"),
         ConfigCase("timeout none", "[model A]\npath = content\n[receiver r]\nsignal = post_save\ncommand = true\ntimeout = none\n"),
@@ -120,6 +121,13 @@ enum ConfigCases {
         ConfigCase("batch with a handler, and with a file's placeholder", "[model A]\npath = content\n[receiver h]\nsignal = post_save\nhandler = log\nfile = x.jsonl\nbatch = yes\n[receiver e]\nsignal = post_save\nexec = convert {path}\nbatch = yes\n", [
             "7:1: error: `batch` needs `command` or `exec`: a handler is called for each signal",
             "11:1: error: [receiver e] has batch = yes and `exec` with `{path}`: `{path}` has no one value in a batch run, which serves a whole burst; read the signals from stdin, one JSON line each",
+        ]),
+        ConfigCase("url receivers done wrong", "[model A]\npath = content\n[receiver a]\nsignal = post_save\nurl = ftp://example.com/x\n[receiver b]\nsignal = post_save\nurl = http://example.com/x\nbatch = 5\ncwd = sub\ntimeout = none\n[receiver c]\nsignal = post_save\ncommand = true\nformat = binary\n", [
+            "5:7: error: `ftp://example.com/x` is not an http:// or https:// URL with a host",
+            "9:1: error: `batch` is the number of events a request carries with `format = batch`; this receiver's format is structured",
+            "10:1: error: `cwd` is for command and exec receivers; a url receiver sends requests",
+            "11:11: error: a url receiver's `timeout` bounds each request; `none` would let one hang for ever",
+            "15:1: error: `format` is for url receivers",
         ]),
         ConfigCase("a bad digests setting and size", "[filesignals]\ndigests = maybe\ndigest_limit = 64 megabytes\n", [
             "2:11: error: `maybe` is not a digests setting; expected auto, yes or no",
