@@ -210,6 +210,31 @@ struct HTTPDeliveryTests {
         try checkDelivery(server, folder)
     }
 
+    @Test("https: a certificate the system does not trust is refused (and retried), one from ca_file's authority is accepted")
+    func https() throws {
+        let certificates = try TemporaryFolder()
+        try certificates.shell("""
+            openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=filesignals-test-ca -keyout ca.key -out ca.pem 2>/dev/null
+            openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout server.key -out server.csr 2>/dev/null
+            printf 'subjectAltName=IP:127.0.0.1\\n' > san.ext
+            openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile san.ext -out server.pem 2>/dev/null
+            """)
+        let server = try CloudEventsServer(tls: (certificates.path + "/server.pem", certificates.path + "/server.key"))
+        let untrusted = try project(server, signals: "post_save")
+        let refused = try RunningCommand.watchingConfig(from: untrusted.url)
+        try untrusted.shell("echo a > d/a.md")
+        #expect(refused.wait { $0.stderr.contains { $0.contains("receiver hook:") && $0.contains("trying again") } }.stderr.contains { $0.contains("trying again") })
+        _ = refused.stopCleanly()
+        #expect(server.requests.isEmpty, "a request went through an untrusted certificate")
+
+        let trusted = try project(server, signals: "post_save", "ca_file = \(certificates.path)/ca.pem")
+        let command = try RunningCommand.watchingConfig(from: trusted.url)
+        try trusted.shell("echo a > d/a.md")
+        #expect(try waitForAll(server, trusted))
+        _ = command.stopCleanly()
+        try checkDelivery(server, trusted)
+    }
+
     @Test("examples/cloudevents works as its README says: the consumer prints each change once, signed")
     func example() throws {
         let folder = try TemporaryFolder.copy(ofExample: "cloudevents")

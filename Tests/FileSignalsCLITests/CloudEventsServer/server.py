@@ -4,7 +4,7 @@
 implementation independent of filesignals), its Standard Webhooks signature checked with Python's own hmac, and
 a line describing it appended to the log. What it answers follows a plan file that the test rewrites.
 
-    server.py --port PORT --port-file FILE --log FILE --plan FILE [--secret-file FILE]
+    server.py --port PORT --port-file FILE --log FILE --plan FILE [--secret-file FILE] [--tls-cert PEM --tls-key PEM]
 
 The plan is a JSON object: {"answers": [ANSWER, ...], "then": ANSWER}; the answers are used in order, one per
 request, then "then" (default {"status": 200}) for every request after. An ANSWER is {"status": N} with an
@@ -22,6 +22,8 @@ arguments.add_argument("--port-file", required=True)
 arguments.add_argument("--log", required=True)
 arguments.add_argument("--plan", required=True)
 arguments.add_argument("--secret-file")
+arguments.add_argument("--tls-cert")
+arguments.add_argument("--tls-key")
 options = arguments.parse_args()
 
 lock = threading.Lock()
@@ -121,6 +123,11 @@ class Handler(BaseHTTPRequestHandler):
 
 server = ThreadingHTTPServer(("127.0.0.1", options.port), Handler)
 server.daemon_threads = True
+if options.tls_cert:
+    import ssl
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(options.tls_cert, options.tls_key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
 with open(options.port_file + ".tmp", "w") as port_file:
     port_file.write(str(server.server_address[1]))
 os.rename(options.port_file + ".tmp", options.port_file)

@@ -26,14 +26,17 @@ final class CloudEventsServer: @unchecked Sendable {
     private(set) var port: Int
     private var process: ChildProcess?
     private let secretFile: String?
+    /// A certificate and its key (PEM) to serve HTTPS with.
+    private let tls: (certificate: String, key: String)?
 
     /// The endpoint's URL.
-    var url: String { "http://127.0.0.1:\(port)/events" }
+    var url: String { "\(tls == nil ? "http" : "https")://127.0.0.1:\(port)/events" }
 
     /// - Parameter running: start it now; otherwise a port is chosen (free now) and ``start()`` later.
-    init(running: Bool = true, secretFile: String? = nil) throws {
+    init(running: Bool = true, secretFile: String? = nil, tls: (certificate: String, key: String)? = nil) throws {
         folder = try TemporaryFolder()
         self.secretFile = secretFile
+        self.tls = tls
         port = try Self.freePort()
         try plan([])
         if running { try start() }
@@ -48,6 +51,7 @@ final class CloudEventsServer: @unchecked Sendable {
         var arguments = ["/usr/bin/env", "python3", Self.script, "--port", String(port), "--port-file", portFile,
                          "--log", folder.path + "/requests.jsonl", "--plan", folder.path + "/plan.json"]
         if let secretFile { arguments += ["--secret-file", secretFile] }
+        if let tls { arguments += ["--tls-cert", tls.certificate, "--tls-key", tls.key] }
         process = try ChildProcess(arguments, stdout: .null, stderr: .inherit)
         try #require(poll(upTo: 30) { access(portFile, F_OK) == 0 }, "the CloudEvents server did not start (is the Python SDK installed? pip install cloudevents)")
     }
