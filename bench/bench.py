@@ -16,8 +16,10 @@ same run, printing each figure for both and their ratio.
             state, started again on that state (nothing changed; 1,000 files changed while stopped), then
             --no-state and --settle 0; the state database's size; CPU used while idle for 10 s
   dispatch  signals per second through a shell receiver running `true`, with jobs = 1 and 4
+  http      deliveries per second of a url receiver to a local HTTP server (Python, answering 204 at once),
+            structured (one event a request, jobs = 4) and batch (100 events a request), 2,000 post_save each
 
-Usage: python3 bench/bench.py [--only latency,deletes,burst,startup,dispatch] [--binary PATH] [--compare PATH]
+Usage: python3 bench/bench.py [--only latency,deletes,burst,startup,dispatch,http] [--binary PATH] [--compare PATH]
 Builds the release binary unless --binary is given. Needs Debian's inotify-tools. Everything happens in a
 temporary folder that is removed at the end; every wait has a deadline.
 """
@@ -417,6 +419,68 @@ def bench_dispatch(binary, signals=600):
           ["jobs", "runs", "runs per second"], rows)
 
 
+# A local endpoint for the http bench: answers 204 at once and prints, per request, how many events it carried.
+HTTP_SINK = r"""
+import sys, threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+lock = threading.Lock()
+class Sink(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def log_message(self, *args): pass
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        self.send_response(204); self.send_header("Content-Length", "0"); self.end_headers()
+        events = body.count(b'"specversion"')
+        with lock:
+            sys.stdout.write(str(events) + "\n")
+            sys.stdout.flush()
+server = ThreadingHTTPServer(("127.0.0.1", 0), Sink)
+print(server.server_address[1], flush=True)
+server.serve_forever()
+"""
+
+
+def bench_http(binary, signals=2000):
+    rows = []
+    for name, settings in (("structured", "format = structured"), ("batch", "format = batch\nbatch = 100")):
+        with tempfile.TemporaryDirectory(prefix="fs-bench-") as folder:
+            sink = Watcher([sys.executable, "-c", HTTP_SINK], b"")
+            port = None
+            deadline = time.monotonic() + 30
+            while port is None and time.monotonic() < deadline:
+                with sink.out.cond:
+                    port = int(sink.out.lines[0][1]) if sink.out.lines else None
+                time.sleep(0.01)  # polling for the port line, with a deadline
+            os.mkdir(os.path.join(folder, "notes"))
+            config = os.path.join(folder, "filesignals.ini")
+            with open(config, "w") as handle:
+                handle.write(f"[model Note]\npath = notes\n[receiver hook]\nsignal = post_save\nurl = http://127.0.0.1:{port}/\n{settings}\n")
+            os.chmod(config, 0o644)
+            watcher = Watcher([binary, "watch", "--json"], b"; ready", cwd=folder)
+            watcher.wait_ready()
+            for index in range(signals):
+                with open(os.path.join(folder, "notes", f"n{index}.md"), "w") as handle:
+                    handle.write("x")
+            delivered, requests, last = 0, 0, None
+            deadline = time.monotonic() + 120
+            while delivered < signals and time.monotonic() < deadline:
+                with sink.out.cond:
+                    counts = list(sink.out.lines[1:])
+                delivered = sum(int(line) for _, line in counts if line.strip())
+                requests = sum(1 for _, line in counts if line.strip())
+                last = counts[-1][0] if counts else None
+                time.sleep(0.02)  # polling the collected lines, with a deadline
+            with watcher.out.cond:
+                saves = [t for t, line in watcher.out.lines if b'"signal":"post_save"' in line]
+            first = saves[0] if saves else None
+            watcher.stop()
+            sink.stop()
+            rate = delivered / ((last - first) / 1e9) if first and last and last > first else float("nan")
+            rows.append([name, delivered, requests, f"{rate:.0f}"])
+    table(f"http: {signals} post_save to a url receiver on a local server (inotifywait has no receivers)",
+          ["format", "events delivered", "requests", "events per second"], rows)
+
+
 def release_binary(given):
     """The binary to measure: `given`, or the release build, built now."""
     if given is None:
@@ -427,7 +491,7 @@ def release_binary(given):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", default="latency,deletes,burst,startup,dispatch")
+    parser.add_argument("--only", default="latency,deletes,burst,startup,dispatch,http")
     parser.add_argument("--binary")
     parser.add_argument("--compare", help="another filesignals binary (a build of an earlier commit, say) for a row of the latency table")
     args = parser.parse_args()
@@ -436,7 +500,7 @@ def main():
         sys.exit("inotifywait is missing: sudo apt-get install inotify-tools")
     print(f"filesignals: {binary}; inotifywait: {subprocess.run(['inotifywait', '--help'], capture_output=True, text=True).stdout.splitlines()[0]}")
     print(f"machine: {os.cpu_count()} cores; max_queued_events {open('/proc/sys/fs/inotify/max_queued_events').read().strip()}")
-    benches = {"latency": lambda b: bench_latency(b, earlier=args.compare), "deletes": bench_deletes, "burst": bench_burst, "startup": bench_startup, "dispatch": bench_dispatch}
+    benches = {"latency": lambda b: bench_latency(b, earlier=args.compare), "deletes": bench_deletes, "burst": bench_burst, "startup": bench_startup, "dispatch": bench_dispatch, "http": bench_http}
     for name in args.only.split(","):
         benches[name](binary)
 
