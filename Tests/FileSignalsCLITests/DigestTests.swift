@@ -90,44 +90,15 @@ struct DigestTests {
         #expect(saves[1].object["changes"] as? [String] == ["mode"])
     }
 
-    @Test("check says whether digests are read and why, and which receivers digests = no affects")
-    func checkExplains() throws {
+    @Test("check says whether digests are read and why, and which receivers digests = no affects", arguments: [
+        ("", "", "digests: off: nothing reads them"),
+        ("digest_limit = 2M", "when = content-changed", "digests: on for files up to 2M: receiver build has when = content-changed"),
+        ("digests = no", "when = content-changed", "  receiver build has when = content-changed: it runs for every save that changes a file's size or mtime"),
+    ])
+    func checkExplains(_ general: String, _ receiverKey: String, _ expected: String) throws {
         let folder = try TemporaryFolder()
-        try write(folder, """
-            [model Doc]
-            path = .
-            match = *.md
-            [receiver build]
-            signal = post_save
-            command = true
-            """)
-        var output = try RunningCommand(["check"], in: folder.url).waitForExit()
-        #expect(output.stdout.contains { $0.hasPrefix("digests: off: nothing reads them") }, "\(output.stdout)")
-        try write(folder, """
-            [filesignals]
-            digest_limit = 2M
-            [model Doc]
-            path = .
-            match = *.md
-            [receiver build]
-            signal = post_save
-            command = true
-            when = content-changed
-            """)
-        output = try RunningCommand(["check"], in: folder.url).waitForExit()
-        #expect(output.stdout.contains("digests: on for files up to 2M: receiver build has when = content-changed"), "\(output.stdout)")
-        try write(folder, """
-            [filesignals]
-            digests = no
-            [model Doc]
-            path = .
-            match = *.md
-            [receiver build]
-            signal = post_save
-            command = true
-            when = content-changed
-            """)
-        output = try RunningCommand(["check"], in: folder.url).waitForExit()
-        #expect(output.stdout.contains("  receiver build has when = content-changed: it runs for every save that changes a file's size or mtime"), "\(output.stdout)")
+        try write(folder, "[filesignals]\n\(general)\n[model Doc]\npath = .\nmatch = *.md\n[receiver build]\nsignal = post_save\ncommand = true\n\(receiverKey)\n")
+        let output = try RunningCommand(["check"], in: folder.url).waitForExit()
+        #expect(output.stdout.contains { $0.hasPrefix(expected) }, "\(output.stdout)")
     }
 }
