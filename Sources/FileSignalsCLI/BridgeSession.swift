@@ -26,15 +26,23 @@ enum BridgeSession {
     ) async throws {
         // Signals are caught before anything starts: a SIGTERM right after "ready" must stop, not kill.
         let stop = StopRequest()
+        let systemd = SystemdNotifier.shared
         var onReload: (@Sendable () -> Void)?
         if let reload {
-            onReload = { Task { await reload() } }
+            onReload = {
+                Task {
+                    systemd?.reloading()
+                    await reload()
+                    systemd?.send("READY=1")
+                }
+            }
         }
         // SIGINT and SIGTERM stop after running receivers had their grace; SIGQUIT, or a second SIGINT or
         // SIGTERM, stops them now (their signals are dispatched again at the next start).
         StopSignals.listen(onStop: { number in
             let isUrgent = number == SIGQUIT || stop.isRequested
             stop.request()
+            systemd?.send("STOPPING=1")
             if isUrgent { standardOutput.abandon() }
             if number == SIGHUP { Log.info("the terminal hung up (SIGHUP)") }
             guard let dispatcher = bridge.dispatcher else { return }
@@ -47,6 +55,12 @@ enum BridgeSession {
         }, onReload: onReload, onOutbox: { bridge.outboxWakeUp?.ring() })
         // After the last signal is recorded, whatever ends the run.
         defer { bridge.state?.closeCleanly() }
+        if let systemd, let heartbeat = bridge.heartbeat { systemd.startWatchdog(heartbeat) }
+        /// What is watched and how far the bridge has got, for `STATUS=`.
+        let progress = Mutex<(watching: String, lastSeq: Int64)>(("starting", 0))
+        @Sendable func statusText() -> String {
+            progress.withLock { $0.lastSeq > 0 ? "\($0.watching); last signal seq \($0.lastSeq)" : $0.watching }
+        }
         let watching = Task {
             try await bridge.run { event in
                 switch event {
@@ -61,6 +75,10 @@ enum BridgeSession {
                         try standardOutput.write(entries.reduce(into: []) { $0 += $1.line + [UInt8(ascii: "\n")] }, mark: last.seq)
                     }
                 case .signals(let signals):
+                    if systemd != nil, let last = signals.last {
+                        progress.withLock { $0.lastSeq = last.payload.seq }
+                        systemd?.setStatus(statusText())
+                    }
                     if json, let last = signals.last {
                         // One write for the batch: its mark (the last seq) says every line of it is out.
                         try standardOutput.write(signals.reduce(into: []) { $0 += $1.line }, mark: last.payload.seq)
@@ -78,6 +96,11 @@ enum BridgeSession {
                         Log.info("watching \(counts); ready")
                     }
                     onReady?()
+                    if let systemd {
+                        progress.withLock { $0.watching = "watching \(counts)" }
+                        systemd.setStatus(statusText())
+                        systemd.send("READY=1\nSTATUS=\(statusText())")
+                    }
                 case .warning(let warning):
                     Log.warning(warning.description)
                 case .progress(let files):
@@ -157,7 +180,11 @@ enum BridgeSession {
     /// next signal on; if not, its errors are printed and the old config stays.
     /// - Parameter commandLine: the receiver given on the command line, which stays.
     static func reloader(path: String?, dispatcher: Dispatcher?, keeping commandLine: ReceiverDeclaration? = nil) -> (@Sendable () async -> Void)? {
-        guard let path, let dispatcher else { return nil }
+        guard let path else { return nil }
+        guard let dispatcher else {
+            // Started with no receiver (or --no-receivers): there is nothing to replace, and nothing to stop for.
+            return { Log.warning("\(path) not reloaded: this watch runs no receiver; restart it to run the config's") }
+        }
         let urlsAtStart = Set(dispatcher.registry.all.compactMap(\.urlSettings))
         return {
             do {

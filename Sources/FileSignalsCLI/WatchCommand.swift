@@ -112,6 +112,7 @@ struct WatchCommand: AsyncParsableCommand {
         }
         bridge.resumesAfter = since
         bridge.outboxWakeUp = BridgeSession.outboxWakeUp
+        if SystemdNotifier.shared?.watchdogInterval != nil { bridge.heartbeat = Heartbeat() }
         var onReady: (@Sendable () -> Void)?
         if receiver.runFirst, let dispatcher, let commandLine {
             onReady = { Task { await dispatcher.runFirst(commandLine) } }

@@ -45,4 +45,13 @@ struct SystemdExampleTests {
             #expect(status != 0 && prevented.contains(status), "exit \(status) would be restarted forever: \(prevented)")
         }
     }
+
+    @Test("both example units (user and system) use Type=notify with a watchdog, which `watch` speaks")
+    func notifyWithWatchdog() throws {
+        for name in ["filesignals.service", "filesignals-system.service"] {
+            let text = try String(contentsOf: Repository.root.appendingPathComponent("examples/systemd/" + name), encoding: .utf8)
+            let lines = text.split(separator: "\n").map(String.init)
+            #expect(lines.contains("Type=notify") && lines.contains { $0.hasPrefix("WatchdogSec=") } && lines.contains("NotifyAccess=main"), "\(name)")
+        }
+    }
 }

@@ -71,6 +71,8 @@ public struct Bridge: Sendable {
     public var resumesAfter: Int64?
     /// Rung to make the url receivers look at their outbox again (dead deliveries made pending).
     public var outboxWakeUp: OutboxWakeUp?
+    /// Beaten by the watcher thread at every wake-up, for a watchdog.
+    public var heartbeat: Heartbeat?
 
     public init(
         models: [Model], options: Reconciler.Options = .init(), state: StateStore? = nil,

@@ -35,6 +35,7 @@ final class BridgeEngine: WatcherClient, @unchecked Sendable {
     private let deliveries: @Sendable (SignalPayload) -> [String]
     /// The `url` receivers, whose deliveries are made from the outbox and not awaited here.
     private let outboxReceivers: Set<String>
+    private let heartbeat: Heartbeat?
     private let forwardsRawEvents: Bool
     private let stopsWhenCaughtUp: Bool
     private let endedWith = Mutex<WatcherError?>(nil)
@@ -59,10 +60,12 @@ final class BridgeEngine: WatcherClient, @unchecked Sendable {
         self.journal = journal
         self.deliveries = bridge.deliveries(for:)
         self.outboxReceivers = bridge.outboxReceivers
+        self.heartbeat = bridge.heartbeat
         self.forwardsRawEvents = bridge.forwardsRawEvents
         self.stopsWhenCaughtUp = bridge.stopsWhenCaughtUp
         (outbox, continuation) = AsyncStream.makeStream(of: Bridge.Event.self)
         hasher = BackgroundHasher(wakeUp: backlog.wakeUp, policy: bridge.options.digests)
+        bridge.heartbeat?.attach { [wakeUp = backlog.wakeUp] in wakeUp.wake() }
         // A finished delivery is marked done soon (see ``tick()``), not only with the next batch: a `kill -9`
         // of an idle bridge must not make receivers run again for what they had finished. And `scan` ends once
         // its receivers have run, and what they wrote has settled. Without a state database neither needs a
@@ -120,6 +123,7 @@ final class BridgeEngine: WatcherClient, @unchecked Sendable {
     }
 
     func tick() {
+        heartbeat?.beat()
         let now = ContinuousClock.now
         var hashed = false
         for (results, attempted) in hasher.takeResults() {
