@@ -25,6 +25,7 @@ public enum FileSignalsCLI {
         let given = arguments ?? Array(CommandLine.arguments.dropFirst())
         if let word = given.first, let message = unknownCommandMessage(word) {
             Log.error(message)
+            LogWriter.standardError.flush()
             FileSignalsCommand.exit(withError: ExitCodes.usage)
         }
         // `watch [DIR...] -- PROGRAM ARGS`: the words after `--` are the program (see ``CommandLineReceiver``).
@@ -40,11 +41,14 @@ public enum FileSignalsCLI {
             } else {
                 try command.run()
             }
+            LogWriter.standardError.flush()
             FileSignalsCommand.exit()
         } catch let error as ValidationError {
+            LogWriter.standardError.flush()
             // Its message may quote a name or a pattern from the command line: written out, never obeyed.
             FileSignalsCommand.exit(withError: ValidationError(TerminalText.escaped(error.message)))
         } catch {
+            LogWriter.standardError.flush()
             FileSignalsCommand.exit(withError: error)
         }
     }

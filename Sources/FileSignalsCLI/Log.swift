@@ -4,7 +4,7 @@ import Foundation
 import Glibc
 import Synchronization
 
-/// The human log on standard error: one short line per message, prefixed with the program's name, coloured
+/// The human log on standard error (written by ``LogWriter``, never blocking): one short line per message, prefixed with the program's name, coloured
 /// only when standard error is a terminal and `NO_COLOR` is not set (https://no-color.org). Control
 /// characters in a message (a file name's newline or escape sequence) are written out, never obeyed.
 enum Log {
@@ -40,7 +40,7 @@ enum Log {
     static func progress(_ message: String) {
         guard level >= .normal, isatty(2) == 1 else { return }
         settings.withLock { $0.progressShown = true }
-        try? LineOutput.standardError.write(Array("\rfilesignals: \(TerminalText.escaped(message))\u{1B}[K".utf8))
+        LogWriter.standardError.write(Array("\rfilesignals: \(TerminalText.escaped(message))\u{1B}[K".utf8))
     }
 
     /// Raw events and the files walks find, with `-v` only.
@@ -77,8 +77,8 @@ enum Log {
             defer { state.progressShown = false }
             return state.progressShown ? "\r\u{1B}[K" : ""
         }
-        // Standard error going away is no reason to stop watching.
-        try? LineOutput.standardError.writeLine(clear + "filesignals: " + message)
+        // Written by a thread of its own: a reader of stderr that stops reading never holds anything up.
+        LogWriter.standardError.write(Array((clear + "filesignals: " + message + "\n").utf8))
     }
 }
 
@@ -86,7 +86,7 @@ extension Log {
     /// Prints each diagnostic on its own line, as compilers do: `file:line:col: error: message`.
     static func diagnostics(_ diagnostics: [ConfigDiagnostic]) {
         for diagnostic in diagnostics {
-            try? LineOutput.standardError.writeLine(TerminalText.escaped(diagnostic.description))
+            LogWriter.standardError.write(Array((TerminalText.escaped(diagnostic.description) + "\n").utf8))
         }
     }
 }
