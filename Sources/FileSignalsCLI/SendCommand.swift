@@ -60,9 +60,7 @@ struct SendCommand: AsyncParsableCommand {
             settings: .init(root: loaded.root, jobs: loaded.general.jobs, loopLimit: Int.max)
         ) { report in
             if report.result.isFailure { failures.add() }
-            for stream in [report.standardOutput, report.standardError] where !stream.isEmpty {
-                for line in stream.split(separator: UInt8(ascii: "\n")) { Log.info("\(report.result.receiver): " + String(decoding: line, as: UTF8.self)) }
-            }
+            ReceiverLog.logOutput(of: report)
             if printsJSON {
                 try? LineOutput.standardOutput.write(report.result.jsonLine())
             } else {

@@ -277,6 +277,18 @@ struct FirstHourMessageTests {
         #expect(!output.stderr.contains { $0.contains("Usage:") }, "\(output.stderr)")
     }
 
+    @Test("send shows a receiver's output as watch does: 50 lines a stream at most, the rest counted")
+    func sendBoundsOutput() throws {
+        let folder = try TemporaryFolder()
+        try folder.shell("mkdir notes && printf '[model Note]\\npath = notes\\n[signal published]\\n[receiver chatty]\\nsignal = published\\ncommand = seq 1 100000\\n' > filesignals.ini && chmod 644 filesignals.ini")
+        let output = try RunningCommand(["send", "published"], in: folder.url).waitForExit()
+        #expect(output.exitStatus == 0, "\(output.stderr)")
+        let shown = output.stderr.filter { $0.hasPrefix("filesignals: chatty: ") }
+        #expect(shown.count <= 52, "\(shown.count) lines of output shown")
+        #expect(shown.contains("filesignals: chatty: 50") && !shown.contains("filesignals: chatty: 51"))
+        #expect(shown.contains { $0.contains("more lines not shown") || $0.contains("more bytes of output not kept") }, "\(shown.suffix(3))")
+    }
+
     @Test("--initial reports files the state already knows as post_save created:false")
     func initialWithState() throws {
         let folder = try TemporaryFolder()
