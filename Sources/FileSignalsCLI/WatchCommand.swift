@@ -38,6 +38,13 @@ struct WatchCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("With --json, first print the journaled signals after this seq, then the live ones: a consumer resumes where it stopped, with no gap and no repeat.", valueName: "seq"))
     var since: Int64?
 
+    @Option(help: ArgumentHelp("Serve metrics in the Prometheus text format at http://ADDR/metrics (default: the config's `metrics`, or none).", valueName: "host:port"),
+            transform: { text in
+                guard let address = ListenAddress(text) else { throw ValidationError("--metrics `\(text)` is not HOST:PORT, such as 127.0.0.1:9464") }
+                return address
+            })
+    var metrics: ListenAddress?
+
     @Flag(help: "Report every existing file once at start, as post_save with source `initial`.")
     var initial = false
 
@@ -91,6 +98,8 @@ struct WatchCommand: AsyncParsableCommand {
         let commandLine: ReceiverDeclaration?
         do {
             target = try WatchTarget.resolve(config: config, folders: model, state: state)
+            // Before anything makes a metric: handles made earlier would report to nothing.
+            if metrics ?? target.config?.general.metrics != nil { MetricsServer.bootstrap() }
             commandLine = receiver.declaration(printsJSON: json)
             dispatcher = BridgeSession.dispatcher(for: target, enabled: !noReceivers, results: results, adding: commandLine)
             let digestPolicy = digests.choice(for: target, dispatcher: dispatcher, printsJSON: json).policy
@@ -113,6 +122,9 @@ struct WatchCommand: AsyncParsableCommand {
         bridge.resumesAfter = since
         bridge.outboxWakeUp = BridgeSession.outboxWakeUp
         if SystemdNotifier.shared?.watchdogInterval != nil { bridge.heartbeat = Heartbeat() }
+        if let address = metrics ?? target.config?.general.metrics {
+            try await MetricsServer.serve(at: address, for: bridge)
+        }
         var onReady: (@Sendable () -> Void)?
         if receiver.runFirst, let dispatcher, let commandLine {
             onReady = { Task { await dispatcher.runFirst(commandLine) } }

@@ -257,6 +257,10 @@ public struct Bridge: Sendable {
                 defer { engine.backlog.handled() }
                 try await handle(event)
                 guard case .signals(let emitted) = event else { continue }
+                for item in emitted {
+                    let payload = item.payload
+                    FileSignalsMetrics.count("filesignals_signals_total", [("signal", payload.signal), ("sender", payload.sender), ("source", payload.source.rawValue)])
+                }
                 for deliverer in deliverers { await deliverer.wake() }
                 guard let dispatcher else { continue }
                 for item in emitted {

@@ -108,13 +108,17 @@ final class BridgeEngine: WatcherClient, @unchecked Sendable {
                 emit(completesFirstWalk: true, now: now)
                 unsent += reconciler.flushDue(now: now)
                 emit(now: now)
+                FileSignalsMetrics.set("filesignals_watched_folders", to: Double(folders))
                 send(.ready(folders: folders, files: files))
                 isReady = true
             case .warning(let warning):
                 send(.warning(.watcher(warning)))
             case .overflow:
+                FileSignalsMetrics.count("filesignals_queue_overflows_total")
                 send(.warning(.queueOverflowed))
-            case .changed, .found, .rescanFinished, .skipped:
+            case .rescanFinished:
+                FileSignalsMetrics.count("filesignals_rescans_total")
+            case .changed, .found, .skipped:
                 break
             }
         }

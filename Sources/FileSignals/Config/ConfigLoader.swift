@@ -12,7 +12,7 @@ struct ConfigLoader {
 
     /// The section kinds and the keys each one takes.
     static let keys: [String: [String]] = [
-        "filesignals": ["settle", "delete_settle", "jobs", "state", "journal", "ignore", "default_ignore", "loop_limit", "one_file_system", "digests", "digest_limit"],
+        "filesignals": ["settle", "delete_settle", "jobs", "state", "journal", "ignore", "default_ignore", "loop_limit", "one_file_system", "digests", "digest_limit", "metrics"],
         "model": ["path", "match", "exclude", "recursive"],
         "signal": ["description"],
         "receiver": ["signal", "sender", "command", "exec", "handler", "timeout", "on_busy", "when", "robust", "dispatch_uid", "cwd", "env", "batch", "url", "format", "source", "type_prefix", "retry_for", "secret_file", "token_file", "ca_file"],
@@ -151,6 +151,13 @@ struct ConfigLoader {
                 general.digestLimit = value
             } else {
                 error(entry.value.position, "`\(entry.value.text)` is not a size; expected a whole number of bytes, or one followed by k, M or G, such as 64M")
+            }
+        }
+        if let entry = section.entry("metrics") {
+            if let address = ListenAddress(entry.value.text) {
+                general.metrics = address
+            } else {
+                error(entry.value.position, "`\(entry.value.text)` is not an address to listen on; expected HOST:PORT, such as 127.0.0.1:9464")
             }
         }
         if let entry = section.entry("state") {

@@ -43,6 +43,8 @@ package struct GeneralSettings: Sendable, Hashable {
     package var oneFileSystem = false
     /// `digests`: whether files' content is read for a digest. Default `auto`.
     package var digests = DigestSetting.auto
+    /// `metrics`: where to serve the metrics (Prometheus text format); nil for nowhere (the default).
+    package var metrics: ListenAddress?
     /// `digest_limit`: the largest file whose content is read. Default 64 MiB.
     package var digestLimit = DigestPolicy.defaultSizeLimit
 

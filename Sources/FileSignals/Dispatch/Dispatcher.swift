@@ -114,7 +114,15 @@ public actor Dispatcher {
         let environment = settings.baseEnvironment + (settings.statePath.map { [LeftoverRuns.marker(forState: $0)] } ?? [])
         self.runner = ReceiverRunner(root: settings.root, handlers: handlers, baseEnvironment: environment, grace: settings.grace)
         registry.runner = runner
-        self.report = report
+        self.report = { outcome in
+            let result = outcome.result
+            let kind = result.isFailure ? (result.status == .exited ? "failed" : result.status.rawValue) : (result.status == .skipped ? "skipped" : "ok")
+            FileSignalsMetrics.count("filesignals_receiver_runs_total", [("receiver", result.receiver), ("outcome", kind)])
+            if result.status != .skipped {
+                FileSignalsMetrics.time("filesignals_receiver_run_duration_seconds", [("receiver", result.receiver)], .milliseconds(result.milliseconds))
+            }
+            report(outcome)
+        }
         self.warn = warn
         self.loopGuard = LoopGuard(limit: settings.loopLimit, window: settings.loopWindow)
         self.slots = JobSlots(count: settings.jobs)

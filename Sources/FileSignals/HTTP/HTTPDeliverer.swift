@@ -228,6 +228,13 @@ actor HTTPDeliverer {
 
     private func finish(_ seqs: [Int64], _ verdict: DeliveryVerdict) {
         let now = ContinuousClock.now
+        let outcome: String
+        switch verdict {
+        case .delivered: outcome = "delivered"
+        case .tryAgain: outcome = "retried"
+        case .dead: outcome = "dead"
+        }
+        FileSignalsMetrics.count("filesignals_deliveries_total", [("receiver", receiver.name), ("outcome", outcome)], by: seqs.count)
         switch verdict {
         case .delivered:
             window.removeAll { seqs.contains($0.seq) }

@@ -35,6 +35,8 @@ extension Reconciler {
             }
             pending.remove(at: index)
             ready.append((path, change))
+            // How long after its window ended the decision came: the settle decisions' lag.
+            FileSignalsMetrics.time("filesignals_decision_lag_seconds", [], now - current)
         }
         guard !ready.isEmpty else {
             if pending.isEmpty { moveSources.removeAll(); goneByInode.removeAll() }

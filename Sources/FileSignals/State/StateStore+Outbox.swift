@@ -87,4 +87,33 @@ extension StateStore {
             throw Self.stateError(error, path: path)
         }
     }
+
+    /// Where the journal stands, for metrics: deliveries waiting and dead by receiver, signals not finished,
+    /// and when the oldest of them was recorded.
+    public struct Backlog: Sendable {
+        public var waiting: [String: Int] = [:]
+        public var dead: [String: Int] = [:]
+        public var unfinished = 0
+        public var oldestUnfinished: Timestamp?
+    }
+
+    /// The journal's backlog now (two indexed queries).
+    public func backlog() throws(StateError) -> Backlog {
+        do {
+            return try database.read { db in
+                var backlog = Backlog()
+                for row in try Row.fetchAll(db, sql: "SELECT receiver, state, count(*) FROM delivery WHERE state IN ('pending', 'dead') GROUP BY receiver, state") {
+                    let state: String = row[1]
+                    if state == "dead" { backlog.dead[row[0]] = row[2] } else { backlog.waiting[row[0]] = row[2] }
+                }
+                if let row = try Row.fetchOne(db, sql: "SELECT count(*), min(recorded_ns) FROM journal WHERE done = 0") {
+                    backlog.unfinished = row[0]
+                    backlog.oldestUnfinished = (row[1] as Int64?).map { Timestamp(nanosecondsSinceEpoch: $0) }
+                }
+                return backlog
+            }
+        } catch {
+            throw Self.stateError(error, path: path)
+        }
+    }
 }
