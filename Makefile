@@ -51,6 +51,7 @@ static:
 dist/root: static
 	rm -rf dist/root
 	$(MAKE) install BINARY=$(STATIC_BINARY) PREFIX=/usr DESTDIR=$(CURDIR)/dist/root
+	strip dist/root/usr/bin/filesignals
 	install -D -m 644 LICENSE dist/root/usr/share/doc/filesignals/copyright
 	install -D -m 644 README.md dist/root/usr/share/doc/filesignals/README.md
 	install -D -m 644 examples/systemd/filesignals-system.service dist/root/usr/share/doc/filesignals/examples/filesignals-system.service
@@ -71,13 +72,14 @@ deb: dist/root
 	  echo "Section: utils"; \
 	  echo "Priority: optional"; \
 	  echo "Installed-Size: $$(du -sk dist/root | cut -f1)"; \
-	  echo "Depends: $$(ldd $(STATIC_BINARY) | awk '/=> \// { print $$3 }' | xargs -r -n1 readlink -f | xargs -r dpkg -S 2>/dev/null \
-	      | cut -d: -f1 | sort -u | paste -sd, | sed 's/,/, /g')"; \
+	  echo "Depends: $$(for library in $$(ldd $(STATIC_BINARY) | awk '/=> \// { print $$3 }'); do \
+	      dpkg -S "$$library" 2>/dev/null || dpkg -S "$$(readlink -f "$$library")" 2>/dev/null; \
+	    done | cut -d: -f1 | sort -u | paste -sd, | sed 's/,/, /g')"; \
 	  echo "Homepage: https://github.com/filesignals/filesignals"; \
 	  echo "Description: Django's signals for files: report each save and delete in watched folders"; \
 	  echo " filesignals watches folders through inotify, groups files into named models, and turns what happens"; \
 	  echo " to them into pre_save, post_save, pre_delete and post_delete signals, dispatched to shell commands,"; \
 	  echo " programs and HTTP endpoints (as CloudEvents), or printed as JSON lines."; \
 	} > dist/deb/DEBIAN/control
-	dpkg-deb --root-owner-group --build dist/deb dist/filesignals_$(VERSION)_$(ARCH).deb
+	dpkg-deb --root-owner-group -Zgzip --build dist/deb dist/filesignals_$(VERSION)_$(ARCH).deb
 	@echo dist/filesignals_$(VERSION)_$(ARCH).deb

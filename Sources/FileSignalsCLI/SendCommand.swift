@@ -67,6 +67,10 @@ struct SendCommand: AsyncParsableCommand {
                 try? LineOutput.standardOutput.writeLine(TerminalText.escaped(report.result.humanLine))
             }
         }
+        // A url receiver sends from the outbox that `watch` fills; `send` records nothing, so it sends nothing.
+        for receiver in registry.all where receiver.urlSettings != nil && payloads.contains(where: { receiver.receives($0.signal, from: $0.sender) }) {
+            Log.info("receiver \(receiver.name) is a url receiver: only `watch` sends to it (send records nothing in the outbox)")
+        }
         var anyReceiver = false
         for payload in payloads {
             if dispatcher.hasReceivers(for: payload.signal, sender: payload.sender) { anyReceiver = true }

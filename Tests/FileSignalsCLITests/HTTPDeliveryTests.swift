@@ -132,6 +132,23 @@ struct HTTPDeliveryTests {
         #expect(Array(answers.prefix(6)) == ["503", "503", "429", "reset", "200", "500"], "\(answers)")
     }
 
+    @Test("an answer whose body never ends is cut at the timeout and tried again; a token of two lines is a config error")
+    func endlessAnswerAndBadToken() throws {
+        let server = try CloudEventsServer()
+        try server.plan([["status": 503, "trickle": 60]])
+        let folder = try project(server, signals: "post_save", "timeout = 1s")
+        let command = try RunningCommand.watchingConfig(from: folder.url)
+        try folder.shell("echo a > d/a.md")
+        #expect(try waitForAll(server, folder, upTo: 30))
+        _ = command.stopCleanly()
+        try checkDelivery(server, folder)
+
+        try folder.shell("printf 'tok-1\\nsecond line\\n' > token && chmod 600 token && echo 'token_file = token' >> filesignals.ini")
+        let check = try RunningCommand(["check"], in: folder.url).waitForExit()
+        #expect(check.exitStatus == 78 && check.stderr.contains { $0.contains("token_file` token holds more than one line") }, "\(check.stderr)")
+        #expect(!check.stderr.joined().contains("tok-1"))
+    }
+
     @Test("kill -9 in the middle of a burst, and a restart: every signal delivered, repeats only with the same id")
     func killAndRestart() throws {
         let server = try CloudEventsServer()

@@ -9,7 +9,7 @@ the secret, and handles each event once, by its id, since delivery is at least o
 It prints `TYPE SUBJECT SEQUENCE` per new event. A real consumer keeps the ids it handled with the work it did
 (in the same database transaction), so that a repeat after its own crash is still recognised.
 """
-import argparse, base64, hashlib, hmac, json, sys
+import argparse, base64, hashlib, hmac, json, sys, threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from cloudevents.v1.http import from_dict, from_http
@@ -24,6 +24,7 @@ if options.secret_file:
     text = open(options.secret_file).read().strip()
     key = base64.b64decode(text[len("whsec_"):]) if text.startswith("whsec_") else text.encode()
 handled = set()
+lock = threading.Lock()  # requests are served on threads of their own: one event is handled at a time
 
 
 def signed(headers, body):
@@ -52,11 +53,12 @@ class Consumer(BaseHTTPRequestHandler):
                 events = [from_http(headers, body)]
         except Exception:
             return self.answer(400)  # not a CloudEvent: filesignals marks the delivery dead, and says why
-        for event in events:
-            if event["id"] in handled:
-                continue  # a repeat of an event already handled: at-least-once delivery
-            handled.add(event["id"])
-            print(event["type"], event["subject"], event["sequence"], flush=True)
+        with lock:
+            for event in events:
+                if event["id"] in handled:
+                    continue  # a repeat of an event already handled: at-least-once delivery
+                handled.add(event["id"])
+                print(event["type"], event["subject"], event["sequence"], flush=True)
         self.answer(204)
 
     def answer(self, status):

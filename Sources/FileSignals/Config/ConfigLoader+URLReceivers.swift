@@ -15,6 +15,14 @@ extension ConfigLoader {
             error(entry.value.position, "`\(text)` is not an http:// or https:// URL with a host")
             return nil
         }
+        if let port = url.port, !(1...65535).contains(port) {
+            error(entry.value.position, "`\(text)` has port \(port); expected 1 to 65535")
+            return nil
+        }
+        if url.user != nil || url.password != nil {
+            error(entry.value.position, "a user name or password in `url` is not sent; put a token in token_file (sent as Authorization: Bearer) instead")
+            return nil
+        }
         var settings = URLReceiverSettings(url: text)
         if let format = section.entry("format"), let value = choice(format, URLReceiverSettings.Format.allCases.map(\.rawValue)) {
             settings.format = URLReceiverSettings.Format(rawValue: value)!
@@ -58,7 +66,11 @@ extension ConfigLoader {
     private mutating func secretFile(_ entry: IniEntry?) -> String? {
         guard let entry else { return nil }
         let path = absolute(entry.value.text)
-        if let problem = URLReceiverSecrets.problem(of: path) { error(entry.value.position, "`\(entry.key)` \(entry.value.text) \(problem)") }
+        if let problem = URLReceiverSecrets.problem(of: path) {
+            error(entry.value.position, "`\(entry.key)` \(entry.value.text) \(problem)")
+        } else if let problem = URLReceiverSecrets.contentProblem(of: path, key: entry.key) {
+            error(entry.value.position, "`\(entry.key)` \(entry.value.text) \(problem)")
+        }
         return path
     }
 

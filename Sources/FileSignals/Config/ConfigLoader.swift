@@ -43,6 +43,11 @@ struct ConfigLoader {
             }
         }
         receivers = removingDuplicateDispatchUIDs(receivers)
+        if general.state == .none {
+            for receiver in receivers where receiver.urlSettings != nil {
+                error(receiver.position, "[receiver \(receiver.name)] sends to a url from the state database's outbox, and `state = none` keeps none")
+            }
+        }
         refuseWritesIntoOwnModels(receivers, models: models.map { $0.model(general: general) }, sections: sections)
         return ProjectConfig(
             file: document.file, root: root, general: general, models: models, signals: signals,

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+import Foundation
 import NIOHTTP1
 
 /// A signal as a CloudEvent 1.0: its attributes, and its JSON line as `data`. Encoded for HTTP in the three
@@ -30,7 +31,9 @@ struct CloudEvent: Sendable, Hashable {
         source = settings.source ?? defaultSource
         type = settings.typePrefix + payload.signal
         subject = payload.instance.description
-        time = payload.time.description
+        // The signal's own time, as its line says (decoding a line makes no time of its own).
+        let object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any]
+        time = object?["time"] as? String ?? payload.time.description
         sequence = String(seq).leftPadded(to: 19)
         partitionKey = subject
         data = line.last == UInt8(ascii: "\n") ? Array(line.dropLast()) : line
@@ -53,7 +56,7 @@ struct CloudEvent: Sendable, Hashable {
     }
 
     /// The `ce-` headers of binary mode, values percent-encoded as the HTTP binding asks (every byte outside
-    /// printable ASCII, and `"` and `%`).
+    /// printable ASCII, space, `"` and `%`).
     var binaryHeaders: [(String, String)] {
         [
             ("ce-specversion", "1.0"), ("ce-id", id), ("ce-source", source), ("ce-type", type), ("ce-subject", subject),
@@ -64,7 +67,7 @@ struct CloudEvent: Sendable, Hashable {
     static func headerValue(_ text: String) -> String {
         var encoded = ""
         for byte in text.utf8 {
-            if byte >= 0x20 && byte < 0x7F && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "%") {
+            if byte > 0x20 && byte < 0x7F && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "%") {
                 encoded.unicodeScalars.append(Unicode.Scalar(byte))
             } else {
                 encoded += "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)

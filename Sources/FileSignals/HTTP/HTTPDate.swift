@@ -21,7 +21,8 @@ enum HTTPDate {
         fields.tm_hour = hour
         fields.tm_min = minute
         fields.tm_sec = second
-        let seconds = timegm(&fields)
-        return Timestamp(nanosecondsSinceEpoch: Int64(seconds) * 1_000_000_000)
+        // Beyond what nanoseconds since 1970 hold (the year 2262), a date is as good as never: held there.
+        let seconds = min(Int64(timegm(&fields)), 9_000_000_000)
+        return Timestamp(nanosecondsSinceEpoch: seconds * 1_000_000_000)
     }
 }

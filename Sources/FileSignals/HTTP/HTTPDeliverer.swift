@@ -207,14 +207,35 @@ actor HTTPDeliverer {
             }
         }
         request.body = .bytes(ByteBuffer(bytes: body))
-        do {
-            let response = try await client.execute(request, timeout: .nanoseconds(settings.requestTimeout.nanoseconds))
-            // The start of the answer, for the log; the rest is read and left.
-            var start: [UInt8] = []
-            for try await part in response.body where start.count < 512 { start += part.readableBytesView.prefix(512 - start.count) }
-            return DeliveryVerdict.of(status: Int(response.status.code), retryAfter: response.headers.first(name: "Retry-After"), body: start)
-        } catch {
-            return .tryAgain(reason: Self.describe(error), notBefore: nil)
+        let timeout = settings.requestTimeout
+        let prepared = request
+        // `timeout` bounds the whole exchange, the answer's body included: a server that sends its headers and
+        // then trickles (or never ends) its body does not hold a delivery, and its instance, for ever.
+        return await withTaskGroup(of: DeliveryVerdict.self) { group in
+            group.addTask { [client] in
+                do {
+                    let response = try await client.execute(prepared, timeout: .nanoseconds(timeout.nanoseconds))
+                    let status = Int(response.status.code)
+                    // A 2xx is all that is needed: its body is not waited for.
+                    if (200..<300).contains(status) { return .delivered }
+                    // The start of any other answer, for the log; the rest is left unread.
+                    var start: [UInt8] = []
+                    for try await part in response.body {
+                        start += part.readableBytesView.prefix(512 - start.count)
+                        if start.count >= 512 { break }
+                    }
+                    return DeliveryVerdict.of(status: status, retryAfter: response.headers.first(name: "Retry-After"), body: start)
+                } catch {
+                    return .tryAgain(reason: Self.describe(error), notBefore: nil)
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return .tryAgain(reason: "no whole answer within the timeout (\(DurationText.format(timeout)))", notBefore: nil)
+            }
+            let first = await group.next() ?? .tryAgain(reason: "cancelled", notBefore: nil)
+            group.cancelAll()
+            return first
         }
     }
 
@@ -251,7 +272,9 @@ actor HTTPDeliverer {
                 if now - first >= settings.retryFor {
                     expired.append(window[index].seq)
                 } else {
-                    window[index].notBefore = now + Backoff.delay(afterAttempt: window[index].attempts, notBefore: notBefore)
+                    // Never past retry_for, whatever Retry-After asks: tried once more at its end, then dead.
+                    let wait = Backoff.delay(afterAttempt: window[index].attempts, notBefore: notBefore)
+                    window[index].notBefore = min(now + wait, first + settings.retryFor)
                 }
             }
             if !expired.isEmpty { markDead(expired, "still failing after retry_for (\(DurationText.format(settings.retryFor))): \(reason)") }
@@ -290,20 +313,24 @@ actor HTTPDeliverer {
         warn("receiver \(receiver.name): \(text)")
     }
 
-    /// A request's failure, without the URL (which may carry credentials).
+    /// A request's failure by its kind only: an error's description may hold the URL or a header's value (a
+    /// token), which must never reach a log or the journal.
     private static func describe(_ error: any Error) -> String {
         if let error = error as? HTTPClientError {
             switch error {
             case .connectTimeout: return "connection timed out"
             case .readTimeout, .deadlineExceeded: return "no answer within the timeout"
             case .remoteConnectionClosed: return "the server closed the connection"
-            default: return "request failed (\(String(describing: error).prefix(120)))"
+            default: break
             }
         }
         if error is CancellationError { return "cancelled" }
         let text = String(describing: error)
         if text.contains("connectionRefused") || text.contains("Connection refused") { return "connection refused" }
-        return "request failed (\(text.prefix(120)))"
+        if text.contains("certificate") || text.contains("handshake") || text.contains("NIOSSL") { return "TLS failed (is the certificate trusted? ca_file adds an authority)" }
+        // The name of the error's case, without its values.
+        let kind = text.prefix { $0 != "(" && $0 != ":" && $0 != " " }
+        return "request failed (\(type(of: error)).\(kind))"
     }
 
     // MARK: Waiting for work

@@ -13,7 +13,7 @@ public struct URLReceiverSettings: Sendable, Hashable {
         case batch
     }
 
-    /// The endpoint, `http://` or `https://`.
+    /// The endpoint, `http://` or `https://` (no user name or password: a token goes in `token_file`).
     public var url: String
     public var format: Format = .structured
     /// Events in one request with the `batch` format. Default 100.
@@ -37,13 +37,10 @@ public struct URLReceiverSettings: Sendable, Hashable {
         self.url = url
     }
 
-    /// The URL as `check` and `explain` show it: a user name and password in it hidden.
+    /// The URL as `check` and `explain` show it: its query (which may hold a key) hidden.
     public var shownURL: String {
-        guard let scheme = url.range(of: "://") else { return url }
-        let rest = url[scheme.upperBound...]
-        let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
-        guard let at = authority.lastIndex(of: "@") else { return url }
-        return String(url[..<scheme.upperBound]) + "***" + String(rest[at...])
+        guard let query = url.firstIndex(of: "?") else { return url }
+        return String(url[..<query]) + "?***"
     }
 
     /// What `check` and `explain` say of it: where, how, and which files hold its secrets (never what they hold).

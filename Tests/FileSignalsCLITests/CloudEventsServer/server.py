@@ -9,7 +9,8 @@ a line describing it appended to the log. What it answers follows a plan file th
 The plan is a JSON object: {"answers": [ANSWER, ...], "then": ANSWER}; the answers are used in order, one per
 request, then "then" (default {"status": 200}) for every request after. An ANSWER is {"status": N} with an
 optional "retry_after" (a header value) and "body"; {"status": 200, "sleep": SECONDS} answers late; {"reset":
-true} closes the connection with a TCP reset and no answer. Rewriting the plan starts its answers again.
+true} closes the connection with a TCP reset and no answer; {"status": N, "trickle": SECONDS} sends the headers, then
+one byte of the body a second for that long. Rewriting the plan starts its answers again.
 """
 import argparse, base64, hashlib, hmac, json, os, socket, struct, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -104,6 +105,20 @@ class Handler(BaseHTTPRequestHandler):
             return
         if answer.get("sleep"):
             time.sleep(answer["sleep"])
+        if answer.get("trickle"):
+            record["answer"] = answer.get("status", 200)
+            self.log(record)
+            self.send_response(answer.get("status", 200))
+            self.send_header("Content-Length", str(answer["trickle"]))
+            self.end_headers()
+            try:
+                for _ in range(answer["trickle"]):
+                    self.wfile.write(b"x")
+                    self.wfile.flush()
+                    time.sleep(1)
+            except OSError:
+                pass  # the client gave up: what the test wants
+            return
         status = answer.get("status", 200)
         record["answer"] = status
         self.log(record)

@@ -129,6 +129,10 @@ enum ConfigCases {
             "11:11: error: a url receiver's `timeout` bounds each request; `none` would let one hang for ever",
             "15:1: error: `format` is for url receivers",
         ]),
+        ConfigCase("a url with a port out of range, or a password", "[model A]\npath = content\n[receiver a]\nsignal = post_save\nurl = http://127.0.0.1:99999/x\n[receiver b]\nsignal = post_save\nurl = https://alice:pw@example.com/x\n", [
+            "5:7: error: `http://127.0.0.1:99999/x` has port 99999; expected 1 to 65535",
+            "8:7: error: a user name or password in `url` is not sent; put a token in token_file (sent as Authorization: Bearer) instead",
+        ]),
         ConfigCase("a bad digests setting and size", "[filesignals]\ndigests = maybe\ndigest_limit = 64 megabytes\n", [
             "2:11: error: `maybe` is not a digests setting; expected auto, yes or no",
             "3:16: error: `64 megabytes` is not a size; expected a whole number of bytes, or one followed by k, M or G, such as 64M",
