@@ -62,7 +62,7 @@ struct OneDispatcherTests {
     func timeout() async {
         registry.signal(named: "post_save").connect(timeout: .milliseconds(100)) { [calls] _ in
             do {
-                try await Task.sleep(for: .seconds(60))
+                try await Task.sleep(for: .seconds(600))
             } catch {
                 calls.add("cancelled")
                 throw error
@@ -73,7 +73,9 @@ struct OneDispatcherTests {
         let started = ContinuousClock.now
         await dispatcher.dispatch(payload(.postSave))
         await dispatcher.waitUntilIdle()
-        #expect(ContinuousClock.now - started < .seconds(30))
+        // Far below the closure's 10 minutes; not near its 100 ms either, since the tests of the other suites
+        // (which block threads of the shared pool while they wait for processes) can hold the timer up.
+        #expect(ContinuousClock.now - started < .seconds(300))
         #expect(calls.all == ["cancelled"])
         #expect(reports.all.map { $0.hasSuffix(" timeout") } == [true])
     }
