@@ -63,11 +63,9 @@ struct DeliveryTests {
         }
         _ = await first.waitAsync(upTo: .seconds(60)) { _ in self.lines("slow-started.log", in: folder).count == 3 }
         var states: [String: [String: String]] = [:]
-        let deadline = ContinuousClock.now + .seconds(60)
-        while ContinuousClock.now < deadline {
-            states = deliveries(in: folder)
-            if states.count == names.count, states.values.allSatisfy({ $0["fast"] == "done" }), states.values.filter({ $0["slow"] == "done" }).count == 2 { break }
-            try await Task.sleep(for: .milliseconds(50))
+        _ = await first.waitAsync(upTo: .seconds(60)) { _ in
+            states = self.deliveries(in: folder)
+            return states.count == names.count && states.values.allSatisfy({ $0["fast"] == "done" }) && states.values.filter({ $0["slow"] == "done" }).count == 2
         }
         try #require(states.count == names.count && states.values.allSatisfy { $0["fast"] == "done" }, "\(states)")
         let slowDoneBeforeKill = Set(states.filter { $0.value["slow"] == "done" }.keys)
@@ -142,8 +140,7 @@ struct DeliveryTests {
         let second = try RunningCommand(["watch"], in: folder.url)
         defer { second.send(SIGKILL) }
         #expect(second.waitUntilReady(), "\(second.snapshot.stderr)")
-        let deadline = ContinuousClock.now + .seconds(20)
-        while isRunning(leftover) && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        _ = await second.waitAsync(upTo: .seconds(20)) { _ in !self.isRunning(leftover) }
         #expect(!isRunning(leftover), "the run the killed bridge left was stopped")
         // Its delivery is made again, once.
         _ = await second.waitAsync(upTo: .seconds(30)) { _ in self.lines("started.log", in: folder).count == 2 }

@@ -89,11 +89,17 @@ final class RunningCommand: @unchecked Sendable {
 
     /// Waits like ``wait(upTo:until:)``, but sleeping as a task between looks: for long waits, which must
     /// not hold one of the few threads (two on a 2-core machine) that every async test runs on.
+    ///
+    /// Only the time this task was awake to look counts against `timeout` (at most 100 ms per look): tests of
+    /// other suites that block those threads can keep it from running for a minute, and that must not use up
+    /// its wait.
     @discardableResult
     func waitAsync(upTo timeout: Duration = .seconds(20), until isDone: (Output) -> Bool) async -> Output {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline, !isDone(snapshot) {
+        var left = timeout
+        while left > .zero, !isDone(snapshot) {
+            let before = ContinuousClock.now
             try? await Task.sleep(for: .milliseconds(50))
+            left -= min(ContinuousClock.now - before, .milliseconds(100))
         }
         return snapshot
     }
