@@ -124,9 +124,9 @@ struct DeliveryTests {
             path = notes
             [receiver long]
             signal = post_save
-            command = echo $$ >> started.log; sleep 31.37
+            command = echo $$ >> started.log; sleep 313.7
             """)
-        defer { try? folder.shell("pkill -f 'sleep 31.37' || true") }
+        defer { try? folder.shell("pkill -f 'sleep 313.7' || true") }
         let first = try RunningCommand(["watch"], in: folder.url)
         defer { first.send(SIGKILL) }
         #expect(first.waitUntilReady(), "\(first.snapshot.stderr)")
