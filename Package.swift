@@ -22,6 +22,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        // Logging: the library logs through a Logger that a program built on it configures; the CLI's handler
+        // keeps the terminal format.
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         // Metrics: reported through swift-metrics by the library, served in the Prometheus text format by the CLI.
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
@@ -47,6 +50,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
@@ -57,6 +61,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
                 // The metrics endpoint: swift-nio's HTTP/1.1 server pipeline.
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -75,7 +80,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FileSignalsTests",
-            dependencies: ["FileSignals", "TestSupport"]
+            dependencies: ["FileSignals", "TestSupport", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "FileSignalsCLITests",

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 import ArgumentParser
 import FileSignals
+import Logging
 import Synchronization
 
 /// The entry point of the `filesignals` command line, for the `filesignals` executable and for a user's own
@@ -18,10 +19,14 @@ public enum FileSignalsCLI {
     static var handlers: HandlerRegistry { registry.withLock { $0 } }
 
     /// Parses the process's arguments (or `arguments`), runs the chosen subcommand, and exits with its status.
+    /// What the library logs through swift-log comes out in the log's terminal format.
     ///
     /// - Parameter handlers: the Swift handlers receivers may name; the built-in `log` and `mirror` by default.
-    public static func main(handlers: HandlerRegistry = .builtIn, arguments: [String]? = nil) async -> Never {
+    /// - Parameter bootstrapsLogging: install the CLI's swift-log handler (the terminal format) for the whole
+    ///   process; pass false when the program bootstrapped `LoggingSystem` itself (it may be done once only).
+    public static func main(handlers: HandlerRegistry = .builtIn, arguments: [String]? = nil, bootstrapsLogging: Bool = true) async -> Never {
         registry.withLock { $0 = handlers }
+        if bootstrapsLogging { LoggingSystem.bootstrap(TerminalLogHandler.init) }
         let given = arguments ?? Array(CommandLine.arguments.dropFirst())
         if let word = given.first, let message = unknownCommandMessage(word) {
             Log.error(message)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 import Foundation
+import Logging
 import Synchronization
 
 /// Wires models to a running watcher: watches their folders, folds the events into signals with a
@@ -73,6 +74,10 @@ public struct Bridge: Sendable {
     public var outboxWakeUp: OutboxWakeUp?
     /// Beaten by the watcher thread at every wake-up, for a watchdog.
     public var heartbeat: Heartbeat?
+    /// Where the bridge logs what it does on its own (a url receiver's endpoint failing, a delivery given up):
+    /// swift-log's `Logger`, which a program built on the library configures (`LoggingSystem.bootstrap`, or a
+    /// logger of its own here). The CLI's handler writes today's terminal format.
+    public var logger = Logger(label: "filesignals")
 
     public init(
         models: [Model], options: Reconciler.Options = .init(), state: StateStore? = nil,
@@ -107,7 +112,7 @@ public struct Bridge: Sendable {
     }
 
     /// An HTTP deliverer for each `url =` receiver (none without a state database, which holds their outbox).
-    private func makeDeliverers(_ handle: @escaping @Sendable (Event) async throws -> Void) throws -> [HTTPDeliverer] {
+    private func makeDeliverers() throws -> [HTTPDeliverer] {
         guard let state, let dispatcher else { return [] }
         let receivers = dispatcher.registry.all.filter { $0.urlSettings != nil }
         guard !receivers.isEmpty else { return [] }
@@ -115,7 +120,7 @@ public struct Bridge: Sendable {
         return try receivers.map { receiver in
             try HTTPDeliverer(
                 receiver: receiver, settings: receiver.urlSettings!, store: state, root: dispatcher.settings.root, host: host,
-                jobs: dispatcher.settings.jobs, warn: { text in Task { try? await handle(.warning(.delivery(text))) } })
+                jobs: dispatcher.settings.jobs, logger: logger)
         }
     }
 
@@ -142,7 +147,7 @@ public struct Bridge: Sendable {
             try await giveJournal(after: since, before: contents.nextSeq, from: state, journal, handle)
         }
         try await replay(contents.unfinished, journal, handle)
-        let deliverers = try makeDeliverers(handle)
+        let deliverers = try makeDeliverers()
         for deliverer in deliverers { await deliverer.start() }
         if !deliverers.isEmpty { outboxWakeUp?.listen { for deliverer in deliverers { Task { await deliverer.wake(fromStart: true) } } } }
         do {

@@ -8,8 +8,6 @@ public enum BridgeWarning: Sendable, CustomStringConvertible {
     case queueOverflowed
     /// The state database refused a batch (said once until a batch is saved again): the last saved state stays.
     case stateNotSaved(StateError)
-    /// From a `url` receiver's deliverer: an endpoint failing, a delivery dead.
-    case delivery(String)
     /// `--since`: the journal no longer holds the signals `missing` (kept for `journal`), or `seq` is beyond
     /// the last signal recorded (`missing` empty, `last` the last seq).
     case journalGap(since: Int64, missing: ClosedRange<Int64>?, last: Int64)
@@ -19,7 +17,6 @@ public enum BridgeWarning: Sendable, CustomStringConvertible {
         case .watcher(let warning): return warning.description
         case .queueOverflowed: return "the inotify queue overflowed; rescanning to find what changed"
         case .stateNotSaved(let error): return "state not saved, the last saved state stays: \(error)"
-        case .delivery(let text): return text
         case .journalGap(let since, let missing?, _):
             let which = missing.count == 1 ? "signal \(missing.lowerBound) is" : "signals \(missing.lowerBound) to \(missing.upperBound) are"
             return "\(which) no longer in the journal (done signals are kept for `journal`, default 7d): the lines after \(since) start at \(missing.upperBound + 1)"

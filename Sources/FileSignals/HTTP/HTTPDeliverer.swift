@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 import AsyncHTTPClient
+import Logging
 import NIOCore
 import NIOHTTP1
 import NIOSSL
@@ -25,7 +26,7 @@ actor HTTPDeliverer {
     private let jobs: Int
     private let signature: WebhookSignature?
     private let token: String?
-    private let warn: @Sendable (String) -> Void
+    private let logger: Logger
 
     /// Deliveries held in memory at once.
     static let windowSize = 256
@@ -62,13 +63,15 @@ actor HTTPDeliverer {
     /// - Throws: ``URLReceiverError`` when a secret, token or CA file cannot be read.
     init(
         receiver: ReceiverDeclaration, settings: URLReceiverSettings, store: StateStore, root: RawPath, host: String, jobs: Int,
-        warn: @escaping @Sendable (String) -> Void
+        logger: Logger
     ) throws {
         self.receiver = receiver
         self.settings = settings
         self.store = store
         self.jobs = max(1, jobs)
-        self.warn = warn
+        var logger = logger
+        logger[metadataKey: "receiver"] = .string(receiver.name)
+        self.logger = logger
         self.bridgeID = try store.bridgeID()
         self.defaultSource = URLReceiverSettings.defaultSource(host: host, root: root)
         self.signature = try settings.secretFile.map { file in
@@ -278,7 +281,7 @@ actor HTTPDeliverer {
                 }
             }
             if !expired.isEmpty { markDead(expired, "still failing after retry_for (\(DurationText.format(settings.retryFor))): \(reason)") }
-            reportFailure("\(reason); \(window.count) waiting, trying again")
+            if expired.count < seqs.count { reportFailure("\(reason); \(window.count) waiting, trying again") }
         }
     }
 
@@ -292,7 +295,7 @@ actor HTTPDeliverer {
         }
         let named = dead.first.map { "\($0.event?.type ?? "signal") \($0.instance)" } ?? ""
         let which = seqs.count == 1 ? "signal \(seqs[0]) (\(named))" : "\(seqs.count) signals (\(seqs.first!) to \(seqs.last!))"
-        warn("receiver \(receiver.name): \(which) not delivered: \(reason); dead (filesignals retry sends it again)")
+        logger.warning("receiver \(receiver.name): \(which) not delivered: \(reason); dead (filesignals retry sends it again)")
     }
 
     private func flushDelivered() {
@@ -310,7 +313,7 @@ actor HTTPDeliverer {
         let now = ContinuousClock.now
         if let last = lastFailureReport, now - last < Self.failureReportInterval { return }
         lastFailureReport = now
-        warn("receiver \(receiver.name): \(text)")
+        logger.warning("receiver \(receiver.name): \(text)")
     }
 
     /// A request's failure by its kind only: an error's description may hold the URL or a header's value (a

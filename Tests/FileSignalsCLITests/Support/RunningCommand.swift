@@ -95,11 +95,8 @@ final class RunningCommand: @unchecked Sendable {
     /// its wait.
     @discardableResult
     func waitAsync(upTo timeout: Duration = .seconds(20), until isDone: (Output) -> Bool) async -> Output {
-        var left = timeout
-        while left > .zero, !isDone(snapshot) {
-            let before = ContinuousClock.now
-            try? await Task.sleep(for: .milliseconds(50))
-            left -= min(ContinuousClock.now - before, .milliseconds(100))
+        _ = await pollAsync(upTo: Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18, every: .milliseconds(50)) {
+            isDone(snapshot)
         }
         return snapshot
     }
