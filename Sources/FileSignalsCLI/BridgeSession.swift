@@ -58,8 +58,13 @@ enum BridgeSession {
         if let systemd, let heartbeat = bridge.heartbeat { systemd.startWatchdog(heartbeat) }
         /// What is watched and how far the bridge has got, for `STATUS=`.
         let progress = Mutex<(watching: String, lastSeq: Int64)>(("starting", 0))
+        /// How far behind the bridge is: the signals recorded and not finished (receivers or url endpoints
+        /// still to do them), read from the database.
+        let store = bridge.state
         @Sendable func statusText() -> String {
-            progress.withLock { $0.lastSeq > 0 ? "\($0.watching); last signal seq \($0.lastSeq)" : $0.watching }
+            var text = progress.withLock { $0.lastSeq > 0 ? "\($0.watching); last signal seq \($0.lastSeq)" : $0.watching }
+            if let unfinished = try? store?.backlog().unfinished { text += "; \(unfinished) unfinished" }
+            return text
         }
         let watching = Task {
             try await bridge.run { event in

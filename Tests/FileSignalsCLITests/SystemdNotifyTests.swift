@@ -56,7 +56,7 @@ struct SystemdNotifyTests {
         let folder = try TemporaryFolder()
         let notify = try NotifySocket()
         try folder.shell("mkdir d && echo x > d/a.md && printf '[model Doc]\\npath = d\\n' > filesignals.ini && chmod 644 filesignals.ini")
-        let command = try RunningCommand(["watch", "--no-state"], in: folder.url, environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "1000000"])
+        let command = try RunningCommand(["watch"], in: folder.url, environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "1000000"])
         try #require(command.waitUntilReady(), "\(command.snapshot.stderr)")
         #expect(poll(upTo: 20) { notify.count("READY=1") == 1 })
         let ready = try #require(notify.messages.first { $0.fields.contains("READY=1") })
@@ -68,7 +68,7 @@ struct SystemdNotifyTests {
         let elapsed = ContinuousClock.now - started
         #expect(elapsed >= .milliseconds(1400), "4 pings in \(elapsed): faster than every 500 ms")
         try folder.shell("echo y > d/b.md")
-        #expect(poll(upTo: 20) { notify.messages.contains { $0.fields.contains { $0.hasPrefix("STATUS=") && $0.contains("last signal seq") } } })
+        #expect(poll(upTo: 20) { notify.messages.contains { $0.fields.contains { $0.hasPrefix("STATUS=") && $0.contains("last signal seq") && $0.contains("unfinished") } } })
         command.send(SIGHUP)
         #expect(poll(upTo: 20) { notify.count("READY=1") == 2 })
         let reload = try #require(notify.messages.firstIndex { $0.fields.contains("RELOADING=1") })
