@@ -14,39 +14,31 @@ package enum FileSignalsMetrics {
         dimensions.reduce(label) { $0 + "\u{0}" + $1.0 + "=" + $1.1 }
     }
 
-    /// Adds `amount` to the counter `label` with `dimensions`.
-    package static func count(_ label: String, _ dimensions: [(String, String)] = [], by amount: Int = 1) {
-        let counter = counters.withLock { counters in
+    /// The handle kept in `cache` for `label` and `dimensions`, made by `make` the first time.
+    private static func handle<Handle>(
+        _ cache: borrowing Mutex<[String: Handle]>, _ label: String, _ dimensions: [(String, String)], make: () -> Handle
+    ) -> Handle {
+        cache.withLock { handles in
             let key = key(label, dimensions)
-            if let known = counters[key] { return known }
-            let made = Counter(label: label, dimensions: dimensions)
-            counters[key] = made
+            if let known = handles[key] { return known }
+            let made = make()
+            handles[key] = made
             return made
         }
-        counter.increment(by: amount)
+    }
+
+    /// Adds `amount` to the counter `label` with `dimensions`.
+    package static func count(_ label: String, _ dimensions: [(String, String)] = [], by amount: Int = 1) {
+        handle(counters, label, dimensions) { Counter(label: label, dimensions: dimensions) }.increment(by: amount)
     }
 
     /// Records `duration` in the histogram `label` with `dimensions`.
     package static func time(_ label: String, _ dimensions: [(String, String)] = [], _ duration: Duration) {
-        let timer = timers.withLock { timers in
-            let key = key(label, dimensions)
-            if let known = timers[key] { return known }
-            let made = CoreMetrics.Timer(label: label, dimensions: dimensions)
-            timers[key] = made
-            return made
-        }
-        timer.recordNanoseconds(duration.nanoseconds)
+        handle(timers, label, dimensions) { CoreMetrics.Timer(label: label, dimensions: dimensions) }.recordNanoseconds(duration.nanoseconds)
     }
 
     /// Sets the gauge `label` with `dimensions` to `value`.
     package static func set(_ label: String, _ dimensions: [(String, String)] = [], to value: Double) {
-        let gauge = gauges.withLock { gauges in
-            let key = key(label, dimensions)
-            if let known = gauges[key] { return known }
-            let made = Gauge(label: label, dimensions: dimensions)
-            gauges[key] = made
-            return made
-        }
-        gauge.record(value)
+        handle(gauges, label, dimensions) { Gauge(label: label, dimensions: dimensions) }.record(value)
     }
 }
