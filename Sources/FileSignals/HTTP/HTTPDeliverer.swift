@@ -132,8 +132,10 @@ actor HTTPDeliverer {
     /// Reads more of the outbox when the window has room.
     private func refill() {
         if readsFromStart {
-            // What is not in flight is read again, with its backoff forgotten: a retry starts afresh.
+            // What is not in flight is read again, with its backoff forgotten: a retry starts afresh. Deliveries
+            // made and not yet marked are marked first, or they would be read again and sent twice.
             readsFromStart = false
+            flushDelivered()
             window.removeAll { !$0.isInFlight }
             loadedThrough = 0
         }
