@@ -57,12 +57,11 @@ struct BridgeEngineTests {
 
         for item in emitted { journal.completion.delivered(item.payload.seq, to: "fast") }
         // No new event: the done marks go out on the engine's next ticks all the same.
-        let deadline = ContinuousClock.now + .seconds(10)
         var pending = try store.load().unfinished.map(\.pendingDeliveries)
-        while pending != [["slow"]], ContinuousClock.now < deadline {
+        _ = await pollAsync(upTo: 10, every: .milliseconds(2)) {
             engine.tick()
-            try await Task.sleep(for: .milliseconds(2))
-            pending = try store.load().unfinished.map(\.pendingDeliveries)
+            pending = (try? store.load().unfinished.map(\.pendingDeliveries)) ?? []
+            return pending == [["slow"]]
         }
         #expect(pending == [["slow"]])
         engine.end(error: nil)

@@ -175,10 +175,7 @@ struct DispatchRulesTests {
             receiver("build", command: "touch started; if [ $FILESIGNALS_SEQ = 1 ]; then sleep 1000; fi; echo built >> builds.log", onBusy: .restart)
         ])
         await harness.dispatcher.dispatch(try harness.signal("a.md", seq: 1))
-        let deadline = ContinuousClock.now + .seconds(20)
-        while harness.read("started").isEmpty && access(harness.folder.path + "/started", F_OK) != 0 && ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(10))
-        }
+        _ = await harness.waitFor({ access(harness.folder.path + "/started", F_OK) == 0 }, seconds: 20)
         // A newer save of the file, made while the first run goes on: it stops that run, and must run the
         // receiver (the stopped run made nothing it is about).
         try harness.folder.shell("echo edited >> a.md")

@@ -62,13 +62,10 @@ final class DispatcherHarness: Sendable {
 
     /// Waits until `condition` holds, looking every 5 ms at what another process writes, with a deadline.
     /// It sleeps as a task, so that the dispatcher's own tasks keep running on the shared threads.
+    /// Only the time this task was awake to look counts (see `pollAsync`): the CLI suites' tests block the
+    /// shared threads that the dispatcher's own tasks need too.
     func waitFor(_ condition: () -> Bool, seconds: Double = 30) async -> Bool {
-        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
-        while !condition() {
-            if ContinuousClock.now > deadline { return false }
-            try? await Task.sleep(for: .milliseconds(5))
-        }
-        return true
+        await pollAsync(upTo: seconds, every: .milliseconds(5)) { condition() }
     }
 }
 

@@ -61,10 +61,9 @@ struct OutputProgressTests {
             }
         }
         reporter.start()
-        let deadline = ContinuousClock.now + .seconds(50)
-        while finished < count && ContinuousClock.now < deadline {
+        _ = await pollAsync(upTo: 50, every: .milliseconds(5)) {
             finished += completion.take().count
-            try await Task.sleep(for: .milliseconds(5))
+            return finished >= count
         }
         #expect(finished == Int(count))
     }
