@@ -7,7 +7,7 @@ import TestSupport
 /// Receivers far slower than the changes: a backlog of signals waiting their turn, a crash in the middle of
 /// it, and a descriptor limit that leaves little room. Whatever the backlog, the bridge starts, and every
 /// accepted signal gets its runs.
-@Suite("A backlog of signals", .serialized, .timeLimit(.minutes(3)))
+@Suite("A backlog of signals", .serialized, .ownThreads(timeLimit: .seconds(180)))
 struct BacklogTests {
     /// A folder with `notes/`, and a config with one receiver that runs `command`.
     private func project(_ receiver: String, general: String = "") throws -> TemporaryFolder {
@@ -73,7 +73,7 @@ extension BacklogTests {
 }
 
 /// What a receiver starts outside its process group is stopped with its run.
-@Suite("Receivers that leave their group", .serialized, .timeLimit(.minutes(1)))
+@Suite("Receivers that leave their group", .serialized, .ownThreads(timeLimit: .seconds(60)))
 struct EscapingReceiverTests {
     @Test("a child that starts a session or a process group of its own does not outlive its run")
     func escapedChildrenAreStopped() throws {

@@ -6,7 +6,7 @@ import TestSupport
 
 /// `check`, `explain` and `ls` on the configs in `examples/`, against golden files, and the config's errors
 /// as a user sees them. Set FILESIGNALS_UPDATE_GOLDEN=1 to rewrite the golden files after a deliberate change.
-@Suite("check, explain and ls", .serialized, .timeLimit(.minutes(1)))
+@Suite("check, explain and ls", .serialized, .ownThreads(timeLimit: .seconds(60)))
 struct ConfigCommandTests {
     struct GoldenCase: CustomTestStringConvertible, Sendable {
         let example: String

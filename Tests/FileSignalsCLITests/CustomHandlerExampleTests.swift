@@ -5,7 +5,7 @@ import TestSupport
 
 /// `examples/custom-handler` is a package of its own that depends on this one by path: it is built here, as
 /// a user would build it, and its handler is run.
-@Suite("The custom-handler example", .serialized, .timeLimit(.minutes(15)))
+@Suite("The custom-handler example", .serialized, .ownThreads(timeLimit: .seconds(900)))
 struct CustomHandlerExampleTests {
     static let example = Repository.examples.appendingPathComponent("custom-handler")
     /// A build folder of its own (ignored by git like every `.build*`), so that this build does not wait

@@ -6,7 +6,7 @@ import TestSupport
 
 /// The journal keeps one delivery per (signal, receiver): a receiver's slowness never makes another receiver
 /// run twice, and a restart after `kill -9` makes only the deliveries that were not finished.
-@Suite("Deliveries", .timeLimit(.minutes(3)))
+@Suite("Deliveries", .ownThreads(timeLimit: .seconds(180)))
 struct DeliveryTests {
     static let config = """
         [model Note]

@@ -7,14 +7,14 @@ import TestSupport
 /// Files' content is read for a digest only when something uses it (`digests = auto`), never above the size
 /// limit, and not at all with `digests = no`. The built binary on real files; what it read is measured by the
 /// kernel (`rchar` of `/proc/PID/io`: every byte its `read` calls returned).
-@Suite("Content digests only when asked", .timeLimit(.minutes(2)))
+@Suite("Content digests only when asked", .ownThreads(timeLimit: .seconds(120)))
 struct DigestTests {
     /// `count` files of `size` random bytes each in `folder`.
     private func fill(_ folder: TemporaryFolder, count: Int, size: Int) throws {
         for index in 0..<count {
             var bytes = [UInt8](repeating: 0, count: size)
             for offset in stride(from: 0, to: size, by: 8) { bytes[offset] = UInt8.random(in: 0...255) }
-            FileManager.default.createFile(atPath: folder.path + "/f\(index).bin", contents: Data(bytes))
+            _ = FileManager.default.createFile(atPath: folder.path + "/f\(index).bin", contents: Data(bytes))
         }
     }
 

@@ -5,7 +5,7 @@ import Testing
 import TestSupport
 
 /// Renames, overflow, restarts and crashes, on real folders with the built binary.
-@Suite("Signal fidelity", .serialized, .timeLimit(.minutes(5)))
+@Suite("Signal fidelity", .serialized, .ownThreads(timeLimit: .seconds(300)))
 struct FidelityTests {
     private func startWatching(_ folder: TemporaryFolder, _ extra: [String] = ["--no-state"]) throws -> RunningCommand {
         try RunningCommand.watching(folder, extra)

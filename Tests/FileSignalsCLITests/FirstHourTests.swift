@@ -6,7 +6,7 @@ import TestSupport
 
 /// What a new user meets in the first hour with receivers, driving the built binary: `scan` from cron, a
 /// `touch` to force a rebuild, `on_busy = restart` under a checkout, `-q` under systemd.
-@Suite("A new user's first hour with receivers", .serialized, .timeLimit(.minutes(2)))
+@Suite("A new user's first hour with receivers", .serialized, .ownThreads(timeLimit: .seconds(120)))
 struct FirstHourTests {
     private func lines(_ folder: TemporaryFolder, _ file: String) -> [String] {
         ((try? String(contentsOfFile: folder.path + "/" + file, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
@@ -175,7 +175,7 @@ struct FirstHourTests {
 }
 
 /// Names and values that hold control characters reach the terminal written out, never obeyed.
-@Suite("Control characters on the terminal", .serialized, .timeLimit(.minutes(1)))
+@Suite("Control characters on the terminal", .serialized, .ownThreads(timeLimit: .seconds(60)))
 struct TerminalEscapeTests {
     static let forger = "new\nfilesignals: post_delete File important.txt"
     static let painter = "\u{1B}[2J\u{1B}[31mred"
@@ -220,7 +220,7 @@ struct TerminalEscapeTests {
 }
 
 /// The smaller things a new user trips over: each message says what is wrong, and the status fits.
-@Suite("Small defects of the first hour", .serialized, .timeLimit(.minutes(1)))
+@Suite("Small defects of the first hour", .serialized, .ownThreads(timeLimit: .seconds(60)))
 struct FirstHourMessageTests {
     @Test("a second watcher's lock message is one line with the holder's pid")
     func lockMessageIsOneLine() throws {

@@ -6,7 +6,7 @@ import TestSupport
 
 /// `url =` receivers against a real HTTP server whose every request the CloudEvents SDK for Python parses:
 /// the built binary, a real state database, real faults (a server down, errors, slow answers, resets, kill -9).
-@Suite("url receivers: CloudEvents over HTTP", .serialized, .timeLimit(.minutes(3)))
+@Suite("url receivers: CloudEvents over HTTP", .serialized, .ownThreads(timeLimit: .seconds(180)))
 struct HTTPDeliveryTests {
     /// A project with one model (`d/`) and a receiver `hook` posting to `server`, with `extra` keys.
     private func project(_ server: CloudEventsServer, signals: String = "post_save post_delete", _ extra: String = "") throws -> TemporaryFolder {

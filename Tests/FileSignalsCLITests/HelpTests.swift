@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 import Foundation
 import Testing
+import TestSupport
 
 /// `--help` of every command against snapshot files, so that a change to the help is seen in review.
 /// Set FILESIGNALS_UPDATE_GOLDEN=1 to rewrite them after a deliberate change.
-@Suite("Help text", .timeLimit(.minutes(1)))
+@Suite("Help text", .ownThreads(timeLimit: .seconds(60)))
 struct HelpTests {
     @Test("matches its snapshot", arguments: [[]] + ManPageTests.subcommands.map { [$0] })
     func help(_ command: [String]) throws {

@@ -4,7 +4,7 @@ import Testing
 import TestSupport
 
 /// `make install` and `make uninstall` into a temporary prefix, with the binary this test run built.
-@Suite("make install", .timeLimit(.minutes(1)))
+@Suite("make install", .ownThreads(timeLimit: .seconds(60)))
 struct InstallTests {
     static let installed = [
         "bin/filesignals", "share/man/man1/filesignals.1", "share/man/man5/filesignals.ini.5",

@@ -5,7 +5,7 @@ import Testing
 import TestSupport
 
 /// The filters of examples/jq.md, run by jq over a real watcher's output.
-@Suite("jq pipelines of examples/jq.md", .serialized, .timeLimit(.minutes(1)))
+@Suite("jq pipelines of examples/jq.md", .serialized, .ownThreads(timeLimit: .seconds(60)))
 struct JQPipelineTests {
     struct Pipeline: Sendable, CustomTestStringConvertible {
         let filter: [String]

@@ -2,10 +2,11 @@
 @testable import FileSignals
 import Foundation
 import Testing
+import TestSupport
 
 /// The man pages render without a warning and stay complete: every option of every subcommand is in
 /// filesignals(1), every key of the INI language in filesignals.ini(5).
-@Suite("Man pages", .timeLimit(.minutes(1)))
+@Suite("Man pages", .ownThreads(timeLimit: .seconds(60)))
 struct ManPageTests {
     static let pages = ["filesignals.1", "filesignals.ini.5"]
     static let subcommands = ["watch", "scan", "send", "log", "retry", "check", "explain", "ls", "init", "state"]

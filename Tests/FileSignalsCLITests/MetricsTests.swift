@@ -7,7 +7,7 @@ import TestSupport
 /// `metrics =` / `--metrics`: scraped over HTTP by a real client and read by an independent parser of the
 /// Prometheus text format (the Python `prometheus_client`'s), while a burst, a failing receiver and an
 /// overflowing kernel queue move the counters. The built binary.
-@Suite("Metrics", .serialized, .timeLimit(.minutes(3)))
+@Suite("Metrics", .serialized, .ownThreads(timeLimit: .seconds(180)))
 struct MetricsTests {
     /// Scrapes `url` with Python's urllib and parses the text with prometheus_client: every sample, as
     /// `name{label="value",...}` (labels sorted) to its value. A text the parser refuses fails the test.

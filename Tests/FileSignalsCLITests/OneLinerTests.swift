@@ -6,7 +6,7 @@ import TestSupport
 
 /// A receiver on the command line, as entr and watchexec users give one: `watch DIR -- PROGRAM ARGS`, `--shell`,
 /// `--on`, `--restart`. The built binary, real files, real processes.
-@Suite("A receiver on the command line", .timeLimit(.minutes(2)))
+@Suite("A receiver on the command line", .ownThreads(timeLimit: .seconds(120)))
 struct OneLinerTests {
     /// The lines the program appended to `out` in `folder`'s sibling.
     private func lines(_ file: String) -> [String] {
@@ -21,7 +21,7 @@ struct OneLinerTests {
         let command = try RunningCommand(["watch", folder.path, "--no-state", "--", "/bin/sh", "-c", "printf '%s|%s\\n' \"$1\" \"$2\" >> \"$0\"", out, "{signal}", "{instance}"])
         try #require(command.waitUntilReady(), "\(command.snapshot.stderr)")
         let hostile = "a $(touch pwned) `id`;.md"
-        FileManager.default.createFile(atPath: folder.path + "/" + hostile, contents: Data("x".utf8))
+        _ = FileManager.default.createFile(atPath: folder.path + "/" + hostile, contents: Data("x".utf8))
         #expect(poll(upTo: 30) { lines(out).count >= 1 })
         try FileManager.default.removeItem(atPath: folder.path + "/" + hostile)
         #expect(poll(upTo: 30) { lines(out).count >= 2 })

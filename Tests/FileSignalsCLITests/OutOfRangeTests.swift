@@ -6,7 +6,7 @@ import TestSupport
 
 /// Numbers far out of range, in a config, on the command line or in a state database: each is an error that
 /// says where it is, never a crash.
-@Suite("Numbers out of range", .serialized, .timeLimit(.minutes(1)))
+@Suite("Numbers out of range", .serialized, .ownThreads(timeLimit: .seconds(60)))
 struct OutOfRangeTests {
     @Test("a huge duration in the config is a config error at its line and column, for check and for watch",
           arguments: ["settle = 1000000d", "journal = 300000000000d", "settle = 2h"])

@@ -6,7 +6,7 @@ import TestSupport
 
 /// `make deb` (which `.ci/run` runs before the tests): a package that installs with `dpkg -i` into an empty root
 /// and runs there without the Swift toolchain, depending only on Debian packages.
-@Suite("The Debian package", .serialized, .timeLimit(.minutes(2)))
+@Suite("The Debian package", .serialized, .ownThreads(timeLimit: .seconds(120)))
 struct PackageTests {
     /// The package `make deb` made, if it did: without it (`make deb` not run) the test is skipped, and says so.
     static let package: String? = {

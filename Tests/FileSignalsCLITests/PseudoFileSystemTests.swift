@@ -6,7 +6,7 @@ import TestSupport
 
 /// Folders whose files are not files: /proc, /sys and their kind are refused or left out with a warning,
 /// other mounts are left out on request (-x), and a FIFO or device never holds the watcher up.
-@Suite("Pseudo file systems and other mounts", .serialized, .timeLimit(.minutes(1)))
+@Suite("Pseudo file systems and other mounts", .serialized, .ownThreads(timeLimit: .seconds(60)))
 struct PseudoFileSystemTests {
     @Test("watching /proc or /sys is refused with the reason", arguments: ["/proc", "/sys/kernel"])
     func pseudoFolderRefused(_ folder: String) throws {

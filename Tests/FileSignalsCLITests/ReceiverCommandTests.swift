@@ -5,7 +5,7 @@ import Testing
 import TestSupport
 
 /// Receivers run by the built binary: `watch` with a config, loops, SIGHUP, and `send`.
-@Suite("Receivers from the command line", .serialized, .timeLimit(.minutes(2)))
+@Suite("Receivers from the command line", .serialized, .ownThreads(timeLimit: .seconds(120)))
 struct ReceiverCommandTests {
     @Test("a receiver that writes into the instance it was run for does not loop")
     func noLoop() throws {

@@ -6,7 +6,7 @@ import TestSupport
 
 /// `watch --json --since SEQ`: a consumer of the JSON lines resumes where it stopped, from the journal, then
 /// live, with no gap and no repeat. The built binary, a real state database.
-@Suite("Resuming the JSON lines with --since", .timeLimit(.minutes(2)))
+@Suite("Resuming the JSON lines with --since", .ownThreads(timeLimit: .seconds(120)))
 struct ResumeTests {
     @Test("after a stop: exactly the journaled signals after SEQ, then what changed meanwhile, then the live ones")
     func resumeAfterStop() throws {

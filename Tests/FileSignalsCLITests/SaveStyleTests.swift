@@ -35,7 +35,7 @@ struct SaveStyle: CustomTestStringConvertible, Sendable, Decodable {
     }()
 }
 
-@Suite("One save, one post_save", .serialized, .timeLimit(.minutes(3)))
+@Suite("One save, one post_save", .serialized, .ownThreads(timeLimit: .seconds(180)))
 struct SaveStyleTests {
     // A style whose tool is not installed is not run, and says so: a known issue naming the tool it needs
     // (the run's summary counts it) rather than a case that silently passes. The replayed ones need only python3.

@@ -5,7 +5,7 @@ import TestSupport
 
 /// A `mirror` or `log` that writes into a model it receives signals of would fire itself without end: `check`
 /// (and so `watch`) refuses it at its line, unless the model leaves the target out.
-@Suite("Handlers that write into their own model", .serialized, .timeLimit(.minutes(1)))
+@Suite("Handlers that write into their own model", .serialized, .ownThreads(timeLimit: .seconds(60)))
 struct SelfFeedingTargetTests {
     private func check(_ config: String) throws -> RunningCommand.Output {
         let folder = try TemporaryFolder.project(config: config)

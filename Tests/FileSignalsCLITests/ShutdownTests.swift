@@ -7,7 +7,7 @@ import TestSupport
 
 /// Stopping at awkward moments: while a receiver runs, while a burst is being recorded, in the middle of
 /// a first walk. Whatever the moment, nothing is lost and nothing is invented.
-@Suite("Stopping at awkward moments", .serialized, .timeLimit(.minutes(3)))
+@Suite("Stopping at awkward moments", .serialized, .ownThreads(timeLimit: .seconds(180)))
 struct ShutdownTests {
     /// A folder with `notes/`, and a config whose receiver logs its start and end around `sleep SECONDS`.
     private func project(sleeping seconds: Int) throws -> TemporaryFolder {

@@ -6,7 +6,7 @@ import TestSupport
 
 /// Small holes found by an adversarial pass: a NUL that `check` shows and the run cuts, a program looked up
 /// on the wrong PATH, a rename whose old or new name is not UTF-8.
-@Suite("Small holes", .serialized, .timeLimit(.minutes(1)))
+@Suite("Small holes", .serialized, .ownThreads(timeLimit: .seconds(60)))
 struct SmallHolesTests {
     @Test("a NUL in a config value is an error at its line and column")
     func nulInAValue() throws {

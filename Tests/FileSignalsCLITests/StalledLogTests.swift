@@ -6,7 +6,7 @@ import TestSupport
 
 /// A reader of standard error that stops reading holds nothing up: the log is written by a thread of its own,
 /// from a bounded queue, and lines that do not fit are dropped and counted. The built binary.
-@Suite("A stalled reader of the log", .timeLimit(.minutes(3)))
+@Suite("A stalled reader of the log", .ownThreads(timeLimit: .seconds(180)))
 struct StalledLogTests {
     @Test("stderr never read after `ready`, -v logging every event: 10,000 files still reach stdout and the receiver, and a stop is prompt")
     func stalledStandardError() throws {

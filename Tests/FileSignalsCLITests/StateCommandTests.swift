@@ -6,7 +6,7 @@ import TestSupport
 
 /// `filesignals state`: the databases that watches started from the command line leave under
 /// `$XDG_STATE_HOME/filesignals`, listed with what they watch, and pruned when unused.
-@Suite("filesignals state", .timeLimit(.minutes(1)))
+@Suite("filesignals state", .ownThreads(timeLimit: .seconds(60)))
 struct StateCommandTests {
     @Test("lists each database with the folders and patterns it belongs to; --prune removes the unused ones, never one in use")
     func listAndPrune() throws {

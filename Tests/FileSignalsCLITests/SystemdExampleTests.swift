@@ -5,7 +5,7 @@ import TestSupport
 
 /// The example systemd unit says what the binary does: where it is installed, how it stops, and which exit
 /// statuses a restart cannot mend.
-@Suite("The systemd example", .serialized, .timeLimit(.minutes(1)))
+@Suite("The systemd example", .serialized, .ownThreads(timeLimit: .seconds(60)))
 struct SystemdExampleTests {
     let unit: [String: [String]]
 

@@ -6,7 +6,7 @@ import TestSupport
 
 /// systemd's notify protocol, with the test as systemd: a datagram socket given as `NOTIFY_SOCKET`, and
 /// `WATCHDOG_USEC`. The built binary.
-@Suite("sd_notify", .timeLimit(.minutes(2)))
+@Suite("sd_notify", .ownThreads(timeLimit: .seconds(120)))
 struct SystemdNotifyTests {
     /// A datagram socket at a path of its own, collecting what is sent to it with the time it came.
     final class NotifySocket: @unchecked Sendable {

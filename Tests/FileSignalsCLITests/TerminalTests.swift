@@ -5,7 +5,7 @@ import Testing
 import TestSupport
 
 /// The log in a real terminal (tmux): coloured on a TTY, plain with NO_COLOR or when piped.
-@Suite("Terminal output", .serialized, .timeLimit(.minutes(1)))
+@Suite("Terminal output", .serialized, .ownThreads(timeLimit: .seconds(60)))
 struct TerminalTests {
     /// Runs a tmux command to its end (30 s at most). Its output goes nowhere: the tmux server a first
     /// command starts lives on, and must not hold our pipes, or we would wait for their end.

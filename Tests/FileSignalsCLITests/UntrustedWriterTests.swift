@@ -7,7 +7,7 @@ import TestSupport
 /// A watcher run by root over a folder that an unprivileged user (`nobody`, through `setpriv`) can write into:
 /// whatever that user does there (folders swapped for symbolic links, links planted where the bridge writes),
 /// the bridge never reads, lists, hashes or copies anything outside the watched tree.
-@Suite("An unprivileged user writing into a watched folder", .serialized, .timeLimit(.minutes(2)),
+@Suite("An unprivileged user writing into a watched folder", .serialized, .ownThreads(timeLimit: .seconds(120)),
        .enabled(if: getuid() == 0, "needs root, to run a watcher as root and a writer as nobody"))
 struct UntrustedWriterTests {
     /// A project owned by root (its config safe), whose `w/` belongs to `nobody`; `secret/` holds files that

@@ -5,7 +5,7 @@ import Testing
 import TestSupport
 
 /// Acceptance tests: the built `filesignals watch --json` on real temporary folders with real inotify.
-@Suite("filesignals watch", .serialized, .timeLimit(.minutes(2)))
+@Suite("filesignals watch", .serialized, .ownThreads(timeLimit: .seconds(120)))
 struct WatchCommandTests {
     private func startWatching(_ folder: TemporaryFolder, _ extra: [String] = []) throws -> RunningCommand {
         try RunningCommand.watching(folder, extra)

@@ -7,7 +7,7 @@ import TestSupport
 /// Faults in the world around a running watcher, made for real: permissions, the inotify watch limit
 /// (lowered in a user namespace of its own, so nothing else on the machine is touched), a watched folder
 /// that becomes a file.
-@Suite("Faults in the world", .serialized, .timeLimit(.minutes(3)))
+@Suite("Faults in the world", .serialized, .ownThreads(timeLimit: .seconds(180)))
 struct WorldFaultTests {
     /// Runs the built binary as `nobody` when the tests run as root (as in CI), where a permission could
     /// not stop anything; as an ordinary user, as that user. The binary is copied to a folder `nobody`

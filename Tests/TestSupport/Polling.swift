@@ -15,7 +15,7 @@ public func poll(upTo seconds: Double, every interval: Duration = .milliseconds(
 }
 
 /// ``poll(upTo:every:until:)`` for async tests, sleeping as a task between looks. Only the time the task was
-/// awake to look counts against `seconds` (at most 100 ms a look): tests that block the shared threads can keep
+/// awake to look counts against `seconds` (at most 100 ms a look): a busy machine can keep
 /// it from running for long, and that must not use up its wait.
 public func pollAsync(upTo seconds: Double, every interval: Duration = .milliseconds(20), until condition: () async throws -> Bool) async rethrows -> Bool {
     var left = Duration.milliseconds(Int64(seconds * 1000))

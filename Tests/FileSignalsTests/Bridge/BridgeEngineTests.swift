@@ -6,7 +6,7 @@ import TestSupport
 /// The bridge's work on the watcher's thread, driven as that thread drives it (``BridgeEngine/receive(_:)``
 /// and ``BridgeEngine/tick()``) with a fake event stream from a ``FakeDisk``, a real state database, and the
 /// deliveries of a real dispatcher's receivers.
-@Suite("The bridge's engine on a fake event stream")
+@Suite("The bridge's engine on a fake event stream", .ownThreads())
 struct BridgeEngineTests {
     let folder: TemporaryFolder
     let store: StateStore

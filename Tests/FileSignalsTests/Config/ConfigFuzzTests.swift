@@ -5,7 +5,7 @@ import TestSupport
 
 /// The config reader under random and mutated text: it never crashes or hangs, every diagnostic points
 /// inside the text, reading is deterministic, and some things are always refused.
-@Suite("Config reader under mutation", .timeLimit(.minutes(2)))
+@Suite("Config reader under mutation", .ownThreads(timeLimit: .seconds(120)))
 struct ConfigFuzzTests {
     /// A small deterministic generator (SplitMix64), so that a failure can be replayed from its seed.
     struct Generator: RandomNumberGenerator {

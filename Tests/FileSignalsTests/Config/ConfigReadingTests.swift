@@ -4,7 +4,7 @@ import Foundation
 import Testing
 import TestSupport
 
-@Suite("Reading filesignals.ini")
+@Suite("Reading filesignals.ini", .ownThreads())
 struct ConfigReadingTests {
     let root: TemporaryFolder
 

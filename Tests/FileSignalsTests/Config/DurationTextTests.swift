@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 @testable import FileSignals
 import Testing
+import TestSupport
 
-@Suite("Durations")
+@Suite("Durations", .ownThreads())
 struct DurationTextTests {
     @Test("parsing what users write", arguments: [
         ("0", Duration.zero), ("50ms", .milliseconds(50)), ("2s", .seconds(2)), ("1m", .seconds(60)),

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 @testable import FileSignals
 import Testing
+import TestSupport
 
-@Suite("Sizes")
+@Suite("Sizes", .ownThreads())
 struct SizeTextTests {
     @Test("parsing what users write", arguments: [
         ("0", Int64(0)), ("4096", 4096), ("512k", 524_288), ("512K", 524_288), ("64M", 67_108_864), ("64MiB", 67_108_864),

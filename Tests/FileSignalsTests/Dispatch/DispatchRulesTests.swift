@@ -7,7 +7,7 @@ import Testing
 import TestSupport
 
 /// Django's dispatch rules with real processes: robust and fail-fast, on_busy, order per instance, loops.
-@Suite("Dispatch rules", .timeLimit(.minutes(3)))
+@Suite("Dispatch rules", .ownThreads(timeLimit: .seconds(180)))
 struct DispatchRulesTests {
     @Test("robust (the default): a failing receiver is reported and the next one runs")
     func robust() async throws {

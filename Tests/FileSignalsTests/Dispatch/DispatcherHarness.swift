@@ -61,9 +61,8 @@ final class DispatcherHarness: Sendable {
     }
 
     /// Waits until `condition` holds, looking every 5 ms at what another process writes, with a deadline.
-    /// It sleeps as a task, so that the dispatcher's own tasks keep running on the shared threads.
-    /// Only the time this task was awake to look counts (see `pollAsync`): the CLI suites' tests block the
-    /// shared threads that the dispatcher's own tasks need too.
+    /// It sleeps as a task, so that the dispatcher's own tasks keep running meanwhile; only the time this task
+    /// was awake to look counts (see `pollAsync`), so a busy machine does not use up the wait.
     func waitFor(_ condition: () -> Bool, seconds: Double = 30) async -> Bool {
         await pollAsync(upTo: seconds, every: .milliseconds(5)) { condition() }
     }

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 @testable import FileSignals
 import Testing
+import TestSupport
 
 /// The loop rules alone, with the clock passed in: `loop_limit` pauses, and which saves a pause holds back.
-@Suite("Loop guard")
+@Suite("Loop guard", .ownThreads())
 struct LoopGuardTests {
     let key = LoopGuard.Key(receiver: "count", instance: RawPath("/w/a.md"))
     let start = ContinuousClock.now

@@ -2,10 +2,11 @@
 @testable import FileSignals
 import Synchronization
 import Testing
+import TestSupport
 
 /// Swift closures and a config's receivers are connections on the same `Signal` objects, and the one
 /// dispatcher runs them all under the same rules. Each test has a registry of its own.
-@Suite("One dispatcher for Swift closures and a config's receivers")
+@Suite("One dispatcher for Swift closures and a config's receivers", .ownThreads())
 struct OneDispatcherTests {
     typealias Calls = SignalAPITests.Calls
 

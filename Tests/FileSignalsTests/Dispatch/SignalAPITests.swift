@@ -7,7 +7,7 @@ import TestSupport
 
 /// The library as a Swift user sees it, with no INI file: `Signal`, its receivers, and a `Bridge` that
 /// sends model signals. Only public API is used here.
-@Suite("The Swift API")
+@Suite("The Swift API", .ownThreads())
 struct SignalAPITests {
     /// What receivers saw, across tasks.
     final class Calls: Sendable {

@@ -2,10 +2,11 @@
 @testable import FileSignals
 import Foundation
 import Testing
+import TestSupport
 
 /// The pieces of a url receiver's requests that are rules, each against its spec: the binding's header
 /// encoding, Standard Webhooks' signature (its published example), Retry-After, and what an answer means.
-@Suite("CloudEvents over HTTP: rules")
+@Suite("CloudEvents over HTTP: rules", .ownThreads())
 struct CloudEventTests {
     @Test("binary mode percent-encodes what the HTTP binding asks: space, quote, percent, and all but printable ASCII")
     func headerEncoding() {

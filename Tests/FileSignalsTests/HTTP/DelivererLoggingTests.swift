@@ -7,7 +7,7 @@ import TestSupport
 
 /// The library logs through swift-log's `Logger`, which a program built on it configures: here a logger of the
 /// test's own collects what a url receiver's deliverer says when its endpoint does not answer.
-@Suite("Logging through swift-log", .timeLimit(.minutes(1)))
+@Suite("Logging through swift-log", .ownThreads(timeLimit: .seconds(60)))
 struct DelivererLoggingTests {
     /// Keeps every record, with its level and metadata.
     struct Collecting: LogHandler {

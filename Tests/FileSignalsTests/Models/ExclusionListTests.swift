@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 @testable import FileSignals
 import Testing
+import TestSupport
 
-@Suite("Exclusion lists")
+@Suite("Exclusion lists", .ownThreads())
 struct ExclusionListTests {
     @Test("a pattern ending in / excludes folders and what is in them, not files of that name")
     func foldersOnly() throws {

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 @testable import FileSignals
 import Testing
+import TestSupport
 
-@Suite("Glob patterns")
+@Suite("Glob patterns", .ownThreads())
 struct GlobPatternTests {
     struct Case: CustomTestStringConvertible, Sendable {
         let pattern: String

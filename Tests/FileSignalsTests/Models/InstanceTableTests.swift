@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 @testable import FileSignals
 import Testing
+import TestSupport
 
 /// The compact instance table checked against a plain dictionary doing the same operations: whatever the
 /// layout does underneath (rows reused, text compacted, index grown), what it answers must be the same.
-@Suite("Instance table")
+@Suite("Instance table", .ownThreads())
 struct InstanceTableTests {
     private func state(_ number: Int) -> InstanceState {
         InstanceState(inode: UInt64(number), size: Int64(number % 97), mode: 0o100644, owner: 1000, mtimeNanoseconds: Int64(number) * 1_000)

@@ -3,10 +3,11 @@ import FileSignals
 import Foundation
 import Glibc
 import Testing
+import TestSupport
 
 /// Lines written to a pipe whose reader is slow: what is in the pipe is always whole lines, so a writer killed
 /// while blocked (kill -9) never leaves half a line for the next writer's output to be glued onto.
-@Suite("Line output to a pipe")
+@Suite("Line output to a pipe", .ownThreads())
 struct LineOutputTests {
     @Test("a batch of lines larger than the pipe's room goes in whole lines: the pipe never holds half of one")
     func wholeLines() throws {

@@ -2,8 +2,9 @@
 @testable import FileSignals
 import Foundation
 import Testing
+import TestSupport
 
-@Suite("JSON lines")
+@Suite("JSON lines", .ownThreads())
 struct SignalPayloadJSONTests {
     private let state = InstanceState(inode: 42, size: 7, mode: 0o100644, owner: 1000, mtimeNanoseconds: 1_764_048_601_101_000_000)
 

@@ -6,7 +6,7 @@ import Testing
 import TestSupport
 
 /// Lines for a reader that stops reading: memory stays bounded, the spool keeps the rest, in order.
-@Suite("Spooled output", .timeLimit(.minutes(1)))
+@Suite("Spooled output", .ownThreads(timeLimit: .seconds(60)))
 struct SpooledLineOutputTests {
     @Test("a reader that reads nothing: writes never wait, the overflow goes to the spool, and then every line arrives in order")
     func stalledReader() throws {
@@ -43,7 +43,7 @@ struct SpooledLineOutputTests {
 }
 
 /// How printed lines count signals done, over a long run.
-@Suite("Output progress", .timeLimit(.minutes(1)))
+@Suite("Output progress", .ownThreads(timeLimit: .seconds(60)))
 struct OutputProgressTests {
     @Test("500,000 lines reported written, as in a long run: each signal is finished once, and nothing piles up")
     func longRun() async throws {

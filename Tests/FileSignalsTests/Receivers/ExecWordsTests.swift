@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 @testable import FileSignals
 import Testing
+import TestSupport
 
 /// The rules that keep a file name from choosing what runs or becoming code, through every way a program's
 /// code can be given (found by an attacker's review), and braces that are no placeholder left as written.
-@Suite("exec words")
+@Suite("exec words", .ownThreads())
 struct ExecWordsTests {
     @Test("a placeholder in code, however the code is given, is refused", arguments: [
         ["sh", "-c", "echo {path}"], ["sh", "-c", "--", "echo {path}"], ["bash", "-c", "-x", "echo {instance}"],

@@ -6,7 +6,7 @@ import Testing
 import TestSupport
 
 /// The built-in `mirror` handler on real files: exact names, links kept as links, nothing written outside.
-@Suite("The mirror handler", .timeLimit(.minutes(1)))
+@Suite("The mirror handler", .ownThreads(timeLimit: .seconds(60)))
 struct MirrorHandlerTests {
     private func mirror(into destination: String) -> ReceiverDeclaration {
         var declaration = receiver("copy", signals: [.postSave, .postDelete])

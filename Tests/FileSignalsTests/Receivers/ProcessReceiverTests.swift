@@ -6,7 +6,7 @@ import Testing
 import TestSupport
 
 /// Shell and exec receivers run as real processes: what they get, and how every way of ending is handled.
-@Suite("Receivers as processes", .timeLimit(.minutes(3)))
+@Suite("Receivers as processes", .ownThreads(timeLimit: .seconds(180)))
 struct ProcessReceiverTests {
     @Test("a shell receiver gets the spec's environment, its own env, and the signal's JSON line on stdin")
     func environmentAndStdin() async throws {

@@ -2,6 +2,7 @@
 @testable import FileSignals
 import Synchronization
 import Testing
+import TestSupport
 
 /// A kernel whose pressure counters the test sets.
 final class FakePressure: PressureSource {
@@ -15,7 +16,7 @@ final class FakePressure: PressureSource {
 /// The windows on a busy machine: a late wake-up of the bridge's thread or the kernel's pressure stall
 /// information makes them longer, so that a writer held up between its unlink and its create is still seen
 /// saving, not deleting. A fake disk, a fake clock and a fake kernel.
-@Suite("Windows on a busy machine")
+@Suite("Windows on a busy machine", .ownThreads())
 struct BusyMachineTests {
     let disk = FakeDisk()
     let pressure = FakePressure()

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 @testable import FileSignals
 import Testing
+import TestSupport
 
 /// The reconciler as a plain step: raw events, a clock and a ``FakeDisk``. Each save style is written as the
 /// operations the tool makes and the events inotify reports for them; renames, catch-up, an overflow rescan
 /// and a folder that could not be read are checked the same way, with no real disk and no waiting.
-@Suite("Reconciler on a fake disk")
+@Suite("Reconciler on a fake disk", .ownThreads())
 struct ReconcilerFakeDiskTests {
     let disk = FakeDisk()
     let model: Model

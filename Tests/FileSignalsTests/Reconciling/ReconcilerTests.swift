@@ -6,7 +6,7 @@ import TestSupport
 
 /// The reconciler alone: real files in a temporary folder, the watcher's events written by hand, and the
 /// clock passed in, so that the settle rules can be checked instant by instant.
-@Suite("Reconciler")
+@Suite("Reconciler", .ownThreads())
 struct ReconcilerTests {
     let folder: TemporaryFolder
     let model: Model

@@ -5,7 +5,7 @@ import TestSupport
 
 /// The journal as an outbox of deliveries: a signal is recorded with one delivery per receiver, each marked
 /// done on its own, and the signal is done once none is pending. Real SQLite in a temporary folder.
-@Suite("The journal's deliveries")
+@Suite("The journal's deliveries", .ownThreads())
 struct DeliveryJournalTests {
     let folder: TemporaryFolder
     let store: StateStore

@@ -5,7 +5,7 @@ import Testing
 import TestSupport
 
 /// The watcher on real folders with real inotify. One watcher runs per process, so the suite is serialized.
-@Suite("Inotify watcher", .serialized, .timeLimit(.minutes(1)))
+@Suite("Inotify watcher", .serialized, .ownThreads(timeLimit: .seconds(60)))
 struct InotifyWatcherTests {
     /// Reads batches until `isDone` holds for everything seen, or until a deadline stops the watcher.
     private func collect(
