@@ -64,7 +64,7 @@ struct ShutdownTests {
         try #require(second.waitUntilReady(), "\(second.snapshot.stderr)")
         #expect(second.snapshot.stderr.contains { $0.contains("1 signal of the last run had not finished") }, "\(second.snapshot.stderr)")
         second.wait { _ in runs(folder).count == 3 }
-        let again = second.stopCleanly()
+        _ = second.stopCleanly()
         #expect(runs(folder) == ["start 2", "start 2", "end 2"], "the same signal (seq 2) ran again, to its end")
     }
 

@@ -127,6 +127,7 @@ final class RunningCommand: @unchecked Sendable {
         // The thread keeps the child (and so the descriptor) alive, not the command: a command a test drops
         // is killed by its deinit, and the thread then reads the end of the pipe.
         let thread = Thread { [child, weak self] in
+            defer { withExtendedLifetime(child) {} }
             var pending: [UInt8] = []
             var buffer = [UInt8](repeating: 0, count: 65536)
             while true {
