@@ -66,10 +66,8 @@ extension ConfigLoader {
     private mutating func secretFile(_ entry: IniEntry?) -> String? {
         guard let entry else { return nil }
         let path = absolute(entry.value.text)
-        if let problem = URLReceiverSecrets.problem(of: path) {
-            error(entry.value.position, "`\(entry.key)` \(entry.value.text) \(problem)")
-        } else if let problem = URLReceiverSecrets.contentProblem(of: path, key: entry.key) {
-            error(entry.value.position, "`\(entry.key)` \(entry.value.text) \(problem)")
+        if case .failure(let problem) = URLReceiverSecrets.load(path, key: entry.key) {
+            error(entry.value.position, "`\(entry.key)` \(entry.value.text) \(problem.text)")
         }
         return path
     }

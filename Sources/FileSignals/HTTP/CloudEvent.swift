@@ -31,9 +31,7 @@ struct CloudEvent: Sendable, Hashable {
         source = settings.source ?? defaultSource
         type = settings.typePrefix + payload.signal
         subject = payload.instance.description
-        // The signal's own time, as its line says (decoding a line makes no time of its own).
-        let object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any]
-        time = object?["time"] as? String ?? payload.time.description
+        time = payload.time.description
         sequence = String(seq).leftPadded(to: 19)
         partitionKey = subject
         data = line.last == UInt8(ascii: "\n") ? Array(line.dropLast()) : line

@@ -74,13 +74,8 @@ actor HTTPDeliverer {
         self.logger = logger
         self.bridgeID = try store.bridgeID()
         self.defaultSource = URLReceiverSettings.defaultSource(host: host, root: root)
-        self.signature = try settings.secretFile.map { file in
-            guard let signature = WebhookSignature(secret: try URLReceiverSecrets.read(file, receiver: receiver.name, key: "secret_file")) else {
-                throw URLReceiverError(message: "[receiver \(receiver.name)] secret_file \(file) holds no usable secret (whsec_ and base64, or the key itself)")
-            }
-            return signature
-        }
-        self.token = try settings.tokenFile.map { try URLReceiverSecrets.read($0, receiver: receiver.name, key: "token_file").trimmingWhitespace() }
+        self.signature = try settings.secretFile.map { try URLReceiverSecrets.signature(at: $0, receiver: receiver.name) }
+        self.token = try settings.tokenFile.map { try URLReceiverSecrets.token(at: $0, receiver: receiver.name) }
         var configuration = HTTPClient.Configuration()
         configuration.redirectConfiguration = .disallow
         configuration.timeout = .init(connect: .seconds(10), read: .nanoseconds(settings.requestTimeout.nanoseconds))
@@ -192,7 +187,7 @@ actor HTTPDeliverer {
         let number = requestsStarted
         requests[number] = Task {
             let verdict = await self.post(events)
-            await self.finishedRequest(number, seqs, verdict)
+            self.finishedRequest(number, seqs, verdict)
         }
     }
 

@@ -19,7 +19,9 @@ extension SignalPayload {
                 path = RawPath(root).appending(instance)
             }
         }
-        self.init(seq: seq, time: .now(), signal: signal, sender: sender, instance: instance, path: path,
+        // A line without a readable time (none written by this program) is given the time it is read.
+        let time = (object["time"] as? String).flatMap(Timestamp.nanoseconds(rfc3339:)).map(Timestamp.init(nanosecondsSinceEpoch:))
+        self.init(seq: seq, time: time ?? .now(), signal: signal, sender: sender, instance: instance, path: path,
                   created: object["created"] as? Bool, source: source, state: Self.state(object, "size", "mtime", "inode"))
         sha256 = (object["sha256"] as? String).flatMap(Self.digest)
         changes = (object["changes"] as? [String]).map { names in

@@ -57,4 +57,16 @@ struct SignalPayloadJSONTests {
         let decoded = try #require(Data(base64Encoded: object["instance_b64"] as? String ?? ""))
         #expect(Array(decoded) == bytes)
     }
+
+    @Test("a line read back (the journal keeps signals as lines) writes the same line again, its time included")
+    func readBack() throws {
+        let names = [RawPath("notes/a.md"), RawPath(bytes: Array("caf".utf8) + [0xE9, 0xFF] + Array(".md".utf8))]
+        for name in names {
+            let line = payload(instance: name).jsonLine()
+            let decoded = try #require(SignalPayload(jsonLine: line))
+            #expect(decoded.instance == name)
+            #expect(decoded.time.description == "2025-11-25T05:30:01.123456Z")
+            #expect(decoded.jsonLine() == line, "\(String(decoding: decoded.jsonLine(), as: UTF8.self))")
+        }
+    }
 }
