@@ -262,9 +262,13 @@ public struct Bridge: Sendable {
                 defer { engine.backlog.handled() }
                 try await handle(event)
                 guard case .signals(let emitted) = event else { continue }
-                for item in emitted {
-                    let payload = item.payload
-                    FileSignalsMetrics.count("filesignals_signals_total", [("signal", payload.signal), ("sender", payload.sender), ("source", payload.source.rawValue)])
+                if FileSignalsMetrics.isReporting {
+                    // Counted per kind of signal in the batch, not per signal: a burst's batch is thousands.
+                    var kinds: [[String]: Int] = [:]
+                    for item in emitted { kinds[[item.payload.signal, item.payload.sender, item.payload.source.rawValue], default: 0] += 1 }
+                    for (kind, count) in kinds {
+                        FileSignalsMetrics.count("filesignals_signals_total", [("signal", kind[0]), ("sender", kind[1]), ("source", kind[2])], by: count)
+                    }
                 }
                 for deliverer in deliverers { await deliverer.wake() }
                 guard let dispatcher else { continue }

@@ -259,7 +259,7 @@ public final class StateStore: Sendable {
                     }
                 }
                 try Self.markDone(batch.done, db)
-                try db.execute(sql: "UPDATE counter SET value = ? WHERE name = 'next_seq'", arguments: [batch.nextSeq])
+                try db.cachedStatement(sql: "UPDATE counter SET value = ? WHERE name = 'next_seq'").execute(arguments: [batch.nextSeq])
                 if batch.completesFirstWalk {
                     try db.execute(sql: "INSERT OR REPLACE INTO counter VALUES ('first_walk_done', 1)")
                 }

@@ -14,11 +14,17 @@ package enum FileSignalsMetrics {
         dimensions.reduce(label) { $0 + "\u{0}" + $1.0 + "=" + $1.1 }
     }
 
-    /// The handle kept in `cache` for `label` and `dimensions`, made by `make` the first time.
+    /// Whether a program bootstrapped a backend. Without one (the CLI without `--metrics`), nothing is looked
+    /// up or recorded: a burst's signals and decisions would otherwise pay for a key and a lock each.
+    package static var isReporting: Bool { !(MetricsSystem.factory is NOOPMetricsHandler) }
+
+    /// The handle kept in `cache` for `label` and `dimensions`, made by `make` the first time; nil when
+    /// nothing is reporting.
     private static func handle<Handle>(
         _ cache: borrowing Mutex<[String: Handle]>, _ label: String, _ dimensions: [(String, String)], make: () -> Handle
-    ) -> Handle {
-        cache.withLock { handles in
+    ) -> Handle? {
+        guard isReporting else { return nil }
+        return cache.withLock { handles in
             let key = key(label, dimensions)
             if let known = handles[key] { return known }
             let made = make()
@@ -29,16 +35,16 @@ package enum FileSignalsMetrics {
 
     /// Adds `amount` to the counter `label` with `dimensions`.
     package static func count(_ label: String, _ dimensions: [(String, String)] = [], by amount: Int = 1) {
-        handle(counters, label, dimensions) { Counter(label: label, dimensions: dimensions) }.increment(by: amount)
+        handle(counters, label, dimensions) { Counter(label: label, dimensions: dimensions) }?.increment(by: amount)
     }
 
     /// Records `duration` in the histogram `label` with `dimensions`.
     package static func time(_ label: String, _ dimensions: [(String, String)] = [], _ duration: Duration) {
-        handle(timers, label, dimensions) { CoreMetrics.Timer(label: label, dimensions: dimensions) }.recordNanoseconds(duration.nanoseconds)
+        handle(timers, label, dimensions) { CoreMetrics.Timer(label: label, dimensions: dimensions) }?.recordNanoseconds(duration.nanoseconds)
     }
 
     /// Sets the gauge `label` with `dimensions` to `value`.
     package static func set(_ label: String, _ dimensions: [(String, String)] = [], to value: Double) {
-        handle(gauges, label, dimensions) { Gauge(label: label, dimensions: dimensions) }.record(value)
+        handle(gauges, label, dimensions) { Gauge(label: label, dimensions: dimensions) }?.record(value)
     }
 }
