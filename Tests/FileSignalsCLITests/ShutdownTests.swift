@@ -160,6 +160,76 @@ struct ShutdownTests {
                 "no file of the first walk is reported as created")
     }
 
+    /// What the state database `database` in `state` holds: its instance rows, and whether its first walk is
+    /// complete. Read beside a running watcher by SQLite itself, read-only.
+    private func firstWalk(in state: TemporaryFolder, database: String) throws -> (rows: Int, isComplete: Bool) {
+        try state.shell("""
+            python3 -c "import sqlite3; c = sqlite3.connect('file:\(database)?mode=ro', uri=True); \\
+            print(c.execute('SELECT count(*) FROM instance').fetchone()[0], \\
+            c.execute('SELECT count(*) FROM counter WHERE name = \\"first_walk_done\\"').fetchone()[0])" > walk.txt
+            """)
+        let words = try String(contentsOfFile: state.path + "/walk.txt", encoding: .utf8).split(separator: " ")
+        return (Int(words.first ?? "") ?? -1, words.last?.hasPrefix("1") == true)
+    }
+
+    /// 20,000 files in 200 folders: enough that their rows are still being written after the ready line
+    /// (4,096 per wake-up of the watcher's thread).
+    private func largeTree() throws -> TemporaryFolder {
+        let folder = try TemporaryFolder()
+        try folder.shell("""
+            python3 -c "import os; [os.makedirs(f'd{d}', exist_ok=True) or [open(f'd{d}/f{f}.md', 'w').write('x') for f in range(100)] for d in range(200)]"
+            """)
+        return folder
+    }
+
+    @Test("a clean stop at once after a first walk without state writes all of its rows; the next start reports only what changed")
+    func stopRightAfterFirstWalk() throws {
+        let folder = try largeTree()
+        let state = try TemporaryFolder()
+        let first = try RunningCommand.watching(folder, ["--state", state.path + "/s.db"])
+        let stopped = first.stopCleanly(upTo: .seconds(60))
+        #expect(stopped.signals.isEmpty)
+        let walk = try firstWalk(in: state, database: "s.db")
+        #expect(walk.rows == 20_000 && walk.isComplete, "\(walk)")
+
+        try folder.shell("echo changed >> d7/f7.md && rm d9/f9.md && echo new > d3/new.md")
+        let second = try RunningCommand.watching(folder, ["--state", state.path + "/s.db", "--delete-settle", "0"])
+        second.wait(upTo: .seconds(60)) { $0.signals.count >= 6 }
+        let output = second.stopCleanly()
+        #expect(Set(output.summary) == ["pre_save d7/f7.md", "post_save d7/f7.md created:false", "pre_delete d9/f9.md",
+                                        "post_delete d9/f9.md", "pre_save d3/new.md", "post_save d3/new.md created:true"], "\(output.summary)")
+        #expect(output.summary.count == 6)
+    }
+
+    @Test("kill -9 at once after a first walk without state: a walk not complete in the database is walked again, and nothing is invented")
+    func killRightAfterFirstWalk() throws {
+        let folder = try largeTree()
+        let state = try TemporaryFolder()
+        let first = try RunningCommand.watching(folder, ["--state", state.path + "/s.db"])
+        first.send(SIGKILL)
+        _ = first.waitForExit()
+        let walk = try firstWalk(in: state, database: "s.db")
+        #expect(walk.isComplete || walk.rows < 20_000, "\(walk)")
+
+        try folder.shell("echo changed >> d7/f7.md && echo new > d3/new.md")
+        let second = try RunningCommand.watching(folder, ["--state", state.path + "/s.db", "--delete-settle", "0"])
+        // A change made now is reported in either case; it marks the end of what the start reported.
+        try folder.shell("echo later > d5/later.md")
+        second.wait(upTo: .seconds(60)) { $0.summary.contains("post_save d5/later.md created:true") }
+        let output = second.stopCleanly(upTo: .seconds(60))
+        let others = output.summary.filter { !$0.contains("d5/later.md") }
+        if walk.isComplete {
+            // The kill came after the last row: the start compared the disk with a whole table.
+            #expect(Set(others) == ["pre_save d7/f7.md", "post_save d7/f7.md created:false", "pre_save d3/new.md", "post_save d3/new.md created:true"], "\(others)")
+        } else {
+            // A table not known to be whole is not the truth: the files became the table silently, again.
+            #expect(others.isEmpty, "\(others)")
+        }
+        #expect(!output.summary.contains { $0.hasPrefix("post_delete") }, "nothing is reported deleted")
+        let rewalked = try firstWalk(in: state, database: "s.db")
+        #expect(rewalked.rows == 20_002 && rewalked.isComplete, "\(rewalked)")
+    }
+
     @Test("SIGTERM during a flood of events stops the watcher while the flood goes on")
     func stopDuringAFlood() throws {
         let folder = try TemporaryFolder()

@@ -19,7 +19,9 @@ extension Reconciler {
                         hashesAtStart -= 1
                         record.sha256 = digest(of: path, state)
                     }
-                    setRecord(record, at: path)
+                    // Written to the state database after watching has started (``takeFirstWalkRows(limit:)``).
+                    table[path] = record
+                    if keepsTableChanges && firstWalkRowsFrom == nil { firstWalkRowsFrom = 0 }
                 }
                 return
             }
