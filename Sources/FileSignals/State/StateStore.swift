@@ -200,14 +200,13 @@ public final class StateStore: Sendable {
         do {
             return try database.read { db in
                 var table = InstanceTable()
-                let rows = try Row.fetchCursor(db, sql: "SELECT path, sender, instance, inode, size, mode, owner, mtime_ns, sha256 FROM instance")
-                while let row = try rows.next() {
-                    let path = RawPath(bytes: [UInt8](row[0] as Data))
+                let rows = try db.makeStatement(sql: "SELECT path, sender, instance, inode, size, mode, owner, mtime_ns, sha256 FROM instance")
+                try rows.forEachRawRow { row in
                     let state = InstanceState(
-                        inode: UInt64(bitPattern: row[3] as Int64), size: row[4], mode: UInt32(truncatingIfNeeded: row[5] as Int64),
-                        owner: UInt32(truncatingIfNeeded: row[6] as Int64), mtimeNanoseconds: row[7])
-                    let digest = (row[8] as Data?).map { [UInt8]($0) }
-                    table[path] = InstanceRecord(sender: row[1], instance: RawPath(bytes: [UInt8](row[2] as Data)), state: state, sha256: digest)
+                        inode: UInt64(bitPattern: row.integer(3)), size: row.integer(4), mode: UInt32(truncatingIfNeeded: row.integer(5)),
+                        owner: UInt32(truncatingIfNeeded: row.integer(6)), mtimeNanoseconds: row.integer(7))
+                    table[RawPath(bytes: row.bytes(0) ?? [])] = InstanceRecord(
+                        sender: row.text(1), instance: RawPath(bytes: row.bytes(2) ?? []), state: state, sha256: row.bytes(8))
                 }
                 let nextSeq = try Int64.fetchOne(db, sql: "SELECT value FROM counter WHERE name = 'next_seq'") ?? 1
                 // Room for more signals than any bridge will send: a counter beyond it was not written by us.
