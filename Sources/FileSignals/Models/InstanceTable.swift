@@ -172,10 +172,13 @@ public struct InstanceTable: Sendable {
         return taken
     }
 
-    /// Marks the instance at `path` (a scan saw it); see ``unmarkedPaths()``.
-    public mutating func mark(_ path: RawPath) {
-        guard let row = find(path).row else { return }
+    /// Marks the instance at `path` (a scan saw it; see ``unmarkedPaths()``), and tells what is known of it:
+    /// one lookup for the scan's comparison of every file. - Returns: nil when it is not in the table.
+    @discardableResult
+    public mutating func mark(_ path: RawPath) -> (state: InstanceState, sender: String)? {
+        guard let row = find(path).row else { return nil }
         self[row: row].flags.insert(.marked)
+        return (self[row: row].state, senders[Int(self[row: row].sender)])
     }
 
     /// The paths of the instances not marked since the last ``clearMarks()``.

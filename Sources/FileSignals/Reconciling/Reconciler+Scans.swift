@@ -25,11 +25,11 @@ extension Reconciler {
                 }
                 return
             }
-            table.mark(path)
+            let known = table.mark(path)
             if pass.source == .initial {
                 markPending(path, sender: model.name, instance: location.instanceName, source: .initial, now: now)
                 pending[path]!.reportsUnchanged = true
-            } else if table.state(at: path) != (listed ?? probe.read(at: path)) || table.sender(at: path) != model.name {
+            } else if known?.state != (listed ?? probe.read(at: path)) || known?.sender != model.name {
                 markPending(path, sender: model.name, instance: location.instanceName, source: pass.source, now: now)
             }
         }
