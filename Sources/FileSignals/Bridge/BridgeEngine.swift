@@ -142,7 +142,7 @@ final class BridgeEngine: WatcherClient, @unchecked Sendable {
         // Deciding and sending wait for the interval since the last send: under a steady stream of changes,
         // one wake-up decides all that came due meanwhile.
         if lastSend.map({ now >= $0 + sendInterval }) ?? true {
-            unsent += reconciler.flushDue(now: now)
+            unsent += reconciler.flushDue(now: now, limit: Self.decisionsPerTick)
             if !unsent.isEmpty { emit(now: now) }
         }
         // Digests found in the background are table changes too: recorded now, not held until the next signal;
@@ -194,6 +194,10 @@ final class BridgeEngine: WatcherClient, @unchecked Sendable {
         send(.signals(emitted))
         lastSend = now
     }
+
+    /// Paths decided per wake-up at most: about 40 ms of the watcher's thread in a burst, in which a fast
+    /// writer queues far fewer events than the kernel's queue holds (16,384 by default).
+    static let decisionsPerTick = 2048
 
     /// Rows of the first walk written per wake-up once watching has started: about 10 ms of the watcher's
     /// thread each, so that inotify is read between them.

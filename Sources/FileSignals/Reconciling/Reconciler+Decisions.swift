@@ -5,16 +5,26 @@
 extension Reconciler {
     /// Decides every pending path whose settle window has passed.
     ///
-    /// - Parameter deletionsAsOf: the moment against which an instance found gone is checked for having
-    ///   stayed gone for `deleteSettle`; `now` unless a stop decides everything early (see
-    ///   ``flushAtStop(now:leavesRecentDeletions:)``).
+    /// - Parameters:
+    ///   - deletionsAsOf: the moment against which an instance found gone is checked for having stayed gone
+    ///     for `deleteSettle`; `now` unless a stop decides everything early (see
+    ///     ``flushAtStop(now:leavesRecentDeletions:)``).
+    ///   - limit: once this many paths are taken, the rest wait for the next call, so that the caller's thread
+    ///     reads inotify in between (a burst's thousands of due paths at once kept it from reading for long
+    ///     enough that the kernel's queue overflowed). Paths that came due at the same moment (the events of
+    ///     one batch, such as the two ends of a rename) are never split.
     /// - Returns: the signals, in the order the paths became quiet; for a rename, the old instance's delete
     ///   before the new one's save.
-    public mutating func flushDue(now: Instant, deletionsAsOf: Instant? = nil) -> [SignalPayload] {
+    public mutating func flushDue(now: Instant, deletionsAsOf: Instant? = nil, limit: Int = .max) -> [SignalPayload] {
         // How busy the machine is matters only when something is due; read at most every 50 ms.
         if let earliest = due.earliest, earliest <= now { busy.refresh(now: now) }
         var ready: [(path: RawPath, change: PendingChange)] = []
-        while let path = due.popDue(at: now) {
+        var taken = 0
+        var lastTaken: Instant?
+        while true {
+            if taken >= limit, let next = due.earliest, let lastTaken, next > lastTaken { break }
+            lastTaken = due.earliest
+            guard let path = due.popDue(at: now) else { break }
             // Decided already (a second entry of a path taken in this flush, say): stale.
             guard let index = pending.index(forKey: path) else { continue }
             let change = pending.values[index]
@@ -35,6 +45,7 @@ extension Reconciler {
             }
             pending.remove(at: index)
             ready.append((path, change))
+            taken += 1
             // How long after its window ended the decision came: the settle decisions' lag.
             FileSignalsMetrics.time("filesignals_decision_lag_seconds", [], now - current)
         }

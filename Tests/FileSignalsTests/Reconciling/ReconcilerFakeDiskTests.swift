@@ -115,6 +115,33 @@ struct ReconcilerFakeDiskTests {
         #expect(run.take() == ["pre_save f.md", "post_save f.md created:false"], "\(Self.styles[index].name)")
     }
 
+    @Test("a limit on the paths decided at once leaves the rest for the next call, never splitting what came due together")
+    func decisionLimit() {
+        disk.write(path("old.md"), "z")
+        var run = started()
+        // Ten files saved in one batch of events (one moment), then thirty, each at a moment of its own.
+        let together = run.now + .milliseconds(1)
+        for index in 0..<10 {
+            for event in disk.write(path("together\(index).md"), "x") { run.signals += run.reconciler.handle(event, now: together) }
+        }
+        run.now = together
+        run.apply((0..<30).flatMap { disk.write(path("alone\($0).md"), "y") })
+        run.now += .seconds(5)
+        var saves: [Int] = []
+        while case let decided = run.reconciler.flushDue(now: run.now, limit: 4), !decided.isEmpty {
+            saves.append(decided.filter { $0.signal == "post_save" }.count)
+        }
+        #expect(saves == [10, 4, 4, 4, 4, 4, 4, 4, 2], "\(saves)")
+
+        // A rename: its two ends come due at the same moment and are decided in one call, however small the limit.
+        let renamedAt = run.now + .milliseconds(1)
+        for event in disk.rename(path("old.md"), to: path("new.md")) { _ = run.reconciler.handle(event, now: renamedAt) }
+        run.now = renamedAt + .seconds(5)
+        let decided = run.reconciler.flushDue(now: run.now, limit: 1).map { "\($0.signal) \($0.instance)" }
+        #expect(decided.contains("post_delete old.md") && decided.contains("post_save new.md"), "\(decided)")
+        #expect(run.reconciler.flushDue(now: run.now, limit: 1).isEmpty)
+    }
+
     @Test("an instance gone is deleted only once it has stayed gone for the delete window; back before, it was saved")
     func deleteWindow() {
         disk.write(path("a.md"), "a")
