@@ -80,8 +80,6 @@ final class BridgeEngine: WatcherClient, @unchecked Sendable {
     var readPause: Duration { reconciler.pendingCount >= Self.burstSize ? burstReadPause : .zero }
 
     var wakeUpTime: ContinuousClock.Instant? {
-        // The first walk's rows are written a part per wake-up, with inotify read between the parts.
-        if isReady && reconciler.hasFirstWalkRows { return .now }
         let marks = journal.completion.hasFinished ? (lastRecord.map { $0 + sendInterval } ?? .now) : nil
         guard let work = unsent.isEmpty ? reconciler.nextDeadline : .now else { return marks }
         let sending = lastSend.map { max(work, $0 + sendInterval) } ?? work
@@ -107,9 +105,7 @@ final class BridgeEngine: WatcherClient, @unchecked Sendable {
             switch event {
             case .ready(let folders, let files):
                 // Signals before `ready` (catch-up is decided later) go out first, with the whole walk.
-                // Without saved state, the walk's rows are written after this, a part at a time (see `tick`):
-                // the first walk is complete in the state database with the last of them.
-                emit(completesFirstWalk: !reconciler.hasFirstWalkRows, now: now)
+                emit(completesFirstWalk: true, now: now)
                 unsent += reconciler.flushDue(now: now)
                 emit(now: now)
                 FileSignalsMetrics.set("filesignals_watched_folders", to: Double(folders))
@@ -148,7 +144,6 @@ final class BridgeEngine: WatcherClient, @unchecked Sendable {
         // Digests found in the background are table changes too: recorded now, not held until the next signal;
         // so are finished deliveries, once the interval has passed.
         if hashed || (journal.completion.hasFinished && lastRecord.map({ now >= $0 + sendInterval }) ?? true) { record([]) }
-        if isReady && reconciler.hasFirstWalkRows { recordFirstWalkRows(limit: Self.firstWalkRowsPerTick) }
         if hashesOutstanding == 0 {
             // The next few paths only: a large tree's paths are not all copied out of the table at once.
             let unhashed = reconciler.takeUnhashed(limit: 1024)
@@ -165,7 +160,6 @@ final class BridgeEngine: WatcherClient, @unchecked Sendable {
         // writes are not sent back to them), so the next scan does not find it and run them again.
         // Worked out at every tick: events read at the very end (see `WatcherThread`) may make it false again.
         isFinished = stopsWhenCaughtUp && isReady && reconciler.isSettled && unsent.isEmpty && !journal.completion.hasUnfinished
-            && !reconciler.hasFirstWalkRows
     }
 
     func end(error: WatcherError?) {
@@ -175,8 +169,6 @@ final class BridgeEngine: WatcherClient, @unchecked Sendable {
             // yet sure is left to the next start.
             unsent += reconciler.flushAtStop(now: .now, leavesRecentDeletions: journal.store != nil)
             emit(now: .now)
-            // A clean stop soon after start writes the rest of the first walk: the next start compares with it.
-            while isReady && reconciler.hasFirstWalkRows { recordFirstWalkRows(limit: Self.firstWalkRowsPerTick) }
         }
         endedWith.withLock { $0 = error }
         continuation.finish()
@@ -199,26 +191,12 @@ final class BridgeEngine: WatcherClient, @unchecked Sendable {
     /// writer queues far fewer events than the kernel's queue holds (16,384 by default).
     static let decisionsPerTick = 2048
 
-    /// Rows of the first walk written per wake-up once watching has started: about 10 ms of the watcher's
-    /// thread each, so that inotify is read between them.
-    static let firstWalkRowsPerTick = 4096
-
-    /// Writes up to `limit` more rows of a first walk without saved state; the last of them completes the
-    /// first walk in the state database.
-    private func recordFirstWalkRows(limit: Int) {
-        guard let rows = reconciler.takeFirstWalkRows(limit: limit) else { return }
-        record([], firstWalkRows: rows, completesFirstWalk: !reconciler.hasFirstWalkRows)
-    }
-
-    /// Records `emitted` with the table changes made since the last record (and `firstWalkRows`), warning
-    /// when the database refused them.
-    private func record(
-        _ emitted: [Bridge.Emitted], firstWalkRows: [InstanceTableChange] = [], completesFirstWalk: Bool = false
-    ) {
+    /// Records `emitted` with the table changes made since the last record, warning when the database
+    /// refused them.
+    private func record(_ emitted: [Bridge.Emitted], completesFirstWalk: Bool = false) {
         lastRecord = .now
         let refused = journal.record(
-            emitted, tableChanges: reconciler.takeTableChanges() + firstWalkRows, nextSeq: reconciler.nextSeq,
-            completesFirstWalk: completesFirstWalk)
+            emitted, tableChanges: reconciler.takeTableChanges(), nextSeq: reconciler.nextSeq, completesFirstWalk: completesFirstWalk)
         if let refused { send(.warning(.stateNotSaved(refused))) }
     }
 

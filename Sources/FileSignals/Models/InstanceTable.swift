@@ -135,20 +135,6 @@ public struct InstanceTable: Sendable {
         return usedRows.compactMap { row in inside.contains(self[row: row].folder) ? path(of: self[row: row]) : nil }
     }
 
-    /// Up to `limit` instances from row `start` on, and the row to go on from (nil once the end is reached):
-    /// the whole table read a part at a time, without copying every path out at once. An instance added
-    /// meanwhile may be left out, or given twice; one removed is not given.
-    public func records(fromRow start: Int, limit: Int) -> (records: [(path: RawPath, record: InstanceRecord)], next: Int?) {
-        var records: [(path: RawPath, record: InstanceRecord)] = []
-        var row = start
-        while records.count < limit && row < rowCount {
-            let entry = self[row: row]
-            if entry.flags.contains(.used) { records.append((path(of: entry), record(of: entry, number: row))) }
-            row += 1
-        }
-        return (records, row < rowCount ? row : nil)
-    }
-
     /// Records a digest computed in the background, if the instance still has the state it was read in and
     /// no digest yet.
     public mutating func recordDigest(_ digest: [UInt8], for path: RawPath, ifStateIs state: InstanceState) -> Bool {

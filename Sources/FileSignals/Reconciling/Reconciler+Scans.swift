@@ -19,9 +19,7 @@ extension Reconciler {
                         hashesAtStart -= 1
                         record.sha256 = digest(of: path, state)
                     }
-                    // Written to the state database after watching has started (``takeFirstWalkRows(limit:)``).
-                    table[path] = record
-                    if keepsTableChanges && firstWalkRowsFrom == nil { firstWalkRowsFrom = 0 }
+                    setRecord(record, at: path)
                 }
                 return
             }

@@ -126,9 +126,6 @@ public struct Reconciler: Sendable {
     var goneByInode: [UInt64: RawPath] = [:]
     var scan: ScanPass?
     var tableChanges: [TableChange] = []
-    /// Where the rows of a first walk without saved state are to be written from (``takeFirstWalkRows(limit:)``),
-    /// nil when there are none left: they are not table changes, so that watching starts before they are written.
-    var firstWalkRowsFrom: Int?
     /// Whether ``takeTableChanges()`` is wanted (there is a state database to write them to).
     let keepsTableChanges: Bool
     /// Files of the first walk hashed on the spot: a small tree is fully known when watching starts; a large
@@ -182,19 +179,6 @@ public struct Reconciler: Sendable {
     public mutating func takeTableChanges() -> [TableChange] {
         defer { tableChanges.removeAll(keepingCapacity: true) }
         return tableChanges
-    }
-
-    /// Whether rows of the first walk are still to be written to the state database.
-    public var hasFirstWalkRows: Bool { firstWalkRowsFrom != nil }
-
-    /// The next `limit` rows of a first walk without saved state, as upserts for the state database, or nil
-    /// once every one has been taken. Each is the instance as the table has it now, so that writing them
-    /// before or after the table changes made since leaves the same rows.
-    public mutating func takeFirstWalkRows(limit: Int) -> [TableChange]? {
-        guard let start = firstWalkRowsFrom else { return nil }
-        let (records, next) = table.records(fromRow: start, limit: limit)
-        firstWalkRowsFrom = next
-        return records.map { .upsert($0.path, $0.record) }
     }
 
     /// Up to `limit` instances in the table without a content hash, not given before; hash them off the

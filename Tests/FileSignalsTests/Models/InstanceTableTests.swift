@@ -54,34 +54,6 @@ struct InstanceTableTests {
         #expect(!table.contains(path(999_999)))
     }
 
-    @Test("read a part at a time: every instance once, as the table has it, the removed ones left out")
-    func readInParts() {
-        var table = InstanceTable()
-        var reference: [RawPath: InstanceRecord] = [:]
-        for number in 0..<1000 {
-            table[path(number)] = record(number)
-            reference[path(number)] = record(number)
-        }
-        for number in stride(from: 0, to: 1000, by: 7) {
-            table[path(number)] = nil
-            reference[path(number)] = nil
-        }
-        var read: [RawPath: InstanceRecord] = [:]
-        var from: Int? = 0
-        var parts = 0
-        while let start = from {
-            let (records, next) = table.records(fromRow: start, limit: 100)
-            #expect(records.count <= 100)
-            for (path, record) in records {
-                #expect(read.updateValue(record, forKey: path) == nil, "\(path) given twice")
-            }
-            from = next
-            parts += 1
-        }
-        #expect(read == reference)
-        #expect(parts >= 9)
-    }
-
     @Test("an instance name that is not the end of its path is kept as it is")
     func nameOutsidePath() {
         var table = InstanceTable()
