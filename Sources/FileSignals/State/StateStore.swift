@@ -98,7 +98,7 @@ public final class StateStore: Sendable {
     /// removes the log and its shared-memory index as the last connection closes; the lock file goes too. A
     /// clean exit leaves the database alone in its folder (a crash leaves the log, which the next open uses).
     public func closeCleanly() {
-        if lockDescriptor >= 0 { try? database.writeWithoutTransaction { db in try db.checkpoint(.truncate) } }
+        if lockDescriptor >= 0 { _ = try? database.writeWithoutTransaction { db in try db.checkpoint(.truncate) } }
         try? database.close()
         if lockDescriptor >= 0 { unlink(Self.lockFile(of: path)) }
     }
