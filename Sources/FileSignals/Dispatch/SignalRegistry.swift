@@ -17,6 +17,9 @@ public final class SignalRegistry: Sendable {
         var id: Int
         var receiver: ReceiverDeclaration
         var signals: Set<ObjectIdentifier>
+        /// The signal objects themselves, held while connected: a `Signal` made later at the address of one
+        /// that was freed would have its identifier, and so its receivers.
+        var held: [Signal]
         /// Connected from a config (replaced on reload), not from Swift.
         var isDeclared: Bool
     }
@@ -117,7 +120,7 @@ public final class SignalRegistry: Sendable {
             if let sharing, receiver.isCovered(by: sharing.receiver) {
                 return (Signal.Connection(sharing), sharing.receiver, true)
             }
-            let entry = Entry(id: state.nextID, receiver: receiver, signals: ids, isDeclared: isDeclared)
+            let entry = Entry(id: state.nextID, receiver: receiver, signals: ids, held: signals, isDeclared: isDeclared)
             state.nextID += 1
             state.entries.append(entry)
             return (Signal.Connection(entry), sharing?.receiver, false)

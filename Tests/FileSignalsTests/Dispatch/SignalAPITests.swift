@@ -62,6 +62,18 @@ struct SignalAPITests {
         #expect(responses.map { $0.error is Failure } == [true, false])
     }
 
+    @Test("a signal dropped while connected passes its receivers to no signal made after it")
+    func droppedSignal() {
+        for _ in 0..<100 {
+            do {
+                let dropped = Signal("dropped")
+                dropped.connect { _ in }
+            }
+            // Made where the dropped one was, more often than not, if the registry let it be freed.
+            #expect(!Signal("made later").hasListeners())
+        }
+    }
+
     @Test("the four model signals are named as in Django")
     func modelSignals() {
         #expect([Signal.preSave, .postSave, .preDelete, .postDelete].map(\.name) == ["pre_save", "post_save", "pre_delete", "post_delete"])
