@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+import FileSignals
 import Foundation
 import Testing
 
@@ -60,48 +61,29 @@ final class ThreadPerWaitExecutor: TaskExecutor, @unchecked Sendable {
     }
 }
 
-/// At most this many tests run at once: they start processes and watch folders, and a two-core machine given
-/// all of them together would time out every one. Waiting for a turn does not block a thread.
-actor TestTurns {
-    static let shared = TestTurns(count: max(4, 2 * ProcessInfo.processInfo.activeProcessorCount))
-
-    private var free: Int
-    private var waiting: [CheckedContinuation<Void, Never>] = []
-
-    init(count: Int) { free = count }
-
-    func take() async {
-        if free > 0 {
-            free -= 1
-            return
-        }
-        await withCheckedContinuation { waiting.append($0) }
-    }
-
-    func giveBack() {
-        if waiting.isEmpty { free += 1 } else { waiting.removeFirst().resume() }
-    }
-}
-
 /// Runs each test of a suite on threads of its own (``ThreadPerWaitExecutor``) once its turn has come
-/// (``TestTurns``), and records an issue when it runs longer than `timeLimit`. It replaces Swift Testing's
+/// (one of ``turns``), and records an issue when it runs longer than `timeLimit`. It replaces Swift Testing's
 /// `.timeLimit`, which also counts the time a test waits for its turn.
 public struct OwnThreadsTrait: SuiteTrait, TestTrait, TestScoping {
     public let timeLimit: Duration
     public var isRecursive: Bool { true }
 
+    /// At most this many tests run at once: they start processes and watch folders, and a two-core machine given
+    /// all of them together would time out every one. Waiting for a turn does not block a thread.
+    private static let turns = JobSlots(count: max(4, 2 * ProcessInfo.processInfo.activeProcessorCount))
+
     public func provideScope(
         for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void
     ) async throws {
         guard testCase != nil else { return try await function() }
-        await TestTurns.shared.take()
+        await Self.turns.acquire()
         let executor = ThreadPerWaitExecutor()
         defer { executor.close() }
         do {
             try await run(function, on: executor)
-            await TestTurns.shared.giveBack()
+            await Self.turns.release()
         } catch {
-            await TestTurns.shared.giveBack()
+            await Self.turns.release()
             throw error
         }
     }
