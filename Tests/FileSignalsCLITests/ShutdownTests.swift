@@ -121,17 +121,9 @@ struct ShutdownTests {
         let command = try RunningCommand.watching(folder, ["--state", state.path + "/s.db"])
         defer { _ = command.stopCleanly() }
         command.wait { $0.stderr.contains { $0.contains("hashed in the background") } }
-        // Read beside the running watcher (which holds the database's lock) by SQLite itself, read-only.
-        func undigested() throws -> Int {
-            try state.shell("""
-                python3 -c "import sqlite3; c = sqlite3.connect('file:s.db?mode=ro', uri=True); \\
-                print(c.execute('SELECT count(*) FROM instance WHERE sha256 IS NULL').fetchone()[0])" > count.txt
-                """)
-            return Int(try String(contentsOfFile: state.path + "/count.txt", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
-        }
         var left = -1
         _ = try poll(upTo: 10) {
-            left = try undigested()
+            left = try counts(in: state, ["SELECT count(*) FROM instance WHERE sha256 IS NULL"])[0]
             return left == 0
         }
         #expect(left == 0, "instances without a digest in the database")
@@ -160,16 +152,22 @@ struct ShutdownTests {
                 "no file of the first walk is reported as created")
     }
 
-    /// What the state database `database` in `state` holds: its instance rows, and whether its first walk is
-    /// complete. Read beside a running watcher by SQLite itself, read-only.
-    private func firstWalk(in state: TemporaryFolder, database: String) throws -> (rows: Int, isComplete: Bool) {
-        try state.shell("""
-            python3 -c "import sqlite3; c = sqlite3.connect('file:\(database)?mode=ro', uri=True); \\
-            print(c.execute('SELECT count(*) FROM instance').fetchone()[0], \\
-            c.execute('SELECT count(*) FROM counter WHERE name = \\"first_walk_done\\"').fetchone()[0])" > walk.txt
-            """)
-        let words = try String(contentsOfFile: state.path + "/walk.txt", encoding: .utf8).split(separator: " ")
-        return (Int(words.first ?? "") ?? -1, words.last?.hasPrefix("1") == true)
+    /// The numbers the state database `s.db` in `state` answers to `queries` (each selecting one number), read
+    /// by SQLite itself, read-only: beside a running watcher, which holds the database's lock.
+    private func counts(in state: TemporaryFolder, _ queries: [String]) throws -> [Int] {
+        try """
+            import sqlite3, sys
+            c = sqlite3.connect('file:s.db?mode=ro', uri=True)
+            for query in sys.argv[1:]: print(c.execute(query).fetchone()[0])
+            """.write(toFile: state.path + "/counts.py", atomically: true, encoding: .utf8)
+        try state.shell("python3 counts.py " + queries.map { "\"\($0)\"" }.joined(separator: " ") + " > counts.txt")
+        return try String(contentsOfFile: state.path + "/counts.txt", encoding: .utf8).split(separator: "\n").map { Int($0) ?? -1 }
+    }
+
+    /// What the state database holds: its instance rows, and whether its first walk is complete.
+    private func firstWalk(in state: TemporaryFolder) throws -> (rows: Int, isComplete: Bool) {
+        let numbers = try counts(in: state, ["SELECT count(*) FROM instance", "SELECT count(*) FROM counter WHERE name = 'first_walk_done'"])
+        return (numbers[0], numbers[1] == 1)
     }
 
     /// 20,000 files in 200 folders: a first walk whose rows take the state database a while to write.
@@ -188,7 +186,7 @@ struct ShutdownTests {
         let first = try RunningCommand.watching(folder, ["--state", state.path + "/s.db"])
         let stopped = first.stopCleanly(upTo: .seconds(60))
         #expect(stopped.signals.isEmpty)
-        let walk = try firstWalk(in: state, database: "s.db")
+        let walk = try firstWalk(in: state)
         #expect(walk.rows == 20_000 && walk.isComplete, "\(walk)")
 
         try folder.shell("echo changed >> d7/f7.md && rm d9/f9.md && echo new > d3/new.md")
@@ -209,7 +207,7 @@ struct ShutdownTests {
         try folder.shell("echo changed >> d123/f45.md")
         first.send(SIGKILL)
         _ = first.waitForExit()
-        let walk = try firstWalk(in: state, database: "s.db")
+        let walk = try firstWalk(in: state)
         #expect(walk.rows == 20_000 && walk.isComplete, "ready means the first walk is in the database: \(walk)")
 
         let beforeKill = first.snapshot.summary

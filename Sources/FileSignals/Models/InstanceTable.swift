@@ -116,11 +116,6 @@ public struct InstanceTable: Sendable {
         find(path).row.map { self[row: $0].state }
     }
 
-    /// The model that owns the instance at `path`.
-    public func sender(at path: RawPath) -> String? {
-        find(path).row.map { senders[Int(self[row: $0].sender)] }
-    }
-
     /// Every path in the table, in no particular order.
     public var paths: [RawPath] {
         usedRows.map { path(of: self[row: $0]) }

@@ -40,7 +40,9 @@ extension Statement {
     /// SQLite copies the value before the call returns.
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
-    private func failure(_ code: Int32) -> DatabaseError {
+    /// SQLite's error `code` for this statement as GRDB reports its own, with the connection's message; the
+    /// statement is reset. Shared with ``forEachRawRow(_:)``.
+    func failure(_ code: Int32) -> DatabaseError {
         let message = sqlite3_db_handle(sqliteStatement).flatMap { sqlite3_errmsg($0) }.map { String(cString: $0) }
         sqlite3_reset(sqliteStatement)
         return DatabaseError(resultCode: ResultCode(rawValue: code), message: message, sql: sql)

@@ -36,9 +36,6 @@ extension Statement {
             try body(RawRow(statement: statement))
             code = sqlite3_step(statement)
         }
-        guard code == SQLITE_DONE else {
-            let message = sqlite3_db_handle(statement).flatMap { sqlite3_errmsg($0) }.map { String(cString: $0) }
-            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: message, sql: sql)
-        }
+        guard code == SQLITE_DONE else { throw failure(code) }
     }
 }
