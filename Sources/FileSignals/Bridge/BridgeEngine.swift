@@ -14,7 +14,7 @@ import Synchronization
 final class BridgeEngine: WatcherClient, @unchecked Sendable {
     /// What the bridge's task receives, in order. Finishes when the thread ends.
     let outbox: AsyncStream<Bridge.Event>
-    /// Counts batches in ``outbox`` not yet handled; the thread stops reading inotify while it is full.
+    /// Counts batches in ``outbox`` not yet handled; the thread stops taking events while it is full.
     let backlog = Backlog()
     /// Why watching ended, if it failed; read once ``outbox`` has finished.
     var failure: WatcherError? { endedWith.withLock { $0 } }
@@ -22,7 +22,7 @@ final class BridgeEngine: WatcherClient, @unchecked Sendable {
     /// How often, at most, signals are handed to the bridge's task: a fifth of the settle window, between
     /// 1 and 10 ms. Only a steady stream of changes waits for it, by at most that much.
     let sendInterval: Duration
-    /// How long the watcher's thread lets inotify gather events after reading some, during a burst: a
+    /// How long the watcher's thread lets events gather after taking some, during a burst: a
     /// fifth of the settle window, at most 10 ms (as ``sendInterval``); none at `--settle 0`.
     let burstReadPause: Duration
     /// Paths pending at once from which changes count as a burst. Below it (someone saving a few files)
@@ -187,8 +187,8 @@ final class BridgeEngine: WatcherClient, @unchecked Sendable {
         lastSend = now
     }
 
-    /// Paths decided per wake-up at most: about 40 ms of the watcher's thread in a burst, in which a fast
-    /// writer queues far fewer events than the kernel's queue holds (16,384 by default).
+    /// Paths decided per wake-up at most: about 40 ms of the watcher's thread in a burst, so that the events
+    /// read meanwhile are taken and folded in between (and a lone change is not held up by a burst's).
     static let decisionsPerTick = 2048
 
     /// Records `emitted` with the table changes made since the last record, warning when the database

@@ -39,11 +39,8 @@ public struct RawPath: Hashable, Sendable, Comparable, CustomStringConvertible {
         return joined(with: component.bytes)
     }
 
-    /// This path with the NUL-terminated `name` appended after a `/` (one per event).
-    public func appending(cString name: UnsafePointer<CChar>) -> RawPath {
-        let length = strlen(name)
-        return name.withMemoryRebound(to: UInt8.self, capacity: length) { joined(with: UnsafeBufferPointer(start: $0, count: length)) }
-    }
+    /// This path with the file name `name` appended after a `/` (one per inotify event: in one allocation).
+    public func appending(name: ArraySlice<UInt8>) -> RawPath { joined(with: name) }
 
     /// This path, a `/` unless it is empty or ends in one, and `component`: in one allocation.
     private func joined(with component: some Collection<UInt8>) -> RawPath {

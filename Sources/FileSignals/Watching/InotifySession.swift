@@ -8,16 +8,22 @@ import Glibc
 /// The library keeps its state in C globals and is not thread-safe, so a session is created, used and
 /// destroyed on the watcher's own thread and never leaves it (this class is deliberately not `Sendable`).
 ///
-/// What the library does for us: the inotify instance and the buffered reading of events
-/// (`inotifytools_next_events`). What we do ourselves, because the library gets it wrong (see
-/// `shared/LIBINOTIFYTOOLS.md`): watches are added with `inotify_add_watch` on the library's descriptor so
-/// that we learn each watch descriptor (`inotifytools_watch_file` does not return it, and looking it up by
-/// name returns dead descriptors for re-created folders); folders are walked pre-order, watch first and
-/// list second, so that nothing created in a new folder before its watch existed is missed; and the
-/// descriptor-to-path map is ours.
+/// What the library does for us: the inotify instance. What we do ourselves, because the library gets it
+/// wrong (see `shared/LIBINOTIFYTOOLS.md`): watches are added with `inotify_add_watch` on the library's
+/// descriptor so that we learn each watch descriptor (`inotifytools_watch_file` does not return it, and
+/// looking it up by name returns dead descriptors for re-created folders); folders are walked pre-order,
+/// watch first and list second, so that nothing created in a new folder before its watch existed is missed;
+/// the descriptor-to-path map is ours; and events are read by an ``InotifyReader`` on a thread of its own,
+/// so that the kernel's queue is emptied even while this thread is busy.
 final class InotifySession {
     /// The library's inotify descriptor (see ``InotifyLibraryDescriptor``).
     let descriptor: Int32
+    /// Reads ``descriptor``; its ``InotifyReader/readable`` is what the watcher's thread waits on.
+    let reader: InotifyReader
+    /// Chunks taken from the reader and not parsed yet, the next one from ``nextChunk``, at ``nextByte``.
+    private var chunks: [[UInt8]] = []
+    private var nextChunk = 0
+    private var nextByte = 0
     private(set) var folderByDescriptor: [Int32: RawPath] = [:]
     private let includeFolder: @Sendable (RawPath) -> Bool
     /// At the watch limit, skip the folder (with a warning) instead of failing.
@@ -50,11 +56,12 @@ final class InotifySession {
     var folderCount: Int { folderByDescriptor.count }
 
     /// - Parameters:
+    ///   - readerByteLimit: what the ``InotifyReader`` may hold, in bytes of events.
     ///   - deliver: receives every event, in order, in batches of up to `batchLimit` (a walk of a large tree
     ///     is handed over while it goes on, so that its events never pile up in memory).
     init(
         includeFolder: @escaping @Sendable (RawPath) -> Bool, keepsGoingAtWatchLimit: Bool = false,
-        staysOnOneFileSystem: Bool = false, batchLimit: Int = 4096,
+        staysOnOneFileSystem: Bool = false, batchLimit: Int = 4096, readerByteLimit: Int = InotifyReader.defaultByteLimit,
         deliver: @escaping ([WatcherEvent]) -> Void
     ) throws(WatcherError) {
         self.keepsGoingAtWatchLimit = keepsGoingAtWatchLimit
@@ -69,18 +76,19 @@ final class InotifySession {
             inotifytools_cleanup()
             throw .cannotInitialize(errno: EBADF)
         }
-        // The library waits with select(), which aborts the process on a descriptor of FD_SETSIZE (1024) or
-        // more: refuse to start rather than die at the first event.
-        guard found < FD_SETSIZE else {
-            inotifytools_cleanup()
-            throw .cannotInitialize(errno: EMFILE)
-        }
         descriptor = found
         // The library opens its descriptor without close-on-exec: every receiver would inherit it.
         _ = fcntl(descriptor, F_SETFD, fcntl(descriptor, F_GETFD) | FD_CLOEXEC)
+        // Reading from now on: what happens during the first walk waits in memory, not in the kernel's queue.
+        guard let reader = InotifyReader(descriptor: descriptor, byteLimit: readerByteLimit) else {
+            inotifytools_cleanup()
+            throw .cannotInitialize(errno: EMFILE)
+        }
+        self.reader = reader
     }
 
     deinit {
+        reader.stop()
         inotifytools_cleanup()
     }
 
@@ -226,66 +234,93 @@ final class InotifySession {
         emit(.skipped(folder: folder))
     }
 
-    /// Reads up to `limit` events the library has buffered or the kernel has queued, without blocking,
+    /// Handles up to `limit` events the reader has read or the kernel has queued, without blocking,
     /// emitting them as Swift values (handed over in batches, the rest at ``handOver()``). New folders are
     /// watched and listed on the spot; after an overflow, every top folder is walked again.
     ///
     /// - Returns: false when `limit` events were read and more may be waiting.
     func drain(limit: Int) -> Bool {
-        for _ in 0..<limit {
-            // A timeout of 0 polls; the event lives in the library's static buffer until the next call.
-            guard let event = inotifytools_next_events(0, 1) else {
-                forgetFoldersMovedOut()
-                return true
-            }
-            let mask = InotifyMask(rawValue: event.pointee.mask)
-            let wd = event.pointee.wd
-            let cookie = event.pointee.cookie
-            if mask.contains(.queueOverflow) {
-                rescan()
-                continue
-            }
-            if ancestorWatches[wd] != nil, folderByDescriptor[wd] == nil {
-                if mask.contains(.ignored) { ancestorWatches[wd] = nil }
-                restoreMissingRoots()
-                continue
-            }
-            guard let folder = folderByDescriptor[wd] else { continue }
-            if mask.contains(.ignored) {
-                // The kernel dropped the watch: its folder was removed or its filesystem unmounted.
-                folderByDescriptor[wd] = nil
-                if roots.contains(folder) { rootVanished(folder) }
-                continue
-            }
-            let nameStart = filesignals_event_name(event)!
-            if nameStart.pointee == 0 {
-                // Events on a watched folder itself also arrive, with the folder's name, on its parent's
-                // watch; only a top folder has no parent to tell.
-                if mask.contains(.deleteSelf) || mask.contains(.moveSelf) {
-                    emit(.changed(path: folder, mask: mask, cookie: cookie))
+        var handled = 0
+        while handled < limit {
+            if nextChunk == chunks.count {
+                chunks = reader.take()
+                nextChunk = 0
+                nextByte = 0
+                if chunks.isEmpty {
+                    forgetFoldersMovedOut()
+                    return true
                 }
-                if mask.contains(.moveSelf) && roots.contains(folder) {
-                    // Renamed away: its watches would go on reporting under a path that is no longer it.
-                    unwatchTree(folder)
-                    rootVanished(folder)
+            }
+            let chunk = chunks[nextChunk]
+            while handled < limit && nextByte < chunk.count {
+                // `struct inotify_event`: wd, mask, cookie, len, then `len` bytes of NUL-padded name.
+                let (wd, mask, cookie, length) = chunk.withUnsafeBytes { raw in
+                    (raw.loadUnaligned(fromByteOffset: nextByte, as: Int32.self),
+                     raw.loadUnaligned(fromByteOffset: nextByte + 4, as: UInt32.self),
+                     raw.loadUnaligned(fromByteOffset: nextByte + 8, as: UInt32.self),
+                     Int(raw.loadUnaligned(fromByteOffset: nextByte + 12, as: UInt32.self)))
                 }
-                continue
+                let nameStart = nextByte + Self.eventHeaderSize
+                nextByte = nameStart + length
+                handled += 1
+                let name = chunk[nameStart..<nextByte].prefix { $0 != 0 }
+                handle(wd: wd, mask: InotifyMask(rawValue: mask), cookie: cookie, name: name)
             }
-            let path = folder.appending(cString: nameStart)
-            emit(.changed(path: path, mask: mask, cookie: cookie))
-            guard mask.contains(.isDirectory) else { continue }
-            if mask.contains(.movedFrom) {
-                foldersMovedAway[cookie] = path
-            } else if mask.contains(.movedTo), let old = foldersMovedAway.removeValue(forKey: cookie) {
-                folderRenamed(from: old, to: path)
-            } else if mask.contains(.create) || mask.contains(.movedTo) {
-                watchNewFolder(path)
-            }
-            if !missingRoots.isEmpty && (mask.contains(.create) || mask.contains(.movedTo)) {
-                restoreMissingRoots()
+            if nextByte >= chunk.count {
+                nextChunk += 1
+                nextByte = 0
             }
         }
         return false
+    }
+
+    /// The fixed part of `struct inotify_event`, before its name.
+    private static let eventHeaderSize = 16
+
+    /// One event read from inotify: `name` is empty for an event on the watched folder itself.
+    private func handle(wd: Int32, mask: InotifyMask, cookie: UInt32, name: ArraySlice<UInt8>) {
+        if mask.contains(.queueOverflow) {
+            rescan()
+            return
+        }
+        if ancestorWatches[wd] != nil, folderByDescriptor[wd] == nil {
+            if mask.contains(.ignored) { ancestorWatches[wd] = nil }
+            restoreMissingRoots()
+            return
+        }
+        guard let folder = folderByDescriptor[wd] else { return }
+        if mask.contains(.ignored) {
+            // The kernel dropped the watch: its folder was removed or its filesystem unmounted.
+            folderByDescriptor[wd] = nil
+            if roots.contains(folder) { rootVanished(folder) }
+            return
+        }
+        if name.isEmpty {
+            // Events on a watched folder itself also arrive, with the folder's name, on its parent's
+            // watch; only a top folder has no parent to tell.
+            if mask.contains(.deleteSelf) || mask.contains(.moveSelf) {
+                emit(.changed(path: folder, mask: mask, cookie: cookie))
+            }
+            if mask.contains(.moveSelf) && roots.contains(folder) {
+                // Renamed away: its watches would go on reporting under a path that is no longer it.
+                unwatchTree(folder)
+                rootVanished(folder)
+            }
+            return
+        }
+        let path = folder.appending(name: name)
+        emit(.changed(path: path, mask: mask, cookie: cookie))
+        guard mask.contains(.isDirectory) else { return }
+        if mask.contains(.movedFrom) {
+            foldersMovedAway[cookie] = path
+        } else if mask.contains(.movedTo), let old = foldersMovedAway.removeValue(forKey: cookie) {
+            folderRenamed(from: old, to: path)
+        } else if mask.contains(.create) || mask.contains(.movedTo) {
+            watchNewFolder(path)
+        }
+        if !missingRoots.isEmpty && (mask.contains(.create) || mask.contains(.movedTo)) {
+            restoreMissingRoots()
+        }
     }
 
     /// Watches and lists a folder that appeared while watching.
@@ -310,7 +345,7 @@ final class InotifySession {
         let standing = folderByDescriptor.filter { !moving.contains($0.key) && $0.value.relative(to: new) != nil }.keys
         if !standing.isEmpty { displacedWatches[new] = Set(standing) }
         for wd in moving {
-            guard let rest = folderByDescriptor[wd]?.relative(to: old) else { continue }
+            guard let rest = folderByDescriptor[wd]?.relative(to: old) else { return }
             folderByDescriptor[wd] = rest.isEmpty ? new : new.appending(rest)
         }
         if includeFolder(new) {

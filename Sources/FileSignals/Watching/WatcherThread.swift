@@ -19,12 +19,12 @@ protocol WatcherClient: AnyObject, Sendable {
     func tick()
     /// The next moment ``tick()`` has work to do without any event, or nil.
     var wakeUpTime: ContinuousClock.Instant? { get }
-    /// While true, the thread stops reading inotify (the kernel queue fills, and may overflow: the rescan
-    /// that follows loses nothing) until the client wakes ``attention``.
+    /// While true, the thread stops taking events until the client wakes ``attention``: they wait in the
+    /// ``InotifyReader``'s memory up to its limit, then in the kernel's queue, which may overflow (the
+    /// rescan that follows loses nothing).
     var isBehind: Bool { get }
-    /// How long the thread lets inotify gather events after reading some, before it reads again (zero:
-    /// read as soon as there are events). Asked after every read; events read later are decided later by
-    /// as much.
+    /// How long the thread lets events gather after taking some, before it takes more (zero: take them as
+    /// soon as there are any). Asked after every take; events taken later are decided later by as much.
     var readPause: Duration { get }
     /// Called when the thread woke for ``wakeUpTime`` (no event) and did so `late` after it: the measure of how
     /// long the machine kept it from running.
@@ -39,8 +39,9 @@ protocol WatcherClient: AnyObject, Sendable {
     func end(error: WatcherError?)
 }
 
-/// The thread that owns libinotifytools: walks the folders, then sleeps in `poll()` on the inotify
-/// descriptor, a stop descriptor and an attention descriptor, with the client's next deadline as timeout.
+/// The thread that owns libinotifytools: walks the folders, then sleeps in `poll()` on what the
+/// ``InotifyReader`` has read, a stop descriptor and an attention descriptor, with the client's next
+/// deadline as timeout.
 /// An idle watcher with nothing pending uses no CPU. Only one may run in a process at a time, because
 /// libinotifytools keeps its state in C globals.
 final class WatcherThread: Sendable {
@@ -62,7 +63,7 @@ final class WatcherThread: Sendable {
     ///   ``WatcherError/cannotInitialize(errno:)``.
     static func start(
         folders: [RawPath], includeFolder: @escaping @Sendable (RawPath) -> Bool, keepsGoingAtWatchLimit: Bool,
-        staysOnOneFileSystem: Bool = false, client: any WatcherClient
+        staysOnOneFileSystem: Bool = false, readerByteLimit: Int = InotifyReader.defaultByteLimit, client: any WatcherClient
     ) throws(WatcherError) -> WatcherThread {
         for folder in folders {
             var info = stat()
@@ -94,7 +95,7 @@ final class WatcherThread: Sendable {
             do throws(WatcherError) {
                 session = try InotifySession(
                     includeFolder: includeFolder, keepsGoingAtWatchLimit: keepsGoingAtWatchLimit,
-                    staysOnOneFileSystem: staysOnOneFileSystem, batchLimit: batchLimit,
+                    staysOnOneFileSystem: staysOnOneFileSystem, batchLimit: batchLimit, readerByteLimit: readerByteLimit,
                     deliver: { client.receive($0) })
             } catch {
                 started.finish(with: error)
@@ -175,7 +176,7 @@ final class WatcherThread: Sendable {
                 pollfd(fd: stopRequest.descriptor, events: Int16(POLLIN), revents: 0),
                 pollfd(fd: attention.descriptor, events: Int16(POLLIN), revents: 0),
             ]
-            if readsInotify { descriptors.append(pollfd(fd: session.descriptor, events: Int16(POLLIN), revents: 0)) }
+            if readsInotify { descriptors.append(pollfd(fd: session.reader.readable.descriptor, events: Int16(POLLIN), revents: 0)) }
             let wakeUp = [client.wakeUpTime, pausedUntil].compactMap { $0 }.min()
             let sleeps = ContinuousClock.now
             let timeout = wakeUp.map { max(.zero, sleeps.duration(to: $0)).nanoseconds } ?? -1
@@ -196,9 +197,9 @@ final class WatcherThread: Sendable {
                 return
             }
             if descriptors[1].revents != 0 { attention.clear() }
-            // Events the library has already buffered do not make the descriptor readable again: read
-            // until it has none left, or until the client is too far behind. Then let the kernel gather
-            // the next ones for `readPause`: in a burst, one wake-up reads many events, not one.
+            // Events taken from the reader and not handled yet do not make its descriptor readable again:
+            // handle them until none is left, or until the client is too far behind. Then let the next ones
+            // gather for `readPause`: in a burst, one wake-up handles many events, not one.
             if readsInotify, descriptors[2].revents != 0 {
                 readEvents()
                 let pause = client.readPause

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 @testable import FileSignals
 import Foundation
+import Synchronization
 import Testing
 import TestSupport
 
@@ -118,4 +119,75 @@ struct InotifyWatcherTests {
         let second = try InotifyWatcher.start(folders: [RawPath(folder.path)]) { _ in true }
         second.stop()
     }
+
+    @Test("a burst twice the kernel's queue while the watcher's thread takes nothing: no overflow, every file reported")
+    func heldThreadNoOverflow() async throws {
+        let (files, seen) = try await burstWhileHeld(readerByteLimit: InotifyReader.defaultByteLimit)
+        #expect(!seen.contains(.overflow), "the reader kept the kernel's queue empty")
+        #expect(changedNames(seen).isSuperset(of: files))
+    }
+
+    @Test("the same burst past what the reader may hold: the kernel's queue overflows, and the rescan finds every file")
+    func heldThreadOverflowPastLimit() async throws {
+        let (files, seen) = try await burstWhileHeld(readerByteLimit: 64 << 10)
+        #expect(seen.contains(.overflow), "with 64 KiB held, the rest waits in the kernel's queue")
+        var reported = changedNames(seen)
+        for case .found(let path, .rescan, _) in seen { reported.insert(path.lastComponent.description) }
+        #expect(reported.isSuperset(of: files))
+    }
+
+    /// Names of the files `changed` events were about.
+    private func changedNames(_ events: [WatcherEvent]) -> Set<String> {
+        Set(events.compactMap { if case .changed(let path, _, _) = $0 { path.lastComponent.description } else { nil } })
+    }
+
+    /// Starts a watcher whose client takes nothing once the first walk is done, creates as many files as the
+    /// kernel queues events (each makes at least two), then lets the client take them; returns the files'
+    /// names and every event received until all of them were reported or an overflow's rescan ended.
+    private func burstWhileHeld(readerByteLimit: Int) async throws -> (files: Set<String>, seen: [WatcherEvent]) {
+        let folder = try TemporaryFolder()
+        let queued = (try? String(contentsOfFile: "/proc/sys/fs/inotify/max_queued_events", encoding: .utf8)).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 16_384
+        let count = min(queued, 100_000)
+        let client = HeldClient()
+        let thread = try WatcherThread.start(
+            folders: [RawPath(folder.path)], includeFolder: { _ in true }, keepsGoingAtWatchLimit: false,
+            readerByteLimit: readerByteLimit, client: client)
+        defer { thread.stop() }
+        #expect(await pollAsync(upTo: 30) { client.events.withLock { $0.contains { if case .ready = $0 { true } else { false } } } })
+        try folder.shell("seq -f 'n%.0f' 1 \(count) | xargs touch")
+        let files = Set((1...count).map { "n\($0)" })
+        client.release()
+        let complete = await pollAsync(upTo: 60) {
+            client.events.withLock { events in
+                events.contains(.rescanFinished) || changedNames(events).isSuperset(of: files)
+            }
+        }
+        #expect(complete)
+        return (files, client.events.withLock { $0 })
+    }
+}
+
+/// A watcher's client that holds the watcher's thread up: once the first walk is done, it takes no event
+/// (``isBehind``) until ``release()``.
+private final class HeldClient: WatcherClient, @unchecked Sendable {
+    let events = Mutex<[WatcherEvent]>([])
+    let attention = WakeUpDescriptor()
+    private let isHeld = Mutex(true)
+
+    var isBehind: Bool {
+        isHeld.withLock { $0 } && events.withLock { $0.contains { if case .ready = $0 { true } else { false } } }
+    }
+    var wakeUpTime: ContinuousClock.Instant? { nil }
+    var readPause: Duration { .zero }
+    var isFinished: Bool { false }
+
+    func release() {
+        isHeld.withLock { $0 = false }
+        attention.wake()
+    }
+
+    func receive(_ batch: [WatcherEvent]) { events.withLock { $0 += batch } }
+    func tick() {}
+    func wokeUp(late: Duration) {}
+    func end(error: WatcherError?) {}
 }
