@@ -32,9 +32,9 @@ extension StateStore {
     public func prune(recordedBefore cutoff: Timestamp) throws(StateError) {
         do {
             try database.write { db in
-                let old = "SELECT seq FROM journal WHERE done = 1 AND recorded_ns < ?"
-                try db.execute(sql: "DELETE FROM delivery WHERE seq IN (\(old))", arguments: [cutoff.nanosecondsSinceEpoch])
-                try db.execute(sql: "DELETE FROM journal WHERE done = 1 AND recorded_ns < ?", arguments: [cutoff.nanosecondsSinceEpoch])
+                let old = "recorded_ns < ? AND NOT (\(Self.isUnfinished))"
+                try db.execute(sql: "DELETE FROM delivery WHERE seq IN (SELECT seq FROM journal WHERE \(old))", arguments: [cutoff.nanosecondsSinceEpoch])
+                try db.execute(sql: "DELETE FROM journal WHERE \(old)", arguments: [cutoff.nanosecondsSinceEpoch])
             }
         } catch {
             throw Self.stateError(error, path: path)
@@ -45,7 +45,7 @@ extension StateStore {
     /// deliveries.
     /// - Parameter limit: at most this many (the first ones); nil for all.
     public func journal(after seq: Int64, signal: String? = nil, sender: String? = nil, limit: Int? = nil) throws(StateError) -> [JournalEntry] {
-        var sql = "SELECT seq, signal, sender, line, done, stdout FROM journal WHERE seq > ?"
+        var sql = "SELECT \(Self.entryColumns) FROM journal WHERE seq > ?"
         var arguments: [any DatabaseValueConvertible] = [seq]
         if let signal { sql += " AND signal = ?"; arguments.append(signal) }
         if let sender { sql += " AND sender = ?"; arguments.append(sender) }
@@ -63,18 +63,35 @@ extension StateStore {
         "NOT EXISTS (SELECT 1 FROM delivery WHERE delivery.seq = \(seq) AND state = 'pending')"
     }
 
-    /// Whether the journal row `?1` has no delivery pending, its printed line's included: its `done`, as SQL.
-    private static let isFinished = "(stdout != 1 AND \(noDeliveryPending("?1")))"
+    /// Whether the journal row `?1` has no receiver's delivery pending: its `done`, as SQL (its printed line
+    /// is told by ``printedThrough``).
+    private static let isFinished = noDeliveryPending("?1")
 
-    /// Marks each delivery in its state, and its signal done once none of its deliveries is pending. Lines
-    /// printed (the commonest mark, one per signal, in `seq` order) are marked a run of consecutive `seq`s at a
-    /// time: one statement for a whole burst instead of one per signal.
+    /// The last `seq` whose line, if it had one to print (`stdout = 1`), is printed: lines leave in `seq`
+    /// order, so this one number stands for a mark on every row (a second write of the whole journal).
+    private static let printedThrough = "(SELECT value FROM counter WHERE name = 'printed_through')"
+
+    /// Whether a journal row's line is still to be printed, as SQL.
+    private static let isLinePending = "(stdout = 1 AND seq > \(printedThrough))"
+
+    /// Whether a journal row has a delivery pending, its line's included, as SQL: the rows a restart makes again.
+    /// Written as a list of seqs so that each half is read through its index (the partial one on `done = 0`,
+    /// and the rows above the watermark), not by a scan of the whole journal.
+    static let isUnfinished = """
+        seq IN (SELECT seq FROM journal WHERE done = 0
+                UNION ALL SELECT seq FROM journal WHERE seq > \(printedThrough) AND stdout = 1 AND done = 1)
+        """
+
+    /// The columns ``entries(_:sql:arguments:)`` reads: seq, signal, sender, line, whether done (its line
+    /// included), and its line's delivery (0 none, 1 pending, 2 printed).
+    static let entryColumns = "seq, signal, sender, line, done = 1 AND NOT \(isLinePending), CASE WHEN \(isLinePending) THEN 1 WHEN stdout != 0 THEN 2 ELSE 0 END"
+
+    /// Marks each delivery in its state, and its signal done once none of its receivers' deliveries is
+    /// pending. Lines printed (the commonest mark, one per signal) move ``printedThrough`` only: lines leave
+    /// in `seq` order, so the last one printed says it for all of them.
     static func markDone(_ deliveries: [Delivery], _ db: Database) throws {
         let mark = try db.cachedStatement(sql: "UPDATE delivery SET state = ? WHERE seq = ? AND receiver = ?")
-        let printed = try db.cachedStatement(sql: """
-            UPDATE journal SET stdout = 2, done = \(noDeliveryPending("journal.seq"))
-            WHERE seq BETWEEN ?1 AND ?2 AND stdout = 1
-            """)
+        let printed = try db.cachedStatement(sql: "UPDATE counter SET value = max(value, ?) WHERE name = 'printed_through'")
         let finish = try db.cachedStatement(sql: "UPDATE journal SET done = \(isFinished) WHERE seq = ?1")
         var receiversDone = Set<Int64>()
         var printedSeqs: [Int64] = []
@@ -86,25 +103,12 @@ extension StateStore {
                 receiversDone.insert(delivery.seq)
             }
         }
-        for run in consecutiveRuns(printedSeqs) { try printed.execute(arguments: [run.lowerBound, run.upperBound]) }
+        if let last = printedSeqs.max() { try printed.execute(arguments: [last]) }
         for seq in receiversDone { try finish.execute(arguments: [seq]) }
     }
 
-    /// `seqs` as runs of consecutive numbers: [1, 2, 3, 7, 8] is 1...3 and 7...8.
-    static func consecutiveRuns(_ seqs: [Int64]) -> [ClosedRange<Int64>] {
-        var runs: [ClosedRange<Int64>] = []
-        for seq in seqs.sorted() {
-            if let last = runs.last, seq <= last.upperBound + 1 {
-                runs[runs.count - 1] = last.lowerBound...max(last.upperBound, seq)
-            } else {
-                runs.append(seq...seq)
-            }
-        }
-        return runs
-    }
-
-    /// The entries `sql` selects (seq, signal, sender, line, done, stdout), each with its deliveries in the order
-    /// recorded (the printed line's first).
+    /// The entries `sql` selects (``entryColumns``), each with its deliveries in the order recorded (the
+    /// printed line's first).
     static func entries(_ db: Database, sql: String, arguments: StatementArguments) throws -> [JournalEntry] {
         var entries = try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
             var entry = JournalEntry(seq: row[0], signal: row[1], sender: row[2], line: [UInt8](row[3] as Data), isDone: (row[4] as Int64) != 0)

@@ -106,7 +106,7 @@ extension StateStore {
                     let state: String = row[1]
                     if state == "dead" { backlog.dead[row[0]] = row[2] } else { backlog.waiting[row[0]] = row[2] }
                 }
-                if let row = try Row.fetchOne(db, sql: "SELECT count(*), min(recorded_ns) FROM journal WHERE done = 0") {
+                if let row = try Row.fetchOne(db, sql: "SELECT count(*), min(recorded_ns) FROM journal WHERE \(Self.isUnfinished)") {
                     backlog.unfinished = row[0]
                     backlog.oldestUnfinished = (row[1] as Int64?).map { Timestamp(nanosecondsSinceEpoch: $0) }
                 }

@@ -171,6 +171,18 @@ public final class StateStore: Sendable {
                 ALTER TABLE delivery ADD COLUMN detail TEXT;
                 """)
         }
+        migrator.registerMigration("v6: printed lines by watermark") { db in
+            // Lines are printed in seq order, so one number says which are out (``printedThrough``), instead of
+            // a second write of every row of the journal: `stdout = 1` rows up to it are printed, and `done`
+            // leaves the printed line aside. Rows waiting for their line (all of them above the smallest such
+            // seq: a run that prints gives those first) keep waiting.
+            try db.execute(sql: """
+                INSERT INTO counter SELECT 'printed_through', coalesce(
+                    (SELECT min(seq) FROM journal WHERE stdout = 1), (SELECT value FROM counter WHERE name = 'next_seq')) - 1;
+                UPDATE journal SET done = NOT EXISTS (SELECT 1 FROM delivery WHERE delivery.seq = journal.seq AND state = 'pending')
+                WHERE done = 0;
+                """)
+        }
         return migrator
     }()
 
@@ -213,7 +225,7 @@ public final class StateStore: Sendable {
                 guard (1...Int64.max / 2).contains(nextSeq) else {
                     throw StateError.corrupt(path: path, reason: "its seq counter, \(nextSeq), is out of range")
                 }
-                let unfinished = try Self.entries(db, sql: "SELECT seq, signal, sender, line, done, stdout FROM journal WHERE done = 0 ORDER BY seq", arguments: [])
+                let unfinished = try Self.entries(db, sql: "SELECT \(Self.entryColumns) FROM journal WHERE \(Self.isUnfinished) ORDER BY seq", arguments: [])
                 let walked = try Int64.fetchOne(db, sql: "SELECT value FROM counter WHERE name = 'first_walk_done'") != nil
                 return Contents(table: table, nextSeq: nextSeq, unfinished: unfinished, hasState: walked)
             }
@@ -236,9 +248,11 @@ public final class StateStore: Sendable {
                 let insertDelivery = try db.cachedStatement(sql: "INSERT OR REPLACE INTO delivery (seq, receiver, state) VALUES (?, ?, 'pending')")
                 for signal in batch.signals {
                     let printed = signal.deliveries.contains(Delivery.standardOutput)
+                    // `done` leaves the printed line aside: ``printedThrough`` tells when it is out.
+                    let toReceivers = signal.deliveries.count - (printed ? 1 : 0)
                     try insertSignal.run(
                         .integer(signal.seq), .text(signal.signal), .text(signal.sender), .blob(signal.line),
-                        .integer(signal.deliveries.isEmpty ? 1 : 0), .integer(now), .integer(printed ? 1 : 0))
+                        .integer(toReceivers == 0 ? 1 : 0), .integer(now), .integer(printed ? 1 : 0))
                     for receiver in signal.deliveries where receiver != Delivery.standardOutput {
                         try insertDelivery.run(.integer(signal.seq), .text(receiver))
                     }

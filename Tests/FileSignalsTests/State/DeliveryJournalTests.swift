@@ -58,15 +58,44 @@ struct DeliveryJournalTests {
         #expect(try store.journal(after: 0).map(\.isDone) == [true, true])
     }
 
-    @Test("printed lines are marked a run of consecutive seqs at a time: lines not yet printed, in gaps or beside, stay pending")
-    func printedRuns() throws {
+    @Test("lines leave in seq order: the last one printed marks every line before it; those after it, and a receiver's delivery, stay pending")
+    func printedWatermark() throws {
         try store.record(batch((1...10).map { (Int64($0), [Delivery.standardOutput]) } + [(11, [Delivery.standardOutput, "slow"])]))
-        let printed: [Int64] = [9, 1, 2, 3, 5, 6, 11]
-        try store.markDone(printed.map { Delivery(seq: $0, receiver: Delivery.standardOutput) })
-        #expect(try store.load().unfinished.map(\.seq) == [4, 7, 8, 10, 11])
+        try store.markDone([5, 6].map { Delivery(seq: $0, receiver: Delivery.standardOutput) })
+        #expect(try store.load().unfinished.map(\.seq) == [7, 8, 9, 10, 11])
+        #expect(try store.journal(after: 0).map(\.isDone) == Array(repeating: true, count: 6) + Array(repeating: false, count: 5))
+        try store.markDone([Delivery(seq: 11, receiver: Delivery.standardOutput)])
+        #expect(try store.load().unfinished.map(\.seq) == [11])
         #expect(try store.load().unfinished.last?.pendingDeliveries == ["slow"])
-        #expect(StateStore.consecutiveRuns([9, 1, 2, 3, 5, 6, 11]) == [1...3, 5...6, 9...9, 11...11])
-        #expect(StateStore.consecutiveRuns([]) == [])
+        // A mark of an earlier line never takes the later ones back.
+        try store.markDone([Delivery(seq: 3, receiver: Delivery.standardOutput)])
+        #expect(try store.load().unfinished.map(\.seq) == [11])
+        try store.markDone([Delivery(seq: 11, receiver: "slow")])
+        #expect(try store.load().unfinished.isEmpty)
+        #expect(try store.journal(after: 0).allSatisfy(\.isDone))
+    }
+
+    @Test("a database of the last schema, which marked each printed line in its row: its waiting lines and deliveries still wait")
+    func fromRowMarks() throws {
+        let path = folder.path + "/v5.db"
+        var old: StateStore? = try StateStore(path: path)
+        try old?.record(batch([(1, [Delivery.standardOutput]), (2, [Delivery.standardOutput, "slow"]), (3, [Delivery.standardOutput]), (4, [Delivery.standardOutput]), (5, ["slow"])]))
+        // As v5 left it: lines 1 and 2 printed (stdout 2), 3 and 4 not; done meant every delivery, the line's included.
+        try old?.database.write { db in
+            try db.execute(sql: """
+                UPDATE journal SET stdout = 2, done = (seq = 1) WHERE seq <= 2;
+                UPDATE journal SET done = 0 WHERE seq >= 3;
+                DELETE FROM counter WHERE name = 'printed_through';
+                DELETE FROM grdb_migrations WHERE identifier LIKE 'v6%';
+                """)
+        }
+        old?.closeCleanly()
+        old = nil
+        let reopened = try StateStore(path: path)
+        #expect(try reopened.load().unfinished.map(\.seq) == [2, 3, 4, 5])
+        #expect(try reopened.load().unfinished.map(\.pendingDeliveries) == [["slow"], [Delivery.standardOutput], [Delivery.standardOutput], ["slow"]])
+        try reopened.markDone([Delivery(seq: 4, receiver: Delivery.standardOutput)])
+        #expect(try reopened.load().unfinished.map(\.seq) == [2, 5])
     }
 
     @Test("a signal that reaches no receiver is done as it is recorded")
