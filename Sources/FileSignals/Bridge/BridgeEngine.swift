@@ -196,7 +196,8 @@ final class BridgeEngine: WatcherClient, @unchecked Sendable {
     private func record(_ emitted: [Bridge.Emitted], completesFirstWalk: Bool = false) {
         lastRecord = .now
         let refused = journal.record(
-            emitted, tableChanges: reconciler.takeTableChanges(), nextSeq: reconciler.nextSeq, completesFirstWalk: completesFirstWalk)
+            emitted, tableChanges: reconciler.takeTableChanges(), nextSeq: reconciler.nextSeq, completesFirstWalk: completesFirstWalk,
+            duringFirstWalk: !isReady)
         if let refused { send(.warning(.stateNotSaved(refused))) }
     }
 

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+import Synchronization
 
 /// The bridge's side of the state database: records batches, and collects the deliveries that finished (from
 /// any thread) so that the next batch marks them done in the same transaction.
@@ -9,6 +10,8 @@ final class Journal: @unchecked Sendable {
     let store: StateStore?
     let completion = SignalCompletion()
     private var failed = false
+    /// Why a batch of the first walk written in the background was refused, if one was.
+    private let walkRefused = Mutex<StateError?>(nil)
 
     init(store: StateStore?) { self.store = store }
 
@@ -27,20 +30,40 @@ final class Journal: @unchecked Sendable {
 
     /// Writes a batch; returns why when the database refused it (the last committed state stays), once until
     /// a batch is saved again.
+    ///
+    /// - Parameter duringFirstWalk: the walk at start-up goes on: a batch of table changes alone (a first
+    ///   walk of a new state is nothing else) is written on the database's queue while the walk goes on. The
+    ///   batch that completes the walk waits for them, and does not say it is complete when one was refused
+    ///   (the next start walks again).
     func record(
-        _ emitted: [Bridge.Emitted], tableChanges: [InstanceTableChange], nextSeq: Int64, completesFirstWalk: Bool = false
+        _ emitted: [Bridge.Emitted], tableChanges: [InstanceTableChange], nextSeq: Int64, completesFirstWalk: Bool = false,
+        duringFirstWalk: Bool = false
     ) -> StateError? {
         // Taken even without a database, where nothing keeps them: they would pile up.
         let finished = completion.take()
         guard let store else { return nil }
         guard !emitted.isEmpty || !tableChanges.isEmpty || !finished.isEmpty || completesFirstWalk else { return nil }
         var batch = StateStore.Batch(nextSeq: nextSeq)
-        batch.completesFirstWalk = completesFirstWalk
         batch.signals = emitted.map { ($0.payload.seq, $0.payload.signal, $0.payload.sender, Array($0.line.dropLast()), $0.deliveries) }
         batch.tableChanges = tableChanges
         batch.done = finished
+        if duringFirstWalk && emitted.isEmpty && finished.isEmpty && !completesFirstWalk {
+            store.recordInBackground(batch) { [self] error in walkRefused.withLock { $0 = $0 ?? error } }
+            return nil
+        }
+        if completesFirstWalk { store.waitForBackgroundWrites() }
+        // Said once, with the batch after it.
+        let refused = walkRefused.withLock { refused in
+            defer { refused = nil }
+            return refused
+        }
+        batch.completesFirstWalk = completesFirstWalk && refused == nil
         do {
             try store.record(batch)
+            if let refused, !failed {
+                failed = true
+                return refused
+            }
             failed = false
             return nil
         } catch {

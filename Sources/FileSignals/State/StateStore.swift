@@ -23,6 +23,8 @@ public final class StateStore: Sendable {
     public let path: String
     let database: DatabaseQueue
     private let lockDescriptor: Int32
+    /// Batches ``recordInBackground(_:failed:)`` may have waiting at once: bounds what a fast walk holds.
+    private let backgroundSlots = DispatchSemaphore(value: 2)
 
     /// What a batch writes.
     public struct Batch: Sendable {
@@ -237,48 +239,79 @@ public final class StateStore: Sendable {
     /// Writes a batch in one transaction: signals into the journal (not done), table changes, the next `seq`,
     /// and the done marks of earlier signals.
     public func record(_ batch: Batch) throws(StateError) {
-        // SQLite writes on into a file that has no name any more: say so rather than keep nothing in silence.
-        var info = stat()
-        if lockDescriptor >= 0, fstat(lockDescriptor, &info) == 0, info.st_nlink == 0 { throw .deleted(path: path) }
+        try checkNotDeleted()
         do {
-            try database.write { db in
-                let now = Timestamp.now().nanosecondsSinceEpoch
-                let insertSignal = try db.cachedStatement(
-                    sql: "INSERT OR REPLACE INTO journal (seq, signal, sender, line, done, recorded_ns, stdout) VALUES (?, ?, ?, ?, ?, ?, ?)")
-                let insertDelivery = try db.cachedStatement(sql: "INSERT OR REPLACE INTO delivery (seq, receiver, state) VALUES (?, ?, 'pending')")
-                for signal in batch.signals {
-                    let printed = signal.deliveries.contains(Delivery.standardOutput)
-                    // `done` leaves the printed line aside: ``printedThrough`` tells when it is out.
-                    let toReceivers = signal.deliveries.count - (printed ? 1 : 0)
-                    try insertSignal.run(
-                        .integer(signal.seq), .text(signal.signal), .text(signal.sender), .blob(signal.line),
-                        .integer(toReceivers == 0 ? 1 : 0), .integer(now), .integer(printed ? 1 : 0))
-                    for receiver in signal.deliveries where receiver != Delivery.standardOutput {
-                        try insertDelivery.run(.integer(signal.seq), .text(receiver))
-                    }
-                }
-                // Prepared once per connection: parsing the SQL again for each row cost more than the row.
-                let upsertInstance = try db.cachedStatement(sql: "INSERT OR REPLACE INTO instance VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
-                let removeInstance = try db.cachedStatement(sql: "DELETE FROM instance WHERE path = ?")
-                for change in batch.tableChanges {
-                    switch change {
-                    case .upsert(let path, let record):
-                        try upsertInstance.run(
-                            .blob(path.bytes), .text(record.sender), .blob(record.instance.bytes),
-                            .integer(Int64(bitPattern: record.state.inode)), .integer(record.state.size), .integer(Int64(record.state.mode)),
-                            .integer(Int64(record.state.owner)), .integer(record.state.mtimeNanoseconds), record.sha256.map { .blob($0) } ?? .null)
-                    case .remove(let path):
-                        try removeInstance.run(.blob(path.bytes))
-                    }
-                }
-                try Self.markDone(batch.done, db)
-                try db.cachedStatement(sql: "UPDATE counter SET value = ? WHERE name = 'next_seq'").execute(arguments: [batch.nextSeq])
-                if batch.completesFirstWalk {
-                    try db.execute(sql: "INSERT OR REPLACE INTO counter VALUES ('first_walk_done', 1)")
-                }
-            }
+            try database.write { db in try Self.write(batch, db) }
         } catch {
             throw Self.stateError(error, path: path)
+        }
+    }
+
+    /// ``record(_:)`` on the database's own queue, for a first walk's table: the walk goes on meanwhile, and
+    /// any write after it (``record(_:)`` too) waits its turn, so one that says the walk is complete comes
+    /// after every row of it. Returns once fewer than two such batches wait (what a fast walk holds is
+    /// bounded); `failed` is called, on the database's queue, for each one refused.
+    func recordInBackground(_ batch: Batch, failed: @escaping @Sendable (StateError) -> Void) {
+        backgroundSlots.wait()
+        do throws(StateError) {
+            try checkNotDeleted()
+        } catch {
+            backgroundSlots.signal()
+            failed(error)
+            return
+        }
+        database.asyncWrite({ db in try Self.write(batch, db) }) { [path, backgroundSlots] _, result in
+            backgroundSlots.signal()
+            if case .failure(let error) = result { failed(Self.stateError(error, path: path)) }
+        }
+    }
+
+    /// Returns once every batch given to ``recordInBackground(_:failed:)`` is written or refused.
+    func waitForBackgroundWrites() {
+        database.writeWithoutTransaction { _ in }
+    }
+
+    /// SQLite writes on into a file that has no name any more: say so rather than keep nothing in silence.
+    private func checkNotDeleted() throws(StateError) {
+        var info = stat()
+        if lockDescriptor >= 0, fstat(lockDescriptor, &info) == 0, info.st_nlink == 0 { throw .deleted(path: path) }
+    }
+
+    /// The body of ``record(_:)``, in the transaction `db`.
+    private static func write(_ batch: Batch, _ db: Database) throws {
+        let now = Timestamp.now().nanosecondsSinceEpoch
+        let insertSignal = try db.cachedStatement(
+            sql: "INSERT OR REPLACE INTO journal (seq, signal, sender, line, done, recorded_ns, stdout) VALUES (?, ?, ?, ?, ?, ?, ?)")
+        let insertDelivery = try db.cachedStatement(sql: "INSERT OR REPLACE INTO delivery (seq, receiver, state) VALUES (?, ?, 'pending')")
+        for signal in batch.signals {
+            let printed = signal.deliveries.contains(Delivery.standardOutput)
+            // `done` leaves the printed line aside: ``printedThrough`` tells when it is out.
+            let toReceivers = signal.deliveries.count - (printed ? 1 : 0)
+            try insertSignal.run(
+                .integer(signal.seq), .text(signal.signal), .text(signal.sender), .blob(signal.line),
+                .integer(toReceivers == 0 ? 1 : 0), .integer(now), .integer(printed ? 1 : 0))
+            for receiver in signal.deliveries where receiver != Delivery.standardOutput {
+                try insertDelivery.run(.integer(signal.seq), .text(receiver))
+            }
+        }
+        // Prepared once per connection: parsing the SQL again for each row cost more than the row.
+        let upsertInstance = try db.cachedStatement(sql: "INSERT OR REPLACE INTO instance VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        let removeInstance = try db.cachedStatement(sql: "DELETE FROM instance WHERE path = ?")
+        for change in batch.tableChanges {
+            switch change {
+            case .upsert(let path, let record):
+                try upsertInstance.run(
+                    .blob(path.bytes), .text(record.sender), .blob(record.instance.bytes),
+                    .integer(Int64(bitPattern: record.state.inode)), .integer(record.state.size), .integer(Int64(record.state.mode)),
+                    .integer(Int64(record.state.owner)), .integer(record.state.mtimeNanoseconds), record.sha256.map { .blob($0) } ?? .null)
+            case .remove(let path):
+                try removeInstance.run(.blob(path.bytes))
+            }
+        }
+        try Self.markDone(batch.done, db)
+        try db.cachedStatement(sql: "UPDATE counter SET value = ? WHERE name = 'next_seq'").execute(arguments: [batch.nextSeq])
+        if batch.completesFirstWalk {
+            try db.execute(sql: "INSERT OR REPLACE INTO counter VALUES ('first_walk_done', 1)")
         }
     }
 
