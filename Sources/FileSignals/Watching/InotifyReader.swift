@@ -98,14 +98,12 @@ final class InotifyReader: Sendable {
                 continue
             }
             guard descriptors[1].revents != 0 else { continue }
-            if pending.withLock({ readAvailable(into: &$0) }) {
-                readable.wake()
-                // In a burst, one read a millisecond takes what gathered meanwhile, instead of one wake-up
-                // per event; the kernel's queue holds far more than a millisecond's worth. A lone event is
-                // read (and handed on) at once.
-                var pause = timespec(tv_sec: 0, tv_nsec: 1_000_000)
-                nanosleep(&pause, nil)
-            }
+            if pending.withLock({ readAvailable(into: &$0) }) { readable.wake() }
+            // In a burst, one read a millisecond takes what gathered meanwhile, instead of one wake-up per
+            // event; the kernel's queue holds far more than a millisecond's worth. A lone event is read (and
+            // handed on) at once. (Nor does a descriptor in error make this thread spin.)
+            var pause = timespec(tv_sec: 0, tv_nsec: 1_000_000)
+            nanosleep(&pause, nil)
         }
     }
 
