@@ -16,9 +16,18 @@ final class SignalCompletion: Sendable {
         var finished: [Delivery] = []
     }
 
+    /// What ``whenFinished(_:)`` was given. A reference, not a closure: a closure read back out of a `Mutex`
+    /// comes wrapped in one more reabstraction thunk every time, and the chain grew by one at every batch of
+    /// done marks, until calling it took most of the printing thread's time (and, given long enough, all of
+    /// its stack).
+    private final class FinishedHandler: Sendable {
+        let body: @Sendable () -> Void
+        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+    }
+
     private let state = Mutex(State())
     /// Told whenever a delivery finishes (to wake a thread that waits for every signal to be finished).
-    private let onFinished = Mutex<(@Sendable () -> Void)?>(nil)
+    private let onFinished = Mutex<FinishedHandler?>(nil)
 
     /// Whether a registered delivery has not finished yet.
     var hasUnfinished: Bool { state.withLock { !$0.pending.isEmpty } }
@@ -28,7 +37,7 @@ final class SignalCompletion: Sendable {
 
     /// Calls `body` (from any thread) when a delivery finishes and none finished since the last ``take()``:
     /// once per batch of done marks, which is all a thread that writes them needs to be woken for.
-    func whenFinished(_ body: @escaping @Sendable () -> Void) { onFinished.withLock { $0 = body } }
+    func whenFinished(_ body: @escaping @Sendable () -> Void) { onFinished.withLock { $0 = FinishedHandler(body) } }
 
     /// Registers the deliveries of `seq` still to make.
     func expect(_ seq: Int64, deliveries: [String]) {
@@ -46,7 +55,7 @@ final class SignalCompletion: Sendable {
             Self.finish(Delivery(seq: seq, receiver: receiver, state: outcome), in: &state)
             return wasEmpty && !state.finished.isEmpty
         }
-        if isFirst { onFinished.withLock { $0 }?() }
+        if isFirst { onFinished.withLock { $0 }?.body() }
     }
 
     /// Every line up to `seq` has been written.
@@ -64,7 +73,7 @@ final class SignalCompletion: Sendable {
             }
             return wasEmpty && !state.finished.isEmpty
         }
-        if isFirst { onFinished.withLock { $0 }?() }
+        if isFirst { onFinished.withLock { $0 }?.body() }
     }
 
     /// Puts back deliveries taken by ``take()`` whose done marks could not be saved.
