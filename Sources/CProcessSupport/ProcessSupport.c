@@ -13,6 +13,25 @@
 #include <linux/openat2.h>
 #include <sys/vfs.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+
+/// The fewest descriptors filesignals starts with: the Swift runtime, its threads' wake-ups, inotify and its
+/// reader, the state database and a folder being walked take about 20 (measured: a watch with its state
+/// starts at 20, not at 19). Below that the runtime itself may trap before any code of ours runs (at 4, even
+/// `--version` died of SIGILL in libdispatch), or a start fails with a misleading reason; so it is checked
+/// before `main`, once, and said plainly. Receivers need more: they wait for descriptors to be free.
+enum { filesignals_minimum_descriptors = 24 };
+
+__attribute__((constructor)) static void filesignals_check_descriptor_limit(void) {
+    struct rlimit limit;
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= filesignals_minimum_descriptors) return;
+    char message[160];
+    int length = snprintf(message, sizeof message,
+        "filesignals: error: at most %llu files may be open at once (ulimit -n); filesignals needs %d or more\n",
+        (unsigned long long)limit.rlim_cur, filesignals_minimum_descriptors);
+    if (length > 0) (void)!write(2, message, (size_t)length < sizeof message ? (size_t)length : sizeof message - 1);
+    _exit(71);
+}
 
 int filesignals_pidfd_open(pid_t pid) {
     return (int)syscall(SYS_pidfd_open, pid, 0);

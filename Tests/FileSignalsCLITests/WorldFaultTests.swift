@@ -199,4 +199,23 @@ struct WorldFaultTests {
             #expect(output.stdout.isEmpty)
         }
     }
+
+    @Test("a descriptor limit too low to start: exit 71 with the limit and what is needed, even for --version (the runtime used to trap)")
+    func descriptorLimitTooLow() throws {
+        let folder = try TemporaryFolder()
+        for (limit, arguments) in [(4, "--version"), (4, "watch . --json"), (16, "watch . --json")] {
+            let command = try RunningCommand(
+                ["-c", "ulimit -n \(limit) && exec \"$0\" \(arguments)", BuiltBinary.url.path],
+                executable: URL(fileURLWithPath: "/bin/sh"), in: folder.url)
+            let output = command.waitForExit()
+            #expect(output.exitStatus == 71, "\(limit) \(arguments): \(output.stderr)")
+            #expect(output.stderr == ["filesignals: error: at most \(limit) files may be open at once (ulimit -n); filesignals needs 24 or more"])
+            #expect(output.stdout.isEmpty)
+        }
+        let started = try RunningCommand(
+            ["-c", "ulimit -n 24 && exec \"$0\" watch . --json --no-state", BuiltBinary.url.path],
+            executable: URL(fileURLWithPath: "/bin/sh"), in: folder.url)
+        #expect(started.waitUntilReady(), "\(started.snapshot.stderr)")
+        _ = started.stopCleanly()
+    }
 }
