@@ -28,7 +28,8 @@ public final class StateStore: Sendable {
 
     /// What a batch writes.
     public struct Batch: Sendable {
-        /// Each signal with the deliveries it makes (none: it is done at once).
+        /// Each signal with the deliveries it makes. `done` counts receivers only (none: done at once); a
+        /// printed line is told by the `printed_through` watermark.
         public var signals: [(seq: Int64, signal: String, sender: String, line: [UInt8], deliveries: [String])] = []
         public var tableChanges: [InstanceTableChange] = []
         public var nextSeq: Int64
