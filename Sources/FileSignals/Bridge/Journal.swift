@@ -10,7 +10,8 @@ final class Journal: @unchecked Sendable {
     let store: StateStore?
     let completion = SignalCompletion()
     private var failed = false
-    /// Why a batch of the first walk written in the background was refused, if one was.
+    /// Why a batch of the first walk written in the background was refused, if one was, until the walk's last
+    /// batch.
     private let walkRefused = Mutex<StateError?>(nil)
 
     init(store: StateStore?) { self.store = store }
@@ -51,11 +52,12 @@ final class Journal: @unchecked Sendable {
             store.recordInBackground(batch) { [self] error in walkRefused.withLock { $0 = $0 ?? error } }
             return nil
         }
-        if completesFirstWalk { store.waitForBackgroundWrites() }
-        // Said once, with the batch after it.
-        let refused = walkRefused.withLock { refused in
-            defer { refused = nil }
-            return refused
+        // A refusal is kept for the batch that completes the walk (another batch in between, with signals or
+        // done marks, must not take it away): that one does not say the walk is complete, and says why.
+        var refused: StateError?
+        if completesFirstWalk {
+            store.waitForBackgroundWrites()
+            refused = walkRefused.withLock { $0.take() }
         }
         batch.completesFirstWalk = completesFirstWalk && refused == nil
         do {

@@ -63,6 +63,10 @@ struct JournalTests {
         holder.closeStandardInput()
         #expect(holder.wait(upTo: .seconds(30)) == 0)
 
+        // A batch written on the spot in between (a done mark makes one) does not take the refusal away.
+        journal.completion.expect(7, deliveries: ["receiver"])
+        journal.completion.delivered(7, to: "receiver")
+        #expect(journal.record([], tableChanges: [], nextSeq: 1, duringFirstWalk: true) == nil)
         let refusal = journal.record([], tableChanges: rows(2), nextSeq: 1, completesFirstWalk: true, duringFirstWalk: true)
         #expect(refusal != nil)
         let contents = try store.load()
