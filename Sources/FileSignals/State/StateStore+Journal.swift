@@ -94,16 +94,16 @@ extension StateStore {
         let printed = try db.cachedStatement(sql: "UPDATE counter SET value = max(value, ?) WHERE name = 'printed_through'")
         let finish = try db.cachedStatement(sql: "UPDATE journal SET done = \(isFinished) WHERE seq = ?1")
         var receiversDone = Set<Int64>()
-        var printedSeqs: [Int64] = []
+        var printedThrough: Int64?
         for delivery in deliveries {
             if delivery.receiver == Delivery.standardOutput {
-                printedSeqs.append(delivery.seq)
+                printedThrough = max(printedThrough ?? delivery.seq, delivery.seq)
             } else {
                 try mark.execute(arguments: [delivery.state.rawValue, delivery.seq, delivery.receiver])
                 receiversDone.insert(delivery.seq)
             }
         }
-        if let last = printedSeqs.max() { try printed.execute(arguments: [last]) }
+        if let printedThrough { try printed.execute(arguments: [printedThrough]) }
         for seq in receiversDone { try finish.execute(arguments: [seq]) }
     }
 
