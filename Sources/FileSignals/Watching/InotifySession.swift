@@ -20,10 +20,8 @@ final class InotifySession {
     let descriptor: Int32
     /// Reads ``descriptor``; its ``InotifyReader/readable`` is what the watcher's thread waits on.
     let reader: InotifyReader
-    /// Chunks taken from the reader and not parsed yet, the next one from ``nextChunk``, at ``nextByte``.
-    private var chunks: [[UInt8]] = []
-    private var nextChunk = 0
-    private var nextByte = 0
+    /// Events taken from the reader and not handled yet.
+    private var taken = InotifyEventChunks()
     private(set) var folderByDescriptor: [Int32: RawPath] = [:]
     private let includeFolder: @Sendable (RawPath) -> Bool
     /// At the watch limit, skip the folder (with a warning) instead of failing.
@@ -240,42 +238,16 @@ final class InotifySession {
     ///
     /// - Returns: false when `limit` events were read and more may be waiting.
     func drain(limit: Int) -> Bool {
-        var handled = 0
-        while handled < limit {
-            if nextChunk == chunks.count {
-                chunks = reader.take()
-                nextChunk = 0
-                nextByte = 0
-                if chunks.isEmpty {
-                    forgetFoldersMovedOut()
-                    return true
-                }
+        for _ in 0..<limit {
+            if taken.isEmpty { taken.refill(reader.take()) }
+            guard let event = taken.next() else {
+                forgetFoldersMovedOut()
+                return true
             }
-            let chunk = chunks[nextChunk]
-            while handled < limit && nextByte < chunk.count {
-                // `struct inotify_event`: wd, mask, cookie, len, then `len` bytes of NUL-padded name.
-                let (wd, mask, cookie, length) = chunk.withUnsafeBytes { raw in
-                    (raw.loadUnaligned(fromByteOffset: nextByte, as: Int32.self),
-                     raw.loadUnaligned(fromByteOffset: nextByte + 4, as: UInt32.self),
-                     raw.loadUnaligned(fromByteOffset: nextByte + 8, as: UInt32.self),
-                     Int(raw.loadUnaligned(fromByteOffset: nextByte + 12, as: UInt32.self)))
-                }
-                let nameStart = nextByte + Self.eventHeaderSize
-                nextByte = nameStart + length
-                handled += 1
-                let name = chunk[nameStart..<nextByte].prefix { $0 != 0 }
-                handle(wd: wd, mask: InotifyMask(rawValue: mask), cookie: cookie, name: name)
-            }
-            if nextByte >= chunk.count {
-                nextChunk += 1
-                nextByte = 0
-            }
+            handle(wd: event.wd, mask: event.mask, cookie: event.cookie, name: event.name)
         }
         return false
     }
-
-    /// The fixed part of `struct inotify_event`, before its name.
-    private static let eventHeaderSize = 16
 
     /// One event read from inotify: `name` is empty for an event on the watched folder itself.
     private func handle(wd: Int32, mask: InotifyMask, cookie: UInt32, name: ArraySlice<UInt8>) {
