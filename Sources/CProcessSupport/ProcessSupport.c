@@ -97,6 +97,7 @@ int filesignals_poll_nanoseconds(struct pollfd *descriptors, nfds_t count, long 
 }
 
 const int filesignals_o_path = O_PATH;
+const int filesignals_o_noatime = O_NOATIME;
 
 int filesignals_become_subreaper(void) {
     return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);

@@ -65,6 +65,37 @@ struct WorldFaultTests {
         #expect(output.summary == ["pre_save open/a.md", "post_save open/a.md created:false"], "no delete for secret/s.md")
     }
 
+    @Test("hashing a file leaves its access time alone; another user's file is hashed all the same")
+    func accessTimesLeftAlone() throws {
+        let user = try Unprivileged()
+        let folder = try TemporaryFolder()
+        try folder.shell("echo mine > mine.md && echo theirs > theirs.md")
+        try user.handOver(folder)
+        // As root, theirs.md is made root's: the watcher (nobody) may read it, but not keep its access time.
+        if Unprivileged.isRoot { try folder.shell("chown 0:0 theirs.md && chmod 644 theirs.md") }
+        // Last read long before they were written: any read now moves the access time (relatime).
+        try folder.shell("touch -a -d 2001-01-01 mine.md theirs.md")
+        func accessTime(_ name: String) -> Int {
+            var info = stat()
+            return stat(folder.path + "/" + name, &info) == 0 ? info.st_atim.tv_sec : -1
+        }
+        let before = accessTime("mine.md")
+        // `printf 'mine\n' | sha256sum`, and the same for theirs.
+        let mine = "fcbc800db3f1867000b852f1ce0044b8f1584f76ade1ed6e65189824f95c3cda"
+        let theirs = "ed9c86a61e05623abeb71f9eeda8780dab0e28a2f69bb54813f99a2ec4b3602f"
+
+        let output = try user.command(["scan", folder.path, "--initial", "--json", "--no-state"]).waitForExit()
+        #expect(output.exitStatus == 0, "\(output.stderr)")
+        let digests = Dictionary(output.signals.filter { $0.signal == "post_save" }.map { ($0.instance ?? "?", $0.object["sha256"] as? String) }, uniquingKeysWith: { a, _ in a })
+        #expect(digests["mine.md"] == mine, "\(output.stdout)")
+        #expect(accessTime("mine.md") == before, "the watcher's read of its own user's file left no trace")
+        if Unprivileged.isRoot {
+            #expect(digests["theirs.md"] == theirs, "read without O_NOATIME, which only the owner may ask for: \(output.stdout)")
+            // The control: this file system does move access times on a read, so the check above means something.
+            #expect(accessTime("theirs.md") != before, "another user's file is read as any reader reads it")
+        }
+    }
+
     /// Runs the built binary in a user namespace whose inotify watch limit is `limit`.
     private func withWatchLimit(_ limit: Int, _ arguments: [String]) throws -> RunningCommand {
         let script = "echo \(limit) > /proc/sys/user/max_inotify_watches && exec \"$0\" \"$@\""

@@ -50,6 +50,10 @@ int filesignals_become_subreaper(void);
 /// O_PATH (a GNU extension Swift's Glibc module leaves out): a descriptor that names a file without opening it.
 extern const int filesignals_o_path;
 
+/// O_NOATIME (a GNU extension too): reading through the descriptor leaves the file's access time alone. Only
+/// the file's owner (or a process with CAP_FOWNER) may ask; anyone else gets EPERM.
+extern const int filesignals_o_noatime;
+
 /// Names the calling thread (at most 15 bytes are kept), as `top -H`, `perf` and /proc show it.
 void filesignals_name_thread(const char *name);
 

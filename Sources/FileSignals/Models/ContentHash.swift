@@ -11,8 +11,7 @@ public enum ContentHash {
     /// - Parameter expectedSize: the size `lstat` just gave, when the caller knows it: the buffer is sized
     ///   to it, so that a small file costs one `open`, one `read` and one `close`.
     public static func sha256(of path: RawPath, expectedSize: Int64? = nil) -> [UInt8]? {
-        // O_NONBLOCK: a pipe put where a file was must not hold the watcher up.
-        let descriptor = path.openWithoutSymlinks(O_RDONLY | O_NOFOLLOW | O_NONBLOCK)
+        let descriptor = path.openContentForReading()
         guard descriptor >= 0 else {
             // A symbolic link at the end (or above it) is refused with ELOOP: a link's digest is that of
             // its target's text.

@@ -18,6 +18,19 @@ extension RawPath {
         withCString { filesignals_open_no_symlinks($0, flags) }
     }
 
+    /// Opens the file to read its content (O_RDONLY; O_NONBLOCK, so that a pipe put where a file was cannot
+    /// hold the reader up), with no link in any component, and without moving its access time where the
+    /// kernel lets us (the file's owner, or root): the bridge's reads are not the user's, and a tool that
+    /// goes by access times (a mail client's "new mail", a cleaner of files unused for 30 days) would take
+    /// every file hashed for one just read. -1 and `errno` on failure.
+    func openContentForReading() -> Int32 {
+        let flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK
+        let descriptor = openWithoutSymlinks(flags | O_NOATIME)
+        // Another user's file: read it all the same, its access time moving as for any reader.
+        if descriptor < 0 && errno == EPERM { return openWithoutSymlinks(flags) }
+        return descriptor
+    }
+
     /// `lstat` of the path, refusing a symbolic link in any folder above it. Nil (with `errno`) when it
     /// cannot be reached that way.
     func statWithoutSymlinks() -> stat? {
@@ -32,3 +45,6 @@ extension RawPath {
 
 /// O_PATH from `<fcntl.h>`, which Swift's Glibc module leaves out (it is a GNU extension).
 let O_PATH = filesignals_o_path
+
+/// O_NOATIME from `<fcntl.h>`, left out for the same reason.
+let O_NOATIME = filesignals_o_noatime

@@ -74,7 +74,7 @@ struct MirrorCopy {
     }
 
     private func copyContent(from source: RawPath, to copy: RawPath, mode: mode_t) throws(BuiltInHandlers.Failure) {
-        let input = source.openWithoutSymlinks(O_RDONLY | O_NOFOLLOW | O_NONBLOCK)
+        let input = source.openContentForReading()
         guard input >= 0 else { throw failure("cannot read", source) }
         defer { close(input) }
         var info = stat()
