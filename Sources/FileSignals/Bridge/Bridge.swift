@@ -151,7 +151,8 @@ public struct Bridge: Sendable {
         for deliverer in deliverers { await deliverer.start() }
         if !deliverers.isEmpty { outboxWakeUp?.listen { for deliverer in deliverers { Task { await deliverer.wake(fromStart: true) } } } }
         do {
-            try await watch(contents, journal, deliverers, handle)
+            // Handed over, not copied: the reconciler must hold the table alone (``StateStore/Contents/takeTable()``).
+            try await watch(consume contents, journal, deliverers, handle)
         } catch {
             // Stopped by an error (the reader of stdout went away, say): running receivers still get their
             // grace period, and what finished is recorded.
@@ -238,13 +239,14 @@ public struct Bridge: Sendable {
     /// Watches until cancelled (or, for `scan`, caught up). The work is done on the watcher's thread by a
     /// ``BridgeEngine``; this task hands what it sends to `handle` and to the receivers.
     private func watch(
-        _ contents: StateStore.Contents, _ journal: Journal, _ deliverers: [HTTPDeliverer], _ handle: @escaping @Sendable (Event) async throws -> Void
+        _ contents: consuming StateStore.Contents, _ journal: Journal, _ deliverers: [HTTPDeliverer], _ handle: @escaping @Sendable (Event) async throws -> Void
     ) async throws {
         let models = self.models
         let reconciler = Reconciler(
-            models: models, options: options, table: contents.table, hasState: contents.hasState, firstSeq: contents.nextSeq,
+            models: models, options: options, table: contents.takeTable(), hasState: contents.hasState, firstSeq: contents.nextSeq,
             keepsTableChanges: state != nil)
-        let engine = BridgeEngine(reconciler: reconciler, journal: journal, bridge: self)
+        // Moved, so that this scope, which lives as long as the watch, keeps no second reference to the table.
+        let engine = BridgeEngine(reconciler: consume reconciler, journal: journal, bridge: self)
         let thread = try WatcherThread.start(folders: folders, includeFolder: { folder in
             models.contains { model in
                 model.folders.contains { watched in folder.relative(to: watched.path).map { model.includesFolder($0, of: watched) } ?? false }

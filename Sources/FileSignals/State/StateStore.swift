@@ -52,6 +52,13 @@ public final class StateStore: Sendable {
         /// the disk to compare with. A first run stopped in the middle of its walk leaves a partial table,
         /// which a start must not take for the truth (every file it lacks would count as created).
         public var hasState: Bool
+
+        /// The table, leaving an empty one here: whoever changes it must hold it alone, or its first change
+        /// copies the whole of it (a second start on 100,000 instances held both copies, 13 MB more).
+        public mutating func takeTable() -> InstanceTable {
+            defer { table = InstanceTable() }
+            return table
+        }
     }
 
     /// Opens (creating when needed) the database at `path` and takes its lock.
