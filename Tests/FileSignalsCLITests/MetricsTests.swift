@@ -54,6 +54,12 @@ struct MetricsTests {
         #expect(samples["filesignals_deliveries_waiting{receiver=\"fails\"}"] == 0)
         #expect(samples["filesignals_journal_unfinished{}"] != nil)
 
+        // Folders made and removed while watching count at once: the watches held now.
+        try folder.shell("mkdir -p d/a/b d/c")
+        #expect(poll(upTo: 60) { (try? scrape(url))?["filesignals_watched_folders{}"] == 5 }, "\((try? scrape(url))?["filesignals_watched_folders{}"] ?? -1)")
+        try folder.shell("rm -r d/a")
+        #expect(poll(upTo: 60) { (try? scrape(url))?["filesignals_watched_folders{}"] == 3 }, "\((try? scrape(url))?["filesignals_watched_folders{}"] ?? -1)")
+
         // The watcher stopped while 20,000 files are made: more events than the kernel queues (16,384 by
         // default), so it overflows, and the rescan finds them.
         command.send(SIGSTOP)

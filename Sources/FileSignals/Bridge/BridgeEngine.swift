@@ -108,7 +108,6 @@ final class BridgeEngine: WatcherClient, @unchecked Sendable {
                 emit(completesFirstWalk: true, now: now)
                 unsent += reconciler.flushDue(now: now)
                 emit(now: now)
-                FileSignalsMetrics.set("filesignals_watched_folders", to: Double(folders))
                 send(.ready(folders: folders, files: files))
                 isReady = true
             case .warning(let warning):

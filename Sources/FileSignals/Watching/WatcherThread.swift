@@ -160,6 +160,14 @@ final class WatcherThread: Sendable {
                 handed += 1
             }
         }
+        var reportedFolders: Int?
+        /// `filesignals_watched_folders`: the watches held now, set again whenever folders come or go.
+        func reportFolderCount() {
+            guard FileSignalsMetrics.isReporting, session.folderCount != reportedFolders else { return }
+            reportedFolders = session.folderCount
+            FileSignalsMetrics.set("filesignals_watched_folders", to: Double(session.folderCount))
+        }
+        reportFolderCount()
         var pausedUntil: ContinuousClock.Instant?
         while true {
             if client.isFinished {
@@ -202,6 +210,7 @@ final class WatcherThread: Sendable {
             // gather for `readPause`: in a burst, one wake-up handles many events, not one.
             if readsInotify, descriptors[2].revents != 0 {
                 readEvents()
+                reportFolderCount()
                 let pause = client.readPause
                 if pause > .zero { pausedUntil = .now + pause }
             }
