@@ -14,6 +14,28 @@ struct FidelityTests {
     private func stop(_ command: RunningCommand) -> RunningCommand.Output { command.stopCleanly() }
 
     /// `signal instance` with the move fields, for comparisons.
+    @Test("restart on 6,000 files, a walk longer than the settle window: renames made while stopped are paired")
+    func restartLargeTreeRenames() throws {
+        let folder = try TemporaryFolder()
+        let state = try TemporaryFolder()
+        let stateArguments = ["--state", state.path + "/s.db"]
+        try folder.shell("for d in 0 1 2; do mkdir d$d; for i in $(seq 1 2000); do echo $d-$i > d$d/f$i.md; done; done")
+        var command = try startWatching(folder, stateArguments)
+        _ = stop(command)
+
+        try folder.shell("mv d0/f10.md d0/g10.md && mv d1/f20.md d2/moved.md")
+        command = try startWatching(folder, stateArguments)
+        command.wait { $0.signals.count >= 8 }
+        let second = stop(command)
+        #expect(Set(second.signals.map(described)) == [
+            "pre_delete d0/f10.md [catch-up]", "post_delete d0/f10.md to:d0/g10.md [catch-up]",
+            "pre_save d0/g10.md [catch-up]", "post_save d0/g10.md created:true from:d0/f10.md [catch-up]",
+            "pre_delete d1/f20.md [catch-up]", "post_delete d1/f20.md to:d2/moved.md [catch-up]",
+            "pre_save d2/moved.md [catch-up]", "post_save d2/moved.md created:true from:d1/f20.md [catch-up]",
+        ], "\(second.summary)")
+        #expect(second.signals.count == 8, "\(second.summary)")
+    }
+
     private func described(_ line: SignalLine) -> String {
         var text = "\(line.signal ?? "?") \(line.instance ?? "?")"
         if let created = line.created { text += " created:\(created)" }

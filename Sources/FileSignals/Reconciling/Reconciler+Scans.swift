@@ -43,6 +43,17 @@ extension Reconciler {
     mutating func finishScan(now: Instant) {
         guard let pass = scan else { return }
         scan = nil
+        // What the scan found is decided together with the instances it did not find (made pending below, as
+        // of `now`): a file found early in a long walk may be one of them, renamed while nobody watched, and
+        // the two ends of a rename are paired only when they are decided in one go (``pairRenamesByInode(_:)``).
+        // Walking the dictionary by index, not by `indices`, which would hold its storage and make it copy.
+        var index = pending.startIndex
+        while index != pending.endIndex {
+            if pending.values[index].source == pass.source, pending.values[index].lastEvent < now {
+                pending.values[index].lastEvent = now
+            }
+            pending.formIndex(after: &index)
+        }
         for path in waitingForScan {
             if let change = pending[path] { due.push(deadline(of: change), path) }
         }
