@@ -129,7 +129,7 @@ struct ShutdownTests {
         #expect(left == 0, "instances without a digest in the database")
     }
 
-    @Test("a first walk stopped midway leaves a partial table that the next start does not take for the truth")
+    @Test("a first walk stopped midway leaves a partial table: the next start catches up with what it holds and learns the rest")
     func partialFirstWalk() throws {
         let folder = try TemporaryFolder()
         let state = try TemporaryFolder()
@@ -144,12 +144,18 @@ struct ShutdownTests {
             }
             try store.record(batch)
         }
+        // While stopped: of the files recorded, one removed and one changed; of the others, the same.
+        try folder.shell("rm f5.md f20.md && echo z >> f7.md && echo z >> f30.md")
         let command = try RunningCommand.watching(folder, ["--state", state.path + "/s.db"])
         try folder.shell("echo y >> f3.md && echo new > new.md")
-        command.wait { $0.signals.count >= 4 }
+        command.wait { $0.signals.count >= 8 }
         let output = command.stopCleanly()
-        #expect(output.summary == ["pre_save f3.md", "post_save f3.md created:false", "pre_save new.md", "post_save new.md created:true"],
-                "no file of the first walk is reported as created")
+        #expect(Set(output.summary) == [
+            "pre_delete f5.md", "post_delete f5.md", "pre_save f7.md", "post_save f7.md created:false",
+            "pre_save f3.md", "post_save f3.md created:false", "pre_save new.md", "post_save new.md created:true",
+        ], "what the table held is caught up with; no file the walk had not reached is reported, as created or deleted")
+        #expect(output.signals.count == 8, "\(output.summary)")
+        #expect(try firstWalk(in: state) == (51 - 2, true), "the walk, complete now, recorded every file")
     }
 
     /// The numbers the state database `s.db` in `state` answers to `queries` (each selecting one number), read

@@ -20,13 +20,9 @@ final class Journal: @unchecked Sendable {
         guard let store else { return StateStore.Contents(table: InstanceTable(), nextSeq: 1, unfinished: [], hasState: false) }
         let cutoff = Timestamp(nanosecondsSinceEpoch: Timestamp.now().nanosecondsSinceEpoch - retention.nanoseconds)
         try store.prune(recordedBefore: cutoff)
-        var contents = try store.load()
-        if !contents.hasState && !contents.table.isEmpty {
-            // A first walk stopped midway: start it again from nothing.
-            try store.forgetInstances()
-            contents.table = InstanceTable()
-        }
-        return contents
+        // A first walk stopped midway leaves the part of the table it reached: the next walk compares the disk
+        // with that part, and learns the rest (``Reconciler/init(models:options:table:hasState:firstSeq:keepsTableChanges:probe:pressure:)``).
+        return try store.load()
     }
 
     /// Writes a batch; returns why when the database refused it (the last committed state stays), once until

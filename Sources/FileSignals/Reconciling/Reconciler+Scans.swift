@@ -13,17 +13,16 @@ extension Reconciler {
         case .initialWalk, .rescan:
             guard let pass = scan else {
                 // No saved state: the files that exist at start-up become the table silently.
-                if !table.contains(path), let state = listed ?? probe.read(at: path) {
-                    var record = InstanceRecord(sender: model.name, instance: location.instanceName, state: state)
-                    if hashesAtStart > 0, options.digests.covers(state) {
-                        hashesAtStart -= 1
-                        record.sha256 = digest(of: path, state)
-                    }
-                    setRecord(record, at: path)
-                }
+                if !table.contains(path) { learn(path, model: model, location: location, listed: listed) }
                 return
             }
             let known = table.mark(path)
+            if known == nil, pass.learnsNewFiles {
+                // Not reached by the first walk that was cut short: learnt as that walk would have.
+                learn(path, model: model, location: location, listed: listed)
+                _ = table.mark(path)
+                return
+            }
             if pass.source == .initial {
                 markPending(path, sender: model.name, instance: location.instanceName, source: .initial, now: now)
                 pending[path]!.reportsUnchanged = true
@@ -33,9 +32,21 @@ extension Reconciler {
         }
     }
 
-    mutating func startScan(source: SignalSource) {
+    /// Puts a file found by a first walk into the table, silently: its digest too, for the first
+    /// ``hashesAtStart`` files (the rest are hashed in the background).
+    private mutating func learn(_ path: RawPath, model: Model, location: Model.Location, listed: InstanceState?) {
+        guard let state = listed ?? probe.read(at: path) else { return }
+        var record = InstanceRecord(sender: model.name, instance: location.instanceName, state: state)
+        if hashesAtStart > 0, options.digests.covers(state) {
+            hashesAtStart -= 1
+            record.sha256 = digest(of: path, state)
+        }
+        setRecord(record, at: path)
+    }
+
+    mutating func startScan(source: SignalSource, learnsNewFiles: Bool = false) {
         table.clearMarks()
-        scan = ScanPass(source: source)
+        scan = ScanPass(source: source, learnsNewFiles: learnsNewFiles)
     }
 
     /// Ends a scan: instances of the table the scan did not find are looked at again (they are gone, or

@@ -94,6 +94,9 @@ public struct Reconciler: Sendable {
     /// looked at again. The instances it finds are marked in the table (``InstanceTable/mark(_:)``).
     struct ScanPass: Sendable {
         var source: SignalSource
+        /// A file the table lacks is learnt silently, not created: the table is what a first walk cut short
+        /// had reached, so a file it lacks was not reached, not made since.
+        var learnsNewFiles = false
         /// Folders the scan could not watch or list: instances below them were not looked for.
         var skipped: [RawPath] = []
     }
@@ -136,8 +139,10 @@ public struct Reconciler: Sendable {
     /// - Parameters:
     ///   - models: the models whose instances are tracked; a file belongs to the first model that includes it.
     ///   - table: what the state database knew when the bridge last ran; empty when there is no state.
-    ///   - hasState: whether `table` comes from a state database. With state, the first walk is a catch-up
-    ///     against it; without, existing files fill the table silently (or are reported with `--initial`).
+    ///   - hasState: whether `table` comes from a state database whose first walk was completed. With state,
+    ///     the first walk is a catch-up against it; without, existing files fill the table silently (or are
+    ///     reported with `--initial`). A `table` without state is what a first walk cut short recorded: the
+    ///     walk is a catch-up against what it holds, and the files it lacks fill it silently.
     ///   - firstSeq: the `seq` of the first signal.
     ///   - keepsTableChanges: whether to collect the table changes for ``takeTableChanges()``; without a
     ///     state database nobody takes them, and a large first walk would hold one per file.
@@ -157,6 +162,9 @@ public struct Reconciler: Sendable {
         self.nextSeq = firstSeq
         if hasState || options.reportInitialFiles {
             startScan(source: options.reportInitialFiles ? .initial : .catchUp)
+        } else if !table.isEmpty {
+            // A first walk cut short (`kill -9`): what it recorded is caught up with, the rest learnt.
+            startScan(source: .catchUp, learnsNewFiles: true)
         }
     }
 

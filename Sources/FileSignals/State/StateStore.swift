@@ -49,8 +49,8 @@ public final class StateStore: Sendable {
         /// Signals recorded with deliveries never marked done: the bridge stopped (crashed) before making them.
         public var unfinished: [JournalEntry]
         /// Whether a first walk was ever completed and recorded: only then is the table a whole picture of
-        /// the disk to compare with. A first run stopped in the middle of its walk leaves a partial table,
-        /// which a start must not take for the truth (every file it lacks would count as created).
+        /// the disk to compare with. A first run stopped in the middle of its walk leaves a partial table:
+        /// what it holds is compared with the disk, but a file it lacks is not new, only not reached.
         public var hasState: Bool
 
         /// The table, leaving an empty one here: whoever changes it must hold it alone, or its first change
@@ -320,15 +320,6 @@ public final class StateStore: Sendable {
         try db.cachedStatement(sql: "UPDATE counter SET value = ? WHERE name = 'next_seq'").execute(arguments: [batch.nextSeq])
         if batch.completesFirstWalk {
             try db.execute(sql: "INSERT OR REPLACE INTO counter VALUES ('first_walk_done', 1)")
-        }
-    }
-
-    /// Empties the instance table: what a first walk stopped midway left, before a new first walk.
-    public func forgetInstances() throws(StateError) {
-        do {
-            try database.write { db in try db.execute(sql: "DELETE FROM instance") }
-        } catch {
-            throw Self.stateError(error, path: path)
         }
     }
 

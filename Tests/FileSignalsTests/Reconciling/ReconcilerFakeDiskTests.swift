@@ -287,6 +287,27 @@ struct ReconcilerFakeDiskTests {
         #expect(sources == [.catchUp])
     }
 
+    @Test("a first walk cut short: what its table holds is caught up with, and the files it lacks are learnt silently")
+    func partialFirstWalk() {
+        for name in ["a.md", "b.md", "c.md", "d.md", "e.md"] { disk.write(path(name), name) }
+        let whole = started().reconciler.table
+        // What a first run killed in the middle of its walk had recorded: three of the five files.
+        var partial = InstanceTable()
+        for name in ["a.md", "b.md", "c.md"] { partial[path(name)] = whole[path(name)] }
+        // Stopped: a known file changed, one removed; of the two never reached, one removed, one changed.
+        disk.write(path("a.md"), "changed")
+        disk.remove(path("b.md"))
+        disk.remove(path("d.md"))
+        disk.write(path("e.md"), "changed too")
+        var run = Run(reconciler: Reconciler(models: [model], table: partial, hasState: false, probe: disk, pressure: nil))
+        run.apply(disk.walk(.initialWalk) + [.ready(folders: 1, files: 0)])
+        run.settle()
+        let sources = Set(run.signals.map(\.source))
+        #expect(run.take().filter { $0.hasPrefix("post_") }.sorted() == ["post_delete b.md", "post_save a.md created:false"])
+        #expect(sources == [.catchUp])
+        #expect(Set(run.reconciler.table.paths(under: RawPath("/w"))) == [path("a.md"), path("c.md"), path("e.md")])
+    }
+
     @Test("catch-up on a tree whose walk outlasts the settle window: a rename is still paired")
     func catchUpLongWalk() {
         for name in ["a.md", "b.md", "c.md", "d.md"] { disk.write(path(name), name) }
