@@ -96,6 +96,28 @@ struct WorldFaultTests {
         }
     }
 
+    @Test("a file the watcher cannot read is saved without a digest, and its saves make no log line about hashing",
+          .enabled(if: Unprivileged.isRoot, "needs a file of another user"))
+    func unreadableFileSaves() throws {
+        let user = try Unprivileged()
+        let folder = try TemporaryFolder()
+        try user.handOver(folder)
+        try folder.shell("echo 1 > secret.md && chmod 600 secret.md")
+        let command = try user.command(["watch", folder.path, "--json", "--no-state"])
+        try #require(command.waitUntilReady(), "\(command.snapshot.stderr)")
+        for round in 1...3 {
+            try folder.shell("echo \(round) >> secret.md")
+            command.wait { $0.signals.filter { $0.signal == "post_save" }.count >= round }
+        }
+        try folder.shell("echo readable > open.md")
+        command.wait { $0.signals.contains { $0.signal == "post_save" && $0.instance == "open.md" } }
+        let output = command.stopCleanly()
+        let saves = output.signals.filter { $0.signal == "post_save" }
+        #expect(saves.filter { $0.instance == "secret.md" }.allSatisfy { $0.object["sha256"] == nil }, "\(output.stdout)")
+        #expect(saves.first { $0.instance == "open.md" }?.object["sha256"] != nil)
+        #expect(!output.stderr.contains { $0.contains("hashed in the background") }, "\(output.stderr)")
+    }
+
     /// Runs the built binary in a user namespace whose inotify watch limit is `limit`.
     private func withWatchLimit(_ limit: Int, _ arguments: [String]) throws -> RunningCommand {
         let script = "echo \(limit) > /proc/sys/user/max_inotify_watches && exec \"$0\" \"$@\""

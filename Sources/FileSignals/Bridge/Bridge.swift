@@ -27,8 +27,8 @@ public struct Bridge: Sendable {
         case signals([Emitted])
         /// Something the user should know that does not stop the bridge.
         case warning(BridgeWarning)
-        /// The content of every instance known at start has been hashed in the background (only sent when
-        /// some had to be): from now on an idle bridge does no work at all.
+        /// The content of every instance known at start has been hashed in the background, `files` of them
+        /// read (sent once, and only when some had to be): from now on an idle bridge does no work at all.
         case hashed(files: Int)
         /// The watcher's events as they come, before folding (only with ``forwardsRawEvents``): for `-v`.
         case raw([WatcherEvent])

@@ -49,7 +49,11 @@ final class BridgeEngine: WatcherClient, @unchecked Sendable {
     private var lastRecord: ContinuousClock.Instant?
     private var isReady = false
     private var filesFound = 0
-    private var hashesOutstanding = 0, hashesQueued = 0
+    private var hashesOutstanding = 0
+    /// Digests found in the background since start, told once (``Bridge/Event/hashed(files:)``) when the
+    /// start's backlog is done; nil once told. Files hashed later (a save whose digest could not be taken on
+    /// the spot) are not news.
+    private var hashedSinceStart: Int? = 0
     private(set) var isFinished = false
 
     init(reconciler: Reconciler, journal: Journal, bridge: Bridge) {
@@ -132,6 +136,7 @@ final class BridgeEngine: WatcherClient, @unchecked Sendable {
         for (results, attempted) in hasher.takeResults() {
             for result in results { reconciler.recordHash(result.digest, for: result.path, state: result.state) }
             hashesOutstanding -= attempted
+            hashedSinceStart? += results.count
             hashed = true
         }
         // Deciding and sending wait for the interval since the last send: under a steady stream of changes,
@@ -148,11 +153,10 @@ final class BridgeEngine: WatcherClient, @unchecked Sendable {
             let unhashed = reconciler.takeUnhashed(limit: 1024)
             if !unhashed.isEmpty {
                 hashesOutstanding = unhashed.count
-                hashesQueued += unhashed.count
                 hasher.hash(unhashed)
-            } else if hashesQueued > 0 {
-                send(.hashed(files: hashesQueued))
-                hashesQueued = 0
+            } else if isReady, let files = hashedSinceStart {
+                if files > 0 { send(.hashed(files: files)) }
+                hashedSinceStart = nil
             }
         }
         // `scan` watches on while receivers run: what they write is decided like any change (and their own
