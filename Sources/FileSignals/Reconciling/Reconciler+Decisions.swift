@@ -12,7 +12,9 @@ extension Reconciler {
     ///   - limit: once this many paths are taken, the rest wait for the next call, so that the caller's thread
     ///     reads inotify in between (a burst's thousands of due paths at once kept it from reading for long
     ///     enough that the kernel's queue overflowed). Paths that came due at the same moment (the events of
-    ///     one batch, such as the two ends of a rename) are never split.
+    ///     one batch, such as the two ends of a rename) are not split, unless a scan found them: a catch-up of
+    ///     50,000 changed files, all due as the scan ends, would be decided and held in memory at once, and
+    ///     the renames a scan finds are paired whichever end is decided first (``finishScan(now:)``).
     /// - Returns: the signals, in the order the paths became quiet; for a rename, the old instance's delete
     ///   before the new one's save.
     public mutating func flushDue(now: Instant, deletionsAsOf: Instant? = nil, limit: Int = .max) -> [SignalPayload] {
@@ -21,8 +23,9 @@ extension Reconciler {
         var ready: [(path: RawPath, change: PendingChange)] = []
         var taken = 0
         var lastTaken: Instant?
+        var lastTakenIsLive = true
         while true {
-            if taken >= limit, let next = due.earliest, let lastTaken, next > lastTaken { break }
+            if taken >= limit, let next = due.earliest, let lastTaken, next > lastTaken || !lastTakenIsLive { break }
             lastTaken = due.earliest
             guard let path = due.popDue(at: now) else { break }
             // Decided already (a second entry of a path taken in this flush, say): stale.
@@ -46,6 +49,7 @@ extension Reconciler {
             pending.remove(at: index)
             ready.append((path, change))
             taken += 1
+            lastTakenIsLive = change.source == .live
             // How long after its window ended the decision came: the settle decisions' lag.
             FileSignalsMetrics.time("filesignals_decision_lag_seconds", [], now - current)
         }

@@ -13,14 +13,16 @@ extension Reconciler {
         case .initialWalk, .rescan:
             guard let pass = scan else {
                 // No saved state: the files that exist at start-up become the table silently.
-                if !table.contains(path) { learn(path, model: model, location: location, listed: listed) }
+                if !table.contains(path) { _ = learn(path, model: model, location: location, listed: listed) }
                 return
             }
             let known = table.mark(path)
             if known == nil, pass.learnsNewFiles {
                 // Not reached by the first walk that was cut short: learnt as that walk would have.
-                learn(path, model: model, location: location, listed: listed)
-                _ = table.mark(path)
+                if let record = learn(path, model: model, location: location, listed: listed) {
+                    scan?.learntByInode[record.state.inode] = path
+                    _ = table.mark(path)
+                }
                 return
             }
             if pass.source == .initial {
@@ -33,15 +35,16 @@ extension Reconciler {
     }
 
     /// Puts a file found by a first walk into the table, silently: its digest too, for the first
-    /// ``hashesAtStart`` files (the rest are hashed in the background).
-    private mutating func learn(_ path: RawPath, model: Model, location: Model.Location, listed: InstanceState?) {
-        guard let state = listed ?? probe.read(at: path) else { return }
+    /// ``hashesAtStart`` files (the rest are hashed in the background). Nil when it is gone.
+    private mutating func learn(_ path: RawPath, model: Model, location: Model.Location, listed: InstanceState?) -> InstanceRecord? {
+        guard let state = listed ?? probe.read(at: path) else { return nil }
         var record = InstanceRecord(sender: model.name, instance: location.instanceName, state: state)
         if hashesAtStart > 0, options.digests.covers(state) {
             hashesAtStart -= 1
             record.sha256 = digest(of: path, state)
         }
         setRecord(record, at: path)
+        return record
     }
 
     mutating func startScan(source: SignalSource, learnsNewFiles: Bool = false) {
@@ -54,17 +57,6 @@ extension Reconciler {
     mutating func finishScan(now: Instant) {
         guard let pass = scan else { return }
         scan = nil
-        // What the scan found is decided together with the instances it did not find (made pending below, as
-        // of `now`): a file found early in a long walk may be one of them, renamed while nobody watched, and
-        // the two ends of a rename are paired only when they are decided in one go (``pairRenamesByInode(_:)``).
-        // Walking the dictionary by index, not by `indices`, which would hold its storage and make it copy.
-        var index = pending.startIndex
-        while index != pending.endIndex {
-            if pending.values[index].source == pass.source, pending.values[index].lastEvent < now {
-                pending.values[index].lastEvent = now
-            }
-            pending.formIndex(after: &index)
-        }
         for path in waitingForScan {
             if let change = pending[path] { due.push(deadline(of: change), path) }
         }
@@ -74,7 +66,20 @@ extension Reconciler {
         for path in unseen where pending[path] == nil {
             // Not seen because its folder could not be read: unknown, not gone.
             if pass.skipped.contains(where: { path.relative(to: $0) != nil }) { continue }
+            guard let record = table[path] else { continue }
             markInstancePending(path, now: now, source: pass.source == .initial ? .catchUp : pass.source)
+            // Gone, or renamed while nobody watched: a file the scan found with its inode is paired with it,
+            // whichever of the two is decided first (``pairRenamesByInode(_:)``; a catch-up of thousands of
+            // files is decided over several wake-ups).
+            goneByInode[record.state.inode] = path
+            // A first walk cut short learnt the files it had not reached silently; one with this inode is this
+            // instance renamed, which is news: it is decided as a new file, and so paired.
+            if let learnt = pass.learntByInode[record.state.inode], let learntRecord = table[learnt],
+               Self.isSameFile(record, learntRecord, seenLive: false) {
+                table[learnt] = nil
+                if keepsTableChanges { tableChanges.append(.remove(learnt)) }
+                markPending(learnt, sender: learntRecord.sender, instance: learntRecord.instance, source: .catchUp, now: now)
+            }
         }
     }
 }

@@ -97,6 +97,8 @@ public struct Reconciler: Sendable {
         /// A file the table lacks is learnt silently, not created: the table is what a first walk cut short
         /// had reached, so a file it lacks was not reached, not made since.
         var learnsNewFiles = false
+        /// The files it learnt so, by inode: one of them may be an instance of the table renamed meanwhile.
+        var learntByInode: [UInt64: RawPath] = [:]
         /// Folders the scan could not watch or list: instances below them were not looked for.
         var skipped: [RawPath] = []
     }

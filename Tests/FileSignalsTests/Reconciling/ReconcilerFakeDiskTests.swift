@@ -308,6 +308,49 @@ struct ReconcilerFakeDiskTests {
         #expect(Set(run.reconciler.table.paths(under: RawPath("/w"))) == [path("a.md"), path("c.md"), path("e.md")])
     }
 
+    @Test("a large catch-up is decided a part at a time, and its renames are paired whichever end comes first")
+    func catchUpInParts() {
+        let names = (0..<300).map { "f\($0).md" }
+        for name in names { disk.write(path(name), name) }
+        let saved = started().reconciler.table
+        // Stopped: every other file changed, and two unchanged ones renamed (one to a name the walk finds
+        // before the others, one after).
+        for name in names where name != "f5.md" && name != "f7.md" { disk.write(path(name), name + " changed") }
+        _ = disk.rename(path("f5.md"), to: path("a5.md"))
+        _ = disk.rename(path("f7.md"), to: path("z7.md"))
+        var run = Run(reconciler: Reconciler(models: [model], table: saved, hasState: true, probe: disk, pressure: nil))
+        run.apply(disk.walk(.initialWalk) + [.ready(folders: 1, files: 0)])
+        run.now += .seconds(5)
+        var parts = 0
+        while run.reconciler.nextDeadline.map({ $0 <= run.now }) ?? false {
+            let decided = run.reconciler.flushDue(now: run.now, limit: 50)
+            #expect(decided.count <= 2 * 50 + 4, "a part is about the limit's size (a rename's other end may join it)")
+            run.signals += decided
+            parts += 1
+        }
+        #expect(parts >= 6)
+        let summary = run.take().filter { $0.hasPrefix("post_") }
+        #expect(summary.filter { $0.contains("moved") }.sorted() == [
+            "post_delete f5.md moved_to:a5.md", "post_delete f7.md moved_to:z7.md",
+            "post_save a5.md created:true moved_from:f5.md", "post_save z7.md created:true moved_from:f7.md",
+        ], "\(summary.filter { !$0.contains("created:false") })")
+        #expect(summary.count == 298 + 4)
+    }
+
+    @Test("a first walk cut short, then a file it had recorded renamed: the rename is reported, not a delete alone")
+    func partialFirstWalkRename() {
+        for name in ["a.md", "b.md", "c.md"] { disk.write(path(name), name) }
+        let whole = started().reconciler.table
+        var partial = InstanceTable()
+        for name in ["a.md", "b.md"] { partial[path(name)] = whole[path(name)] }
+        _ = disk.rename(path("a.md"), to: path("moved.md"))
+        var run = Run(reconciler: Reconciler(models: [model], table: partial, hasState: false, probe: disk, pressure: nil))
+        run.apply(disk.walk(.initialWalk) + [.ready(folders: 1, files: 0)])
+        run.settle()
+        #expect(run.take().filter { $0.hasPrefix("post_") }.sorted() == ["post_delete a.md moved_to:moved.md", "post_save moved.md created:true moved_from:a.md"])
+        #expect(Set(run.reconciler.table.paths(under: RawPath("/w"))) == [path("b.md"), path("c.md"), path("moved.md")])
+    }
+
     @Test("catch-up on a tree whose walk outlasts the settle window: a rename is still paired")
     func catchUpLongWalk() {
         for name in ["a.md", "b.md", "c.md", "d.md"] { disk.write(path(name), name) }
