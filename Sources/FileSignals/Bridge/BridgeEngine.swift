@@ -85,6 +85,8 @@ final class BridgeEngine: WatcherClient, @unchecked Sendable {
 
     var wakeUpTime: ContinuousClock.Instant? {
         let marks = journal.completion.hasFinished ? (lastRecord.map { $0 + sendInterval } ?? .now) : nil
+        // Behind: what is due waits for ``attention``, which the consumer wakes as it catches up.
+        if isBehind { return marks }
         guard let work = unsent.isEmpty ? reconciler.nextDeadline : .now else { return marks }
         let sending = lastSend.map { max(work, $0 + sendInterval) } ?? work
         return marks.map { min($0, sending) } ?? sending
@@ -110,7 +112,7 @@ final class BridgeEngine: WatcherClient, @unchecked Sendable {
             case .ready(let folders, let files):
                 // Signals before `ready` (catch-up is decided later) go out first, with the whole walk.
                 emit(completesFirstWalk: true, now: now)
-                unsent += reconciler.flushDue(now: now)
+                unsent += reconciler.flushDue(now: now, limit: Self.decisionsPerTick)
                 emit(now: now)
                 send(.ready(folders: folders, files: files))
                 isReady = true
@@ -140,8 +142,9 @@ final class BridgeEngine: WatcherClient, @unchecked Sendable {
             hashed = true
         }
         // Deciding and sending wait for the interval since the last send: under a steady stream of changes,
-        // one wake-up decides all that came due meanwhile.
-        if lastSend.map({ now >= $0 + sendInterval }) ?? true {
+        // one wake-up decides all that came due meanwhile. And for the consumer, while it is behind: a catch-up
+        // of 50,000 changed files decided them all at once, holding every signal in memory (360 MB).
+        if !isBehind, lastSend.map({ now >= $0 + sendInterval }) ?? true {
             unsent += reconciler.flushDue(now: now, limit: Self.decisionsPerTick)
             if !unsent.isEmpty { emit(now: now) }
         }

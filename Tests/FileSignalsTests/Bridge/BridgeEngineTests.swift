@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 @testable import FileSignals
+import Synchronization
 import Testing
 import TestSupport
 
@@ -65,6 +66,36 @@ struct BridgeEngineTests {
         }
         #expect(pending == [["slow"]])
         engine.end(error: nil)
+    }
+
+    @Test("a catch-up of thousands of changed files is handed over a part at a time, not decided and held all at once")
+    func largeCatchUpInParts() async throws {
+        let paths = (0..<5000).map { RawPath("/w/f\($0).md") }
+        for path in paths { disk.write(path, "x") }
+        let (first, _) = try engine(receivers: [])
+        first.receive(disk.walk(.initialWalk) + [.ready(folders: 1, files: 0)])
+        first.end(error: nil)
+        // Stopped: every file changed.
+        for path in paths { disk.write(path, "changed") }
+
+        let (second, _) = try engine(receivers: [])
+        let batches = Mutex<[Int]>([])
+        let reader = Task {
+            for await event in second.outbox {
+                if case .signals(let batch) = event { batches.withLock { $0.append(batch.count) } }
+                second.backlog.handled()
+            }
+        }
+        second.receive(disk.walk(.initialWalk) + [.ready(folders: 1, files: 0)])
+        _ = await pollAsync(upTo: 60, every: .milliseconds(1)) {
+            second.tick()
+            return batches.withLock { $0.reduce(0, +) } >= 2 * paths.count
+        }
+        second.end(error: nil)
+        await reader.value
+        let sizes = batches.withLock { $0 }
+        #expect(sizes.reduce(0, +) == 2 * paths.count, "a pre_save and a post_save for each file")
+        #expect(sizes.allSatisfy { $0 <= 2 * BridgeEngine.decisionsPerTick }, "\(sizes)")
     }
 
     @Test("with no receiver and no confirmed reader, a signal is journaled done")
