@@ -91,7 +91,7 @@ struct FidelityTests {
         #expect(output.stderr.contains { $0.contains("is gone") } && output.stderr.contains { $0.contains("is back") })
     }
 
-    @Test("overflow: 20,000 files created while the watcher is stopped are each reported once, the others not at all")
+    @Test("overflow: 20,000 files created and 10 renamed while the watcher is stopped are each reported once, renames paired, the others not at all")
     func overflow() async throws {
         let folder = try TemporaryFolder()
         try folder.shell("python3 -c \"[open(f'old{i}.md','w').write('o') for i in range(1000)]\"")
@@ -100,17 +100,22 @@ struct FidelityTests {
         // SIGSTOP starves the reader: the kernel queue (16,384 events by default) overflows.
         command.send(SIGSTOP)
         try folder.shell("python3 -c \"[open(f'new{i}.md','w').write('n') for i in range(\(count))]\"")
+        // Renamed after the queue is full: only the rescan sees them, among 20,000 new files.
+        try folder.shell("python3 -c \"import os; [os.rename(f'old{i}.md', f'renamed{i}.md') for i in range(10)]\"")
         command.send(SIGCONT)
-        // Each new file gives a pre_save and a post_save; counting lines keeps each wake-up cheap (the
-        // assertions below decode them).
-        await command.waitAsync(upTo: .seconds(120)) { $0.stdout.count >= 2 * count }
+        // Each new file gives a pre_save and a post_save, each rename four lines; counting lines keeps each
+        // wake-up cheap (the assertions below decode them).
+        await command.waitAsync(upTo: .seconds(120)) { $0.stdout.count >= 2 * count + 40 }
         let output = stop(command)
 
         let saves = output.signals.filter { $0.signal == "post_save" }
-        #expect(saves.count == count, "one post_save per file")
-        #expect(Set(saves.compactMap(\.instance)) == Set((0..<count).map { "new\($0).md" }))
+        #expect(saves.count == count + 10, "one post_save per file")
+        #expect(Set(saves.compactMap(\.instance)) == Set((0..<count).map { "new\($0).md" } + (0..<10).map { "renamed\($0).md" }))
         #expect(saves.allSatisfy { $0.created == true })
-        #expect(!output.signals.contains { $0.instance?.hasPrefix("old") == true }, "nothing for files that did not change")
+        let renames = output.signals.filter { $0.signal == "post_delete" }.map { "\($0.instance ?? "?") to:\($0.object["moved_to"] as? String ?? "-")" }
+        #expect(renames.sorted() == (0..<10).map { "old\($0).md to:renamed\($0).md" }.sorted(), "each rename paired, not a create and a delete")
+        #expect(saves.filter { $0.object["moved_from"] != nil }.count == 10)
+        #expect(!output.signals.contains { ($0.instance?.hasPrefix("old") == true) && $0.signal?.hasSuffix("_delete") != true }, "nothing for files that did not change")
         #expect(output.signals.contains { $0.object["source"] as? String == "rescan" }, "the queue did overflow")
         #expect(output.stderr.contains { $0.contains("overflowed") })
     }
