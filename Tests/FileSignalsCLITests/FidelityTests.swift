@@ -14,6 +14,15 @@ struct FidelityTests {
     private func stop(_ command: RunningCommand) -> RunningCommand.Output { command.stopCleanly() }
 
     /// `signal instance` with the move fields, for comparisons.
+    private func described(_ line: SignalLine) -> String {
+        var text = "\(line.signal ?? "?") \(line.instance ?? "?")"
+        if let created = line.created { text += " created:\(created)" }
+        if let from = line.object["moved_from"] as? String { text += " from:\(from)" }
+        if let to = line.object["moved_to"] as? String { text += " to:\(to)" }
+        if let source = line.object["source"] as? String, source != "live" { text += " [\(source)]" }
+        return text
+    }
+
     @Test("restart on 6,000 files, a walk longer than the settle window: renames made while stopped are paired")
     func restartLargeTreeRenames() throws {
         let folder = try TemporaryFolder()
@@ -34,15 +43,6 @@ struct FidelityTests {
             "pre_save d2/moved.md [catch-up]", "post_save d2/moved.md created:true from:d1/f20.md [catch-up]",
         ], "\(second.summary)")
         #expect(second.signals.count == 8, "\(second.summary)")
-    }
-
-    private func described(_ line: SignalLine) -> String {
-        var text = "\(line.signal ?? "?") \(line.instance ?? "?")"
-        if let created = line.created { text += " created:\(created)" }
-        if let from = line.object["moved_from"] as? String { text += " from:\(from)" }
-        if let to = line.object["moved_to"] as? String { text += " to:\(to)" }
-        if let source = line.object["source"] as? String, source != "live" { text += " [\(source)]" }
-        return text
     }
 
     @Test("renames: a file, a folder within the tree, a folder moved out and one moved in")

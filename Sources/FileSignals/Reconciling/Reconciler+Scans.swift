@@ -67,7 +67,7 @@ extension Reconciler {
             // Not seen because its folder could not be read: unknown, not gone.
             if pass.skipped.contains(where: { path.relative(to: $0) != nil }) { continue }
             guard let record = table[path] else { continue }
-            markInstancePending(path, now: now, source: pass.source == .initial ? .catchUp : pass.source)
+            markPending(path, sender: record.sender, instance: record.instance, source: pass.source == .initial ? .catchUp : pass.source, now: now)
             // Gone, or renamed while nobody watched: a file the scan found with its inode is paired with it,
             // whichever of the two is decided first (``pairRenamesByInode(_:)``; a catch-up of thousands of
             // files is decided over several wake-ups).
